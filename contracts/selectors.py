@@ -1,0 +1,99 @@
+"""Reads of providers, contracts, rates, caregivers and agreements."""
+
+import datetime
+
+from django.db.models import Q
+
+from shenxian_care.scoping import get_for_actor_or_404
+
+from .models import Agreement, AgreementStatus, Caregiver, PurchaseContract, RateTable
+
+
+def rate_table_on(day: datetime.date) -> RateTable:
+    """The rate table row in force in the month of `day`."""
+    table = RateTable.objects.filter(effective_month__lte=day.replace(day=1)).order_by("-effective_month").first()
+    if table is None:
+        raise LookupError(f"{day:%Y-%m} 没有生效的服务费标准")
+    return table
+
+
+def rate_tables_between(start: datetime.date, end: datetime.date):
+    """Rate rows that can apply to any day in [start, end], oldest first."""
+    first = rate_table_on(start)
+    return list(
+        RateTable.objects.filter(effective_month__gte=first.effective_month, effective_month__lte=end).order_by(
+            "effective_month"
+        )
+    )
+
+
+def contract_covering(*, provider, town, day):
+    """The provider's active contract that serves `town` on `day`, or None."""
+    return (
+        PurchaseContract.objects.active_on(day)
+        .filter(provider=provider, towns=town)
+        .order_by("-start_date")
+        .first()
+    )
+
+
+def agreements_overlapping(*, recipient, start_date, end_date, exclude_pk=None):
+    """Signed (or terminated) agreements of the recipient whose term meets [start_date, end_date]."""
+    qs = Agreement.objects.filter(recipient=recipient).exclude(status=AgreementStatus.DRAFT)
+    qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date))
+    if end_date is not None:
+        qs = qs.filter(start_date__lte=end_date)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs
+
+
+def agreement_active_on(*, recipient, day):
+    """The signed agreement covering `day` for this recipient, if they are in support that day."""
+    if not recipient.in_support_on(day):
+        return None
+    return Agreement.objects.covering(day).filter(recipient=recipient).select_related("provider", "caregiver").first()
+
+
+def agreement_list(*, actor, filters=None):
+    filters = filters or {}
+    qs = Agreement.objects.for_actor(actor).select_related(
+        "provider", "town", "village", "recipient", "caregiver", "contract"
+    )
+    for key in ("status", "town", "provider", "caregiver", "recipient"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    if filters.get("active_on"):
+        qs = qs.covering(filters["active_on"]).filter(
+            Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=filters["active_on"])
+        )
+    return qs
+
+
+def agreement_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(
+        Agreement.objects.select_related("provider", "town", "village", "recipient", "caregiver", "contract"),
+        actor,
+        pk=pk,
+    )
+
+
+def caregiver_list(*, actor, filters=None):
+    filters = filters or {}
+    qs = Caregiver.objects.for_actor(actor).select_related("provider", "home_town")
+    if filters.get("provider"):
+        qs = qs.filter(provider=filters["provider"])
+    if filters.get("active") is not None:
+        qs = qs.filter(is_active=filters["active"])
+    return qs
+
+
+def caregiver_assigned_recipients(*, caregiver, day):
+    """Agreements (with their recipients) the caregiver serves on `day`."""
+    return (
+        Agreement.objects.covering(day)
+        .filter(caregiver=caregiver)
+        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=day), recipient__entry_date__lte=day)
+        .select_related("recipient", "recipient__village", "town", "village")
+        .order_by("village__name", "recipient__name")
+    )

@@ -1,0 +1,12 @@
+class ApplicationError(Exception):
+    """The one domain exception: a rule was broken. `message` is Chinese and shown to the user as is.
+
+    `field` names the form field or column at fault, where there is one; `extra` carries details
+    (e.g. per-row import errors) for the API response.
+    """
+
+    def __init__(self, message, *, field=None, extra=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}

@@ -1,0 +1,35 @@
+"""Masking of sensitive personal information, as shown by default everywhere (lists, exports, API)."""
+
+
+def mask_id_number(value: str) -> str:
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]
+
+
+def mask_phone(value: str) -> str:
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) <= 7:
+        return text[:1] + "*" * (len(text) - 1)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def mask_bank_account(value: str) -> str:
+    if not value:
+        return ""
+    text = str(value).replace(" ", "")
+    return "*" * max(len(text) - 4, 0) + text[-4:]
+
+
+def mask_address(value: str) -> str:
+    """Keep the village-level part a caregiver or official recognises; hide the house details."""
+    if not value:
+        return ""
+    text = str(value)
+    keep = min(len(text) // 2, 8)
+    return text[:keep] + "****"

@@ -1,0 +1,74 @@
+"""Who may see what: the one place that scopes every page, API endpoint, admin list and export.
+
+Each scoped model declares, on its QuerySet, the lookup that ties a row to a town, a provider or a
+caregiver. `for_actor(user)` applies the one that fits the user's role; anything not declared for a
+role is invisible to it. Bureau staff (and superusers) see everything.
+"""
+
+from django.db import models
+from django.http import Http404
+
+from .models import Role
+
+
+def actor_role(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.BUREAU
+    return user.role
+
+
+def is_bureau(user):
+    return actor_role(user) == Role.BUREAU
+
+
+def _caregiver_id(user):
+    caregiver = getattr(user, "caregiver", None)
+    return caregiver.pk if caregiver is not None else None
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Subclass and set the lookups; `None` means the role sees none of these rows.
+
+    - `scope_town`: lookup from this model to a Town (e.g. "town", "recipient__town")
+    - `scope_provider`: lookup to a Provider
+    - `scope_caregiver`: lookup to a Caregiver
+    - `scope_finance_all`: the finance bureau reads every row (settlements, payments, contracts)
+    """
+
+    scope_town = None
+    scope_provider = None
+    scope_caregiver = None
+    scope_finance_all = False
+
+    def _through(self, lookup, value):
+        if value is None:
+            return self.none()
+        if "__" in lookup:
+            # Joins across to-many relations would duplicate rows: filter through a subquery instead.
+            ids = self.model._default_manager.filter(**{lookup: value}).values("pk")
+            return self.filter(pk__in=ids)
+        return self.filter(**{lookup: value})
+
+    def for_actor(self, user):
+        role = actor_role(user)
+        if role == Role.BUREAU:
+            return self
+        if role == Role.FINANCE:
+            return self if self.scope_finance_all else self.none()
+        if role == Role.TOWN and self.scope_town:
+            return self._through(self.scope_town, user.town_id)
+        if role == Role.PROVIDER and self.scope_provider:
+            return self._through(self.scope_provider, user.provider_id)
+        if role == Role.CAREGIVER and self.scope_caregiver:
+            return self._through(self.scope_caregiver, _caregiver_id(user))
+        return self.none()
+
+
+def get_for_actor_or_404(queryset, user, **lookup):
+    """The object if this user may see it; 404 otherwise (never 403: we do not confirm it exists)."""
+    try:
+        return queryset.for_actor(user).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404("未找到该记录，或您无权查看。") from None

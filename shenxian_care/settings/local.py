@@ -1,0 +1,6 @@
+"""Development on one machine: SQLite and in-process Celery unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env("DEBUG", default=True)

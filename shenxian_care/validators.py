@@ -1,0 +1,77 @@
+"""Identity numbers of people (GB 11643) and organisations (GB 32100), checked by their check characters."""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_OLD_ID_RE = re.compile(r"^\d{15}$")
+
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def normalize_id_number(value) -> str:
+    """Strip spaces, upper-case the X, and turn a 15-digit (first-generation) number into its 18-digit form."""
+    text = re.sub(r"\s+", "", str(value or "")).upper()
+    if _OLD_ID_RE.match(text):
+        first17 = text[:6] + "19" + text[6:]
+        text = first17 + id_check_char(first17)
+    return text
+
+
+def parse_id_number(value):
+    """Return (normalized number, birth date, sex 'M'/'F') or raise ValidationError with a Chinese message."""
+    text = normalize_id_number(value)
+    if len(text) != 18:
+        raise ValidationError("身份证号应为18位（当前%(n)s位）。", code="length", params={"n": len(text)})
+    if not _ID_RE.match(text):
+        raise ValidationError("身份证号格式不正确：前17位应为数字，末位为数字或X。", code="format")
+    try:
+        birth = datetime.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise ValidationError("身份证号中的出生日期无效。", code="birth_date") from None
+    if birth > datetime.date.today() or birth.year < 1890:
+        raise ValidationError("身份证号中的出生日期无效。", code="birth_date")
+    if id_check_char(text[:17]) != text[17]:
+        raise ValidationError("身份证号校验码错误，请核对。", code="check_digit")
+    sex = "M" if int(text[16]) % 2 else "F"
+    return text, birth, sex
+
+
+def validate_id_number(value):
+    parse_id_number(value)
+
+
+def validate_credit_code(value):
+    """Unified social credit code: 18 characters from the GB 32100 alphabet with a valid check character."""
+    text = str(value or "").strip().upper()
+    if len(text) != 18:
+        raise ValidationError("统一社会信用代码应为18位。", code="length")
+    if any(ch not in _CREDIT_CHARS for ch in text):
+        raise ValidationError("统一社会信用代码含有无效字符（不使用I、O、Z、S、V）。", code="format")
+    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(text[:17], _CREDIT_WEIGHTS, strict=True))
+    expected = _CREDIT_CHARS[(31 - total % 31) % 31]
+    if text[17] != expected:
+        raise ValidationError("统一社会信用代码校验码错误，请核对。", code="check_digit")
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+_PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+
+def validate_phone(value):
+    if value and not _PHONE_RE.match(str(value).strip()):
+        raise ValidationError("联系电话格式不正确（手机11位，或区号-座机号）。", code="phone")
