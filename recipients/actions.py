@@ -256,3 +256,166 @@ def exit_reject(*, actor, support_exit, reason):
     support_exit.decision_reason = reason
     support_exit.save()
     return support_exit
+
+
+@transaction.atomic
+def roster_preview(*, actor, month: datetime.date, file_name: str, content: bytes):
+    """Check an uploaded roster and keep it, with its diff against last month, for the bureau to confirm.
+
+    A file with any bad row raises ApplicationError listing every error; nothing is stored.
+    """
+    from .imports import parse_roster
+    from .models import MonthlyRoster
+    from .selectors import roster_diff
+
+    ensure_role(actor, Role.BUREAU)
+    month = month.replace(day=1)
+    rows, digest = parse_roster(content, month=month)
+    return MonthlyRoster.objects.create(
+        month=month,
+        file_name=file_name[:200],
+        file_sha256=digest,
+        rows=rows,
+        diff=roster_diff(rows, month),
+        imported_by=actor,
+    )
+
+
+@transaction.atomic
+def roster_discard(*, actor, roster):
+    from .models import MonthlyRoster, RosterStatus
+
+    ensure_role(actor, Role.BUREAU)
+    roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
+    if roster.status != RosterStatus.PREVIEW:
+        raise ApplicationError("只有待确认的名单可以放弃。")
+    roster.status = RosterStatus.DISCARDED
+    roster.save(update_fields=["status"])
+    return roster
+
+
+@transaction.atomic
+def roster_apply(*, actor, roster):
+    """Apply a previewed roster to the registry: all rows or none.
+
+    New recipients are registered; changed details, town and village are updated; a different level
+    becomes an approved level from the first of the month (or the entry date); an exit date becomes an
+    approved exit. Recipients missing from the list are only reported: their exit needs its own approval.
+    Applying the same file again for the same month changes nothing.
+    """
+    from .models import MonthlyRoster, RosterEntry, RosterStatus
+    from .selectors import levels_on, roster_level_effective_date
+
+    ensure_role(actor, Role.BUREAU)
+    roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
+    if roster.status != RosterStatus.PREVIEW:
+        raise ApplicationError("该名单已处理，不能重复导入。")
+    # Serialise imports of the same month: lock the month's applied roster, if any.
+    current = MonthlyRoster.objects.select_for_update().filter(month=roster.month, status=RosterStatus.APPLIED).first()
+    if current is not None and current.file_sha256 == roster.file_sha256:
+        roster.status = RosterStatus.DISCARDED
+        roster.save(update_fields=["status"])
+        return current
+
+    month_start = roster.month
+    rows = roster.rows
+    towns = {t.pk: t for t in Town.objects.all()}
+    existing = {
+        r.id_number: r
+        for r in Recipient.objects.select_for_update().filter(id_number__in=[row["id_number"] for row in rows])
+    }
+    villages = {(v.town_id, v.name): v for v in Village.objects.filter(town_id__in={r["town_id"] for r in rows})}
+    created_villages = []
+    entries = []
+    level_rows = []
+    for row in rows:
+        town = towns[row["town_id"]]
+        village = villages.get((town.pk, row["village"]))
+        if village is None:
+            village = Village.objects.create(town=town, name=row["village"])
+            villages[(town.pk, row["village"])] = village
+            created_villages.append(str(village))
+        recipient = existing.get(row["id_number"])
+        entry_date = datetime.date.fromisoformat(row["entry_date"])
+        if recipient is None:
+            recipient = Recipient.objects.create(
+                name=row["name"],
+                id_number=row["id_number"],
+                birth_date=datetime.date.fromisoformat(row["birth_date"]),
+                sex=row["sex"],
+                town=town,
+                village=village,
+                address=row["address"],
+                phone=row["phone"],
+                guardian_name=row["guardian_name"],
+                guardian_id_number=row["guardian_id_number"],
+                entry_date=entry_date,
+            )
+            existing[row["id_number"]] = recipient
+        else:
+            changed = []
+            for field, value in (("name", row["name"]), ("town", town), ("village", village)):
+                if getattr(recipient, field) != value:
+                    setattr(recipient, field, value)
+                    changed.append(field)
+            for field in ("address", "phone", "guardian_name", "guardian_id_number"):
+                if row[field] and getattr(recipient, field) != row[field]:
+                    setattr(recipient, field, row[field])
+                    changed.append(field)
+            if changed:
+                recipient.save(update_fields=[*changed, "updated_at"])
+        level_rows.append((recipient, row, roster_level_effective_date(row, month_start)))
+
+        exit_date = datetime.date.fromisoformat(row["exit_date"]) if row["exit_date"] else None
+        if exit_date and recipient.exit_date != exit_date:
+            now = timezone.now()
+            SupportExit.objects.create(
+                recipient=recipient,
+                reason="other",
+                detail=f"{month_start:%Y年%m月}名单载明退出",
+                reported_on=timezone.localdate(),
+                effective_date=exit_date,
+                status=ApprovalStatus.APPROVED,
+                roster=roster,
+                created_by=actor,
+                decided_by=actor,
+                decided_at=now,
+                decision_reason="按省救助系统名单",
+            )
+            recipient.exit_date = exit_date
+            recipient.save(update_fields=["exit_date", "updated_at"])
+        entries.append(
+            RosterEntry(
+                roster=roster,
+                recipient=recipient,
+                town=town,
+                village=village,
+                level=row["level"],
+                exit_date=exit_date,
+            )
+        )
+
+    by_date = {}
+    for recipient, _row, day in level_rows:
+        by_date.setdefault(day, []).append(recipient.pk)
+    current_levels = {day: levels_on(pks, day) for day, pks in by_date.items()}
+    for recipient, row, day in level_rows:
+        if current_levels[day].get(recipient.pk) != row["level"]:
+            LevelApproval.objects.create(
+                recipient=recipient,
+                level=row["level"],
+                effective_date=day,
+                source=LevelSource.ROSTER,
+                roster=roster,
+                approved_by=actor,
+            )
+
+    if current is not None:
+        current.status = RosterStatus.SUPERSEDED
+        current.save(update_fields=["status"])
+    RosterEntry.objects.bulk_create(entries, batch_size=1000)
+    roster.status = RosterStatus.APPLIED
+    roster.applied_at = timezone.now()
+    roster.created_villages = created_villages
+    roster.save(update_fields=["status", "applied_at", "created_villages"])
+    return roster

@@ -93,3 +93,92 @@ def roster_applied_for(month: datetime.date):
 
 def roster_previous_applied(month: datetime.date):
     return MonthlyRoster.objects.filter(month__lt=month, status=RosterStatus.APPLIED).order_by("-month").first()
+
+
+def _brief(row_or_recipient, **more):
+    from shenxian_care.privacy import mask_id_number
+
+    if isinstance(row_or_recipient, dict):
+        base = {
+            "name": row_or_recipient["name"],
+            "id_number": mask_id_number(row_or_recipient["id_number"]),
+            "town": row_or_recipient["town"],
+            "village": row_or_recipient["village"],
+        }
+    else:
+        base = {
+            "name": row_or_recipient.name,
+            "id_number": mask_id_number(row_or_recipient.id_number),
+            "town": row_or_recipient.town.name,
+            "village": row_or_recipient.village.name,
+        }
+    base.update(more)
+    return base
+
+
+def roster_level_effective_date(row, month_start):
+    entry = datetime.date.fromisoformat(row["entry_date"])
+    return max(entry, month_start)
+
+
+def roster_diff(rows, month: datetime.date):
+    """What applying these roster rows would change, against the registry and last month's roster."""
+    month_start = month.replace(day=1)
+    labels = dict(CareLevel.choices)
+    ids = [r["id_number"] for r in rows]
+    existing = {
+        r.id_number: r for r in Recipient.objects.filter(id_number__in=ids).select_related("town", "village")
+    }
+    villages = set(Village.objects.values_list("town_id", "name"))
+    # One query per distinct effective date (almost always just the first of the month).
+    by_date = {}
+    for row in rows:
+        recipient = existing.get(row["id_number"])
+        if recipient is not None:
+            by_date.setdefault(roster_level_effective_date(row, month_start), []).append(recipient.pk)
+    current_levels = {day: levels_on(pks, day) for day, pks in by_date.items()}
+    diff = {"new": [], "exited": [], "level_changed": [], "moved_town": [], "missing": [], "villages_to_create": []}
+    unchanged = 0
+    for row in rows:
+        recipient = existing.get(row["id_number"])
+        key = (row["town_id"], row["village"])
+        if key not in villages:
+            villages.add(key)
+            diff["villages_to_create"].append(f"{row['town']}{row['village']}")
+        if recipient is None:
+            diff["new"].append(_brief(row, level=labels[row["level"]], entry_date=row["entry_date"]))
+            if row["exit_date"]:
+                diff["exited"].append(_brief(row, exit_date=row["exit_date"]))
+            continue
+        changed = False
+        current = current_levels[roster_level_effective_date(row, month_start)].get(recipient.pk)
+        if current != row["level"]:
+            diff["level_changed"].append(
+                _brief(row, **{"from": labels.get(current, "未审定"), "to": labels[row["level"]]})
+            )
+            changed = True
+        if recipient.town_id != row["town_id"]:
+            diff["moved_town"].append(_brief(row, **{"from": recipient.town.name, "to": row["town"]}))
+            changed = True
+        elif recipient.village.name != row["village"]:
+            changed = True
+        exit_in_row = row["exit_date"]
+        current_exit = recipient.exit_date.isoformat() if recipient.exit_date else None
+        if exit_in_row and exit_in_row != current_exit:
+            diff["exited"].append(_brief(row, exit_date=exit_in_row))
+            changed = True
+        for field in ("name", "phone", "address", "guardian_name", "guardian_id_number"):
+            if (row[field] or "") != (getattr(recipient, field) or "") and row[field]:
+                changed = True
+        unchanged += 0 if changed else 1
+    previous = roster_previous_applied(month_start)
+    if previous is not None:
+        listed = set(ids)
+        for entry in previous.entries.select_related("recipient", "recipient__town", "recipient__village"):
+            recipient = entry.recipient
+            if recipient.id_number not in listed and recipient.in_support_on(month_start):
+                diff["missing"].append(_brief(recipient, previous_month=f"{previous.month:%Y-%m}"))
+    diff["unchanged"] = unchanged
+    diff["total"] = len(rows)
+    diff["has_changes"] = unchanged != len(rows) or bool(diff["villages_to_create"])
+    return diff

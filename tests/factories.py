@@ -44,7 +44,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "Shenxian-2026-pass")
+    password = factory.django.Password("Shenxian-2026-pass")
     role = Role.BUREAU
     last_name = "王"
     first_name = "办事员"
@@ -62,6 +62,7 @@ class VillageFactory(factory.django.DjangoModelFactory):
 class RecipientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Recipient
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"张{n}")
     id_number = factory.LazyFunction(make_id_number)

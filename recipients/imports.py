@@ -1,0 +1,237 @@
+"""Reading the month's roster (名单) exported from the provincial social-assistance system.
+
+`parse_roster` reads the workbook and checks every row; it returns clean rows or raises ApplicationError
+with every problem found, row by row and column by column, in Chinese. It writes nothing.
+"""
+
+import datetime
+import hashlib
+import io
+import re
+import zipfile
+
+from django.core.exceptions import ValidationError
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from shenxian_care.exceptions import ApplicationError
+from shenxian_care.validators import parse_id_number, validate_phone
+
+from .models import CareLevel, Town
+
+COLUMNS = [
+    "姓名",
+    "身份证号",
+    "镇(街道)",
+    "村(居)",
+    "自理能力",
+    "纳入日期",
+    "退出日期",
+    "监护人",
+    "监护人身份证号",
+    "联系电话",
+    "住址",
+]
+REQUIRED = {"姓名", "身份证号", "镇(街道)", "村(居)", "自理能力", "纳入日期"}
+LEVELS = {label: value for value, label in CareLevel.choices}
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+
+
+def _header_key(value):
+    # People type the brackets either way: 镇（街道） and 镇(街道) are the same column.
+    text = str(value or "").strip().replace("（", "(").replace("）", ")").replace(" ", "")
+    return text
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = _text(value)
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
+        r"(\d{4})(\d{2})(\d{2})", text
+    )
+    if not match:
+        raise ValueError
+    return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def month_bounds(month: datetime.date):
+    start = month.replace(day=1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def template_workbook_bytes():
+    """An empty roster with the Chinese headers, for the bureau to download and fill."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("月度名单")
+    ws.append(COLUMNS)
+    ws.append(
+        [
+            "张三",
+            "371522195003070011",
+            "燕塔街道",
+            "东关村",
+            "半失能",
+            "2024-01-01",
+            None,
+            None,
+            None,
+            "13800000000",
+            "燕塔街道东关村18号",
+        ]
+    )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def parse_roster(content: bytes, *, month: datetime.date):
+    """Check the whole file. Returns (rows, sha256). Raises ApplicationError(extra={"errors": [...]})."""
+    if not content:
+        raise ApplicationError("上传的文件是空的。")
+    if len(content) > MAX_BYTES:
+        raise ApplicationError(f"文件过大（超过{MAX_BYTES // 1024 // 1024}MB），请检查是否选错了文件。")
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ApplicationError("无法读取文件：请上传从省救助系统导出的 .xlsx 格式Excel文件。") from None
+    try:
+        ws = wb.worksheets[0]
+        rows_iter = ws.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None:
+            raise ApplicationError("文件中没有内容。")
+        keys = [_header_key(h) for h in header]
+        missing = [c for c in COLUMNS if c in REQUIRED and c not in keys]
+        if missing:
+            raise ApplicationError(
+                f"表头缺少必填列：{'、'.join(missing)}。请使用平台提供的名单模板。", extra={"errors": []}
+            )
+        index = {c: keys.index(c) for c in COLUMNS if c in keys}
+        towns = {t.name: t for t in Town.objects.all()}
+        start, next_start = month_bounds(month)
+        errors, rows, seen = [], [], {}
+        for line_no, raw in enumerate(rows_iter, start=2):
+            if raw is None or all(v in (None, "") for v in raw):
+                continue
+            if len(rows) + len(errors) >= MAX_ROWS:
+                raise ApplicationError(f"名单超过{MAX_ROWS}行，请分文件导入。")
+
+            def cell(column, raw=raw):
+                i = index.get(column)
+                return raw[i] if i is not None and i < len(raw) else None
+
+            row_errors = []
+
+            def err(column, message, line_no=line_no, row_errors=row_errors):
+                row_errors.append({"row": line_no, "column": column, "message": message})
+
+            name = _text(cell("姓名"))
+            if not name:
+                err("姓名", "姓名不能为空。")
+            elif len(name) > 32:
+                err("姓名", "姓名过长（最多32个字）。")
+            id_number = None
+            try:
+                id_number, birth_date, sex = parse_id_number(_text(cell("身份证号")))
+            except ValidationError as exc:
+                err("身份证号", exc.messages[0])
+            if id_number and id_number in seen:
+                err("身份证号", f"与第{seen[id_number]}行身份证号重复。")
+            elif id_number:
+                seen[id_number] = line_no
+            town_name = _text(cell("镇(街道)"))
+            town = towns.get(town_name)
+            if town is None and town_name:
+                err("镇(街道)", f"未知的镇（街道）“{town_name}”，应为莘县24个镇（街道）之一。")
+            elif town is None:
+                err("镇(街道)", "镇（街道）不能为空。")
+            village = _text(cell("村(居)"))
+            if not village:
+                err("村(居)", "村（居）不能为空。")
+            elif len(village) > 64:
+                err("村(居)", "村（居）名称过长。")
+            level_text = _text(cell("自理能力"))
+            level = LEVELS.get(level_text)
+            if level is None:
+                err("自理能力", f"自理能力“{level_text}”无法识别，应为：自理、半失能、失能。")
+            entry = exit_ = None
+            try:
+                entry = _date(cell("纳入日期"))
+                if entry is None:
+                    err("纳入日期", "纳入日期不能为空。")
+                elif entry >= next_start:
+                    err("纳入日期", f"纳入日期{entry}晚于名单月份{month:%Y年%m月}。")
+            except ValueError:
+                err("纳入日期", f"纳入日期“{_text(cell('纳入日期'))}”不是有效日期（例：2024-01-01）。")
+            try:
+                exit_ = _date(cell("退出日期"))
+                if exit_ and entry and exit_ < entry:
+                    err("退出日期", "退出日期不能早于纳入日期。")
+            except ValueError:
+                err("退出日期", f"退出日期“{_text(cell('退出日期'))}”不是有效日期（例：2024-01-31）。")
+            guardian = _text(cell("监护人"))
+            guardian_id = ""
+            if _text(cell("监护人身份证号")):
+                try:
+                    guardian_id = parse_id_number(_text(cell("监护人身份证号")))[0]
+                except ValidationError as exc:
+                    err("监护人身份证号", exc.messages[0])
+                if not guardian:
+                    err("监护人", "填写了监护人身份证号，但缺少监护人姓名。")
+            phone = _text(cell("联系电话"))
+            try:
+                validate_phone(phone)
+            except ValidationError as exc:
+                err("联系电话", exc.messages[0])
+            address = _text(cell("住址"))
+            if len(address) > 200:
+                err("住址", "住址过长（最多200个字）。")
+
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            rows.append(
+                {
+                    "row": line_no,
+                    "name": name,
+                    "id_number": id_number,
+                    "birth_date": birth_date.isoformat(),
+                    "sex": sex,
+                    "town_id": town.pk,
+                    "town": town.name,
+                    "village": village,
+                    "level": level,
+                    "entry_date": entry.isoformat(),
+                    "exit_date": exit_.isoformat() if exit_ else None,
+                    "guardian_name": guardian,
+                    "guardian_id_number": guardian_id,
+                    "phone": phone,
+                    "address": address,
+                }
+            )
+    finally:
+        wb.close()
+    if errors:
+        raise ApplicationError(
+            f"名单中有{len(errors)}处错误，未导入任何数据。请按行号修改后重新上传。", extra={"errors": errors}
+        )
+    if not rows:
+        raise ApplicationError("名单中没有数据行。")
+    return rows, hashlib.sha256(content).hexdigest()
