@@ -1,0 +1,118 @@
+"""Reads of visits: the figures other apps build on, scoped lists, the caregiver's day."""
+
+import calendar
+import datetime
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from contracts.models import Agreement
+from recipients.selectors import levels_on
+
+from .models import Visit, VisitStatus
+from .standards import standard_on
+
+RATE_PLACES = Decimal("0.0001")
+FLAGGED_STATUSES = (VisitStatus.EXCEPTION, VisitStatus.ACCEPTED, VisitStatus.REJECTED)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def months_between(start: datetime.date, end: datetime.date):
+    month = month_start(start)
+    while month <= end:
+        yield month
+        month = next_month(month)
+
+
+def required_from_days(visits_per_month: int, days: int, days_in_month: int) -> int:
+    """The standard prorated to the days served, rounded half-up once: a full month is the standard itself."""
+    if days >= days_in_month:
+        return visits_per_month
+    value = Decimal(visits_per_month * days) / Decimal(days_in_month)
+    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def required_visits(*, agreements, start: datetime.date, end: datetime.date) -> dict:
+    """{(recipient_id, month): required visits} for the given agreements over [start, end] (inclusive).
+
+    A recipient-month requires the standard for their approved level (as on the last day of the window in
+    that month), prorated by the days they were both in support and under one of these agreements.
+    """
+    rows = list(
+        agreements.exclude(status="draft")
+        .filter(start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        .values_list("recipient_id", "start_date", "end_date", "recipient__entry_date", "recipient__exit_date")
+    )
+    result = {}
+    for month in months_between(start, end):
+        window_start, window_end = max(start, month), min(end, month_end(month))
+        days_in_month = calendar.monthrange(month.year, month.month)[1]
+        days = defaultdict(int)
+        for recipient_id, a_start, a_end, entry, exit_date in rows:
+            a_last = a_end or window_end
+            support_last = (exit_date - datetime.timedelta(days=1)) if exit_date else window_end
+            first, last = max(a_start, entry, window_start), min(a_last, support_last, window_end)
+            if last >= first:
+                days[recipient_id] += (last - first).days + 1
+        if not days:
+            continue
+        standard = standard_on(month)
+        levels = levels_on(list(days), window_end)
+        for recipient_id, served in days.items():
+            result[(recipient_id, month)] = required_from_days(
+                standard.visits_for(levels.get(recipient_id)), min(served, days_in_month), days_in_month
+            )
+    return result
+
+
+def provider_visit_figures(*, provider, start: datetime.date, end: datetime.date) -> dict:
+    """A provider's visit figures over [start, end] (both dates inclusive), by the visit's local date.
+
+    - visits / minutes: finished visits that count (rejected ones never do)
+    - required_visits: Σ over recipient-months of the standard for their level, prorated to days served
+    - compliance_rate: Σ min(done, required) / Σ required per recipient-month (1 when nothing was required),
+      so extra visits to one person never make up for another person left without
+    - exception_rate: finished visits that verification flagged (whatever the review decided) / all finished
+    """
+    finished = Visit.objects.filter(provider=provider, visit_date__gte=start, visit_date__lte=end).filter(
+        ended_at__isnull=False
+    )
+    totals = finished.aggregate(
+        all=Count("pk"),
+        flagged=Count("pk", filter=Q(status__in=FLAGGED_STATUSES)),
+        counted=Count("pk", filter=~Q(status=VisitStatus.REJECTED)),
+        minutes=Sum("duration_minutes", filter=~Q(status=VisitStatus.REJECTED)),
+    )
+    done = {
+        (row["recipient_id"], row["month"]): row["n"]
+        for row in finished.exclude(status=VisitStatus.REJECTED)
+        .annotate(month=TruncMonth("visit_date"))
+        .values("recipient_id", "month")
+        .annotate(n=Count("pk"))
+    }
+    required = required_visits(agreements=Agreement.objects.filter(provider=provider), start=start, end=end)
+    required_total = sum(required.values())
+    met = sum(min(done.get(key, 0), need) for key, need in required.items())
+    compliance = Decimal(1) if required_total == 0 else Decimal(met) / Decimal(required_total)
+    exception_rate = Decimal(0) if not totals["all"] else Decimal(totals["flagged"]) / Decimal(totals["all"])
+    return {
+        "visits": totals["counted"],
+        "minutes": max(totals["minutes"] or 0, 0),
+        "required_visits": required_total,
+        "compliance_rate": compliance.quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
+        "exception_rate": exception_rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
+    }
