@@ -17,9 +17,7 @@ class Provider(models.Model):
     """A third-party service provider (第三方服务机构) that won the county's purchase contract."""
 
     name = models.CharField("机构名称", max_length=100, unique=True)
-    credit_code = models.CharField(
-        "统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code]
-    )
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code])
     legal_representative = models.CharField("法定代表人", max_length=32, blank=True)
     contact_name = models.CharField("联系人", max_length=32, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])
@@ -102,18 +100,14 @@ class PurchaseContract(models.Model):
     """The bureau's purchase contract (购买服务合同) with a provider, from the single county template."""
 
     number = models.CharField("合同编号", max_length=40, unique=True)
-    provider = models.ForeignKey(
-        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="contracts"
-    )
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="contracts")
     towns = models.ManyToManyField(Town, verbose_name="服务镇（街道）", related_name="contracts")
     signed_on = models.DateField("签订日期")
     start_date = models.DateField("服务期限起")
     end_date = models.DateField("服务期限止")
     planned_recipients = models.PositiveIntegerField("服务人数（约）", default=0)
     quality_terms = models.TextField("服务质量要求", blank=True)
-    payee_mode = models.CharField(
-        "资金结算方式", max_length=16, choices=PayeeMode.choices, default=PayeeMode.PROVIDER
-    )
+    payee_mode = models.CharField("资金结算方式", max_length=16, choices=PayeeMode.choices, default=PayeeMode.PROVIDER)
     status = models.CharField("状态", max_length=16, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
     terminated_on = models.DateField("终止日期", null=True, blank=True)
     termination_reason = models.CharField("终止原因", max_length=200, blank=True)
@@ -182,9 +176,7 @@ class CaregiverQuerySet(ScopedQuerySet):
 class Caregiver(models.Model):
     """A caregiver (照料护理人) hired by one provider; never lent to another (no subcontracting)."""
 
-    provider = models.ForeignKey(
-        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="caregivers"
-    )
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="caregivers")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name="登录账号",
@@ -243,9 +235,7 @@ class Agreement(models.Model):
     contract = models.ForeignKey(
         PurchaseContract, verbose_name="购买服务合同", on_delete=models.PROTECT, related_name="agreements"
     )
-    provider = models.ForeignKey(
-        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="agreements"
-    )
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="agreements")
     town = models.ForeignKey(Town, verbose_name="镇（街道）", on_delete=models.PROTECT, related_name="agreements")
     village = models.ForeignKey(
         Village, verbose_name="村（居）委会", on_delete=models.PROTECT, related_name="agreements"

@@ -29,12 +29,7 @@ def rate_tables_between(start: datetime.date, end: datetime.date):
 
 def contract_covering(*, provider, town, day):
     """The provider's active contract that serves `town` on `day`, or None."""
-    return (
-        PurchaseContract.objects.active_on(day)
-        .filter(provider=provider, towns=town)
-        .order_by("-start_date")
-        .first()
-    )
+    return PurchaseContract.objects.active_on(day).filter(provider=provider, towns=town).order_by("-start_date").first()
 
 
 def agreements_overlapping(*, recipient, start_date, end_date, exclude_pk=None):

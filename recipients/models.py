@@ -99,9 +99,7 @@ class Recipient(models.Model):
         "民事行为能力", max_length=8, choices=CivilCapacity.choices, default=CivilCapacity.FULL
     )
     guardian_name = models.CharField("监护人姓名", max_length=32, blank=True)
-    guardian_id_number = models.CharField(
-        "监护人身份证号", max_length=18, blank=True, validators=[validate_id_number]
-    )
+    guardian_id_number = models.CharField("监护人身份证号", max_length=18, blank=True, validators=[validate_id_number])
     guardian_phone = models.CharField("监护人电话", max_length=20, blank=True, validators=[validate_phone])
     entry_date = models.DateField("纳入特困供养日期")
     exit_date = models.DateField(
@@ -176,9 +174,7 @@ class Assessment(models.Model):
     can_bathe = models.BooleanField("自主洗澡")
     level = models.CharField("自理能力等级", max_length=16, choices=CareLevel.choices, editable=False)
     note = models.TextField("说明", blank=True)
-    status = models.CharField(
-        "状态", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
-    )
+    status = models.CharField("状态", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     effective_date = models.DateField("生效日期", null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -269,16 +265,12 @@ class SupportExitQuerySet(ScopedQuerySet):
 class SupportExit(models.Model):
     """Exit from support (退出特困供养). Once approved, support and service end on the effective date."""
 
-    recipient = models.ForeignKey(
-        Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="exits"
-    )
+    recipient = models.ForeignKey(Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="exits")
     reason = models.CharField("退出原因", max_length=16, choices=ExitReason.choices)
     detail = models.CharField("情况说明", max_length=200, blank=True)
     reported_on = models.DateField("报告日期")
     effective_date = models.DateField("退出生效日期")
-    status = models.CharField(
-        "状态", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
-    )
+    status = models.CharField("状态", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     roster = models.ForeignKey(
         "MonthlyRoster", verbose_name="月度名单", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -370,9 +362,7 @@ class RosterEntry(models.Model):
     class Meta:
         verbose_name = "名单条目"
         verbose_name_plural = "名单条目"
-        constraints = [
-            models.UniqueConstraint(fields=["roster", "recipient"], name="rosterentry_unique_recipient")
-        ]
+        constraints = [models.UniqueConstraint(fields=["roster", "recipient"], name="rosterentry_unique_recipient")]
 
     def __str__(self):
         return f"{self.roster} {self.recipient}"

@@ -49,8 +49,10 @@ def levels_on(recipient_ids, day: datetime.date) -> dict:
 
 
 def level_history(recipient):
-    return LevelApproval.objects.filter(recipient=recipient).select_related("approved_by").order_by(
-        "-effective_date", "-approved_at", "-pk"
+    return (
+        LevelApproval.objects.filter(recipient=recipient)
+        .select_related("approved_by")
+        .order_by("-effective_date", "-approved_at", "-pk")
     )
 
 
@@ -126,9 +128,7 @@ def roster_diff(rows, month: datetime.date):
     month_start = month.replace(day=1)
     labels = dict(CareLevel.choices)
     ids = [r["id_number"] for r in rows]
-    existing = {
-        r.id_number: r for r in Recipient.objects.filter(id_number__in=ids).select_related("town", "village")
-    }
+    existing = {r.id_number: r for r in Recipient.objects.filter(id_number__in=ids).select_related("town", "village")}
     villages = set(Village.objects.values_list("town_id", "name"))
     # One query per distinct effective date (almost always just the first of the month).
     by_date = {}

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .admin_mixins import ScopedAdminMixin
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     list_display = ("username", "get_full_name", "role", "town", "provider", "is_active", "last_login")
     list_filter = ("role", "is_active", "town", "provider")
     search_fields = ("username", "first_name", "last_name", "phone")

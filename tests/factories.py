@@ -150,9 +150,7 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"SXXY-T{n:06d}")
     recipient = factory.SubFactory(RecipientFactory)
     provider = factory.SubFactory(ProviderFactory)
-    contract = factory.LazyAttribute(
-        lambda o: o.provider.contracts.first() or ContractFactory(provider=o.provider)
-    )
+    contract = factory.LazyAttribute(lambda o: o.provider.contracts.first() or ContractFactory(provider=o.provider))
     caregiver = factory.LazyAttribute(lambda o: CaregiverFactory(provider=o.provider))
     town = factory.LazyAttribute(lambda o: o.recipient.town)
     village = factory.LazyAttribute(lambda o: o.recipient.village)

@@ -27,7 +27,9 @@ def workbook(rows, header=COLUMNS):
     return buffer.getvalue()
 
 
-def row(name="王大爷", id_number=None, town_name="燕塔街道", village="东关村", level="半失能", entry="2024-01-01", **kw):
+def row(
+    name="王大爷", id_number=None, town_name="燕塔街道", village="东关村", level="半失能", entry="2024-01-01", **kw
+):
     values = {
         "姓名": name,
         "身份证号": id_number or make_id_number(),
@@ -95,9 +97,7 @@ def test_good_file_registers_recipients_with_their_levels(bureau_user):
         (row(phone="12345"), "联系电话", "格式不正确"),
     ],
 )
-def test_each_kind_of_bad_row_is_reported_by_row_and_column_and_nothing_changes(
-    bureau_user, bad_row, column, fragment
-):
+def test_each_kind_of_bad_row_is_reported_by_row_and_column_and_nothing_changes(bureau_user, bad_row, column, fragment):
     content = workbook([row("好人"), bad_row])
     with pytest.raises(ApplicationError) as exc:
         roster_preview(actor=bureau_user, month=MONTH, file_name="名单.xlsx", content=content)
@@ -168,14 +168,9 @@ def test_same_file_twice_changes_nothing_the_second_time(bureau_user):
 @pytest.mark.django_db
 def test_diff_against_last_month_shows_new_exited_level_changed_moved_and_missing(bureau_user):
     yanta = VillageFactory(town=town("燕塔街道"), name="东关村")
-    stays, upgraded, moves, leaves, vanishes = (
-        RecipientFactory(village=yanta, level="self_care") for _ in range(5)
-    )
+    stays, upgraded, moves, leaves, vanishes = (RecipientFactory(village=yanta, level="self_care") for _ in range(5))
     september = workbook(
-        [
-            row(r.name, r.id_number, village="东关村", level="自理")
-            for r in (stays, upgraded, moves, leaves, vanishes)
-        ]
+        [row(r.name, r.id_number, village="东关村", level="自理") for r in (stays, upgraded, moves, leaves, vanishes)]
     )
     preview_and_apply(bureau_user, september, month=datetime.date(2026, 9, 1))
     newcomer = make_id_number()

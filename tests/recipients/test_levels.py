@@ -1,0 +1,104 @@
+"""Level from the six indicators, and the level on a date across approved changes."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from recipients.actions import assessment_approve, assessment_create, assessment_reject, exit_approve, exit_report
+from recipients.models import Assessment, CareLevel
+from recipients.selectors import level_from_indicators, level_on, levels_on
+from shenxian_care.exceptions import ApplicationError
+from tests.factories import RecipientFactory
+
+FIELDS = [f for f, _ in Assessment.INDICATORS]
+
+
+@pytest.mark.parametrize("answers", list(itertools.product([True, False], repeat=6)))
+def test_level_follows_the_number_of_indicators_not_achieved(answers):
+    lost = answers.count(False)
+    expected = CareLevel.SELF_CARE if lost == 0 else CareLevel.PARTIAL if lost <= 3 else CareLevel.FULL
+    assert level_from_indicators(answers) == expected
+
+
+def test_worked_examples_from_the_rulebook():
+    assert level_from_indicators([True] * 6) == "self_care"  # 189 yuan
+    assert level_from_indicators([True, True, True, True, True, False]) == "partial"  # cannot bathe: 313
+    assert level_from_indicators([True, True, True, False, False, False]) == "partial"
+    assert level_from_indicators([True, True, False, False, False, False]) == "full"  # 626
+
+
+def test_incomplete_answers_are_refused():
+    with pytest.raises(ValueError):
+        level_from_indicators([True] * 5)
+
+
+def answers(lost):
+    return {f: i >= lost for i, f in enumerate(FIELDS)}
+
+
+@pytest.mark.django_db
+def test_level_on_a_date_across_approved_changes(bureau_user, town_user):
+    # given a recipient at 自理 from 1 January 2024
+    recipient = RecipientFactory(entry_date=datetime.date(2024, 1, 1), level="self_care")
+    # when the town reports a worse condition and the bureau approves 半失能 from 15 March 2026
+    report = assessment_create(
+        actor=town_user, recipient=recipient, assessed_on=datetime.date(2026, 3, 5), answers=answers(2)
+    )
+    assert report.level == "partial" and report.status == "pending"
+    # a pending assessment does not count yet
+    assert level_on(recipient, datetime.date(2026, 3, 20)) == "self_care"
+    assessment_approve(actor=bureau_user, assessment=report, effective_date=datetime.date(2026, 3, 15))
+    # and later 失能 from 1 September 2026
+    later = assessment_create(
+        actor=bureau_user, recipient=recipient, assessed_on=datetime.date(2026, 8, 28), answers=answers(5)
+    )
+    assessment_approve(actor=bureau_user, assessment=later, effective_date=datetime.date(2026, 9, 1))
+    # then each day has the level in force on it
+    assert level_on(recipient, datetime.date(2023, 12, 31)) is None
+    assert level_on(recipient, datetime.date(2026, 3, 14)) == "self_care"
+    assert level_on(recipient, datetime.date(2026, 3, 15)) == "partial"
+    assert level_on(recipient, datetime.date(2026, 8, 31)) == "partial"
+    assert level_on(recipient, datetime.date(2026, 9, 1)) == "full"
+    assert levels_on([recipient.pk], datetime.date(2026, 4, 1)) == {recipient.pk: "partial"}
+
+
+@pytest.mark.django_db
+def test_rejected_assessment_never_counts(bureau_user):
+    recipient = RecipientFactory(level="self_care")
+    report = assessment_create(
+        actor=bureau_user, recipient=recipient, assessed_on=datetime.date(2026, 3, 5), answers=answers(6)
+    )
+    assessment_reject(actor=bureau_user, assessment=report, reason="复核后生活仍能自理")
+    assert level_on(recipient, datetime.date(2026, 12, 1)) == "self_care"
+    with pytest.raises(ApplicationError, match="已审定"):
+        assessment_approve(actor=bureau_user, assessment=report, effective_date=datetime.date(2026, 4, 1))
+
+
+@pytest.mark.django_db
+def test_town_cannot_report_for_another_town_and_cannot_approve(town_user, other_town_user):
+    recipient = RecipientFactory()  # 燕塔街道
+    with pytest.raises(ApplicationError, match="本镇"):
+        assessment_create(
+            actor=other_town_user, recipient=recipient, assessed_on=datetime.date(2026, 3, 5), answers=answers(1)
+        )
+    report = assessment_create(
+        actor=town_user, recipient=recipient, assessed_on=datetime.date(2026, 3, 5), answers=answers(1)
+    )
+    with pytest.raises(PermissionDenied):
+        assessment_approve(actor=town_user, assessment=report, effective_date=datetime.date(2026, 3, 5))
+
+
+@pytest.mark.django_db
+def test_approved_exit_ends_support_on_its_date(bureau_user, town_user):
+    recipient = RecipientFactory(entry_date=datetime.date(2024, 1, 1))
+    reported = exit_report(
+        actor=town_user, recipient=recipient, reason="death", effective_date=datetime.date(2026, 10, 20)
+    )
+    recipient.refresh_from_db()
+    assert recipient.exit_date is None  # not before the bureau approves
+    exit_approve(actor=bureau_user, support_exit=reported)
+    recipient.refresh_from_db()
+    assert recipient.in_support_on(datetime.date(2026, 10, 19))
+    assert not recipient.in_support_on(datetime.date(2026, 10, 20))
