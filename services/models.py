@@ -145,7 +145,11 @@ class RecipientGpsRule(models.Model):
     )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审批人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
@@ -191,9 +195,7 @@ class Visit(models.Model):
     client_id = models.UUIDField("客户端记录号", unique=True, default=uuid.uuid4)
     kind = models.CharField("类型", max_length=16, choices=VisitKind.choices, default=VisitKind.REGULAR)
     provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="visits")
-    caregiver = models.ForeignKey(
-        Caregiver, verbose_name="照料护理人", on_delete=models.PROTECT, related_name="visits"
-    )
+    caregiver = models.ForeignKey(Caregiver, verbose_name="照料护理人", on_delete=models.PROTECT, related_name="visits")
     recipient = models.ForeignKey(Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="visits")
     agreement = models.ForeignKey(
         Agreement, verbose_name="四方协议", on_delete=models.PROTECT, null=True, blank=True, related_name="visits"
@@ -224,7 +226,11 @@ class Visit(models.Model):
     )
     confirmation_signature = models.ImageField("确认签名", upload_to="visits/signatures/%Y/%m/", blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
@@ -339,7 +345,11 @@ class VisitCorrection(models.Model):
     )
     requested_at = models.DateTimeField("更正时间", auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审批人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
@@ -429,11 +439,13 @@ class VisitFlag(models.Model):
         ordering = ["-day", "kind", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "kind", "recipient"], condition=Q(recipient__isnull=False),
+                fields=["day", "kind", "recipient"],
+                condition=Q(recipient__isnull=False),
                 name="visitflag_unique_recipient_day",
             ),
             models.UniqueConstraint(
-                fields=["day", "kind", "caregiver"], condition=Q(caregiver__isnull=False),
+                fields=["day", "kind", "caregiver"],
+                condition=Q(caregiver__isnull=False),
                 name="visitflag_unique_caregiver_day",
             ),
         ]

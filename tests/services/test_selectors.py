@@ -62,6 +62,9 @@ def test_provider_visit_figures_prorates_and_follows_the_bureau_standard(db, pro
 def test_provider_visit_figures_with_nothing_required_is_fully_compliant(db, provider):
     figures = provider_visit_figures(provider=provider, start=datetime.date(2025, 1, 1), end=datetime.date(2025, 6, 30))
     assert figures == {
-        "visits": 0, "minutes": 0, "required_visits": 0,
-        "compliance_rate": Decimal("1.0000"), "exception_rate": Decimal("0.0000"),
+        "visits": 0,
+        "minutes": 0,
+        "required_visits": 0,
+        "compliance_rate": Decimal("1.0000"),
+        "exception_rate": Decimal("0.0000"),
     }
