@@ -1,5 +1,11 @@
 from rest_framework.routers import DefaultRouter
 
+from . import api
+
 router = DefaultRouter(trailing_slash=True)
+router.register("towns", api.TownViewSet, basename="town")
+router.register("villages", api.VillageViewSet, basename="village")
+router.register("recipients", api.RecipientViewSet, basename="recipient")
+router.register("assessments", api.AssessmentViewSet, basename="assessment")
 
 urlpatterns = router.urls

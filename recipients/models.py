@@ -71,7 +71,8 @@ class CivilCapacity(models.TextChoices):
 
 class RecipientQuerySet(ScopedQuerySet):
     scope_town = "town"
-    scope_provider = "agreements__provider"
+    # A provider sees the list of the towns its contracts serve (to sign agreements) and anyone it served.
+    scope_provider = ("town__contracts__provider", "agreements__provider")
     scope_caregiver = "agreements__caregiver"
 
     def in_support_on(self, day):

@@ -182,3 +182,15 @@ def roster_diff(rows, month: datetime.date):
     diff["total"] = len(rows)
     diff["has_changes"] = unchanged != len(rows) or bool(diff["villages_to_create"])
     return diff
+
+
+def recipient_full_id_number(*, actor, recipient, remote_addr=None):
+    """The unmasked ID number, for bureau staff and the recipient's own town; every view is audited."""
+    from shenxian_care.audit import record_full_view
+    from shenxian_care.models import Role
+    from shenxian_care.permissions import ensure_role
+
+    ensure_role(actor, Role.BUREAU, Role.TOWN)
+    recipient = get_for_actor_or_404(Recipient.objects.all(), actor, pk=recipient.pk)
+    record_full_view(actor=actor, instance=recipient, remote_addr=remote_addr)
+    return recipient.id_number

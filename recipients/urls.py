@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "recipients"
-urlpatterns = []
+urlpatterns = [
+    path("", views.recipient_list, name="recipient_list"),
+    path("<int:pk>/", views.recipient_detail, name="recipient_detail"),
+    path("<int:pk>/reveal-id/", views.recipient_reveal_id, name="recipient_reveal_id"),
+    path("<int:pk>/report-change/", views.assessment_report, name="assessment_report"),
+    path("<int:pk>/report-exit/", views.exit_report, name="exit_report"),
+    path("roster/", views.roster_upload, name="roster_upload"),
+    path("roster/template.xlsx", views.roster_template, name="roster_template"),
+    path("roster/<int:pk>/", views.roster_preview, name="roster_preview"),
+]

@@ -1,0 +1,54 @@
+import datetime
+
+from django import forms
+
+from .models import Assessment, CareLevel, ExitReason, Town
+
+
+class RecipientFilterForm(forms.Form):
+    q = forms.CharField(label="姓名或身份证号", required=False)
+    town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.none(), required=False)
+    level = forms.ChoiceField(label="等级", choices=[("", "全部"), *CareLevel.choices], required=False)
+    in_support = forms.BooleanField(label="仅在供养", required=False, initial=True)
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["town"].queryset = Town.objects.for_actor(actor)
+
+
+class RosterUploadForm(forms.Form):
+    month = forms.CharField(
+        label="名单月份", help_text="例：2026-10", widget=forms.TextInput(attrs={"type": "month", "required": True})
+    )
+    file = forms.FileField(label="名单文件（.xlsx）")
+
+    def clean_month(self):
+        value = self.cleaned_data["month"].strip()
+        try:
+            return datetime.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError("月份格式应为 YYYY-MM，例如 2026-10。") from None
+
+
+class AssessmentForm(forms.Form):
+    assessed_on = forms.DateField(label="评估日期", widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, label in Assessment.INDICATORS:
+            self.fields[field] = forms.TypedChoiceField(
+                label=label,
+                choices=[("1", "能独立完成"), ("0", "不能独立完成")],
+                coerce=lambda v: v == "1",
+                widget=forms.RadioSelect,
+            )
+
+    def answers(self):
+        return {field: self.cleaned_data[field] for field, _ in Assessment.INDICATORS}
+
+
+class ExitReportForm(forms.Form):
+    reason = forms.ChoiceField(label="退出原因", choices=ExitReason.choices)
+    effective_date = forms.DateField(label="退出生效日期", widget=forms.DateInput(attrs={"type": "date"}))
+    detail = forms.CharField(label="情况说明", max_length=200, required=False)

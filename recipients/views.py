@@ -1,0 +1,150 @@
+"""Portal pages for the registry: scoped lists, a recipient's record, reports of change, the roster import."""
+
+import datetime
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from shenxian_care.exceptions import ApplicationError
+from shenxian_care.models import Role
+from shenxian_care.scoping import actor_role
+from shenxian_care.views_helpers import client_ip, form_error_from, paginate, role_required
+
+from . import actions, selectors
+from .forms import AssessmentForm, ExitReportForm, RecipientFilterForm, RosterUploadForm
+from .imports import template_workbook_bytes
+from .models import MonthlyRoster, RosterStatus
+
+ALL_ROLES = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
+
+
+@role_required(*ALL_ROLES)
+def recipient_list(request):
+    form = RecipientFilterForm(request.GET or None, actor=request.user)
+    filters = {"in_support": True}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "q": data["q"],
+            "town": data["town"].pk if data["town"] else None,
+            "level": data["level"],
+            "in_support": data["in_support"],
+        }
+    page = paginate(request, selectors.recipient_list(actor=request.user, filters=filters))
+    return render(request, "recipients/recipient_list.html", {"form": form, "page": page})
+
+
+def _detail_context(request, recipient, **extra):
+    return {
+        "recipient": recipient,
+        "levels": selectors.level_history(recipient),
+        "can_reveal": actor_role(request.user) in (Role.BUREAU, Role.TOWN),
+        "can_report": actor_role(request.user) in (Role.BUREAU, Role.TOWN),
+        **extra,
+    }
+
+
+@role_required(*ALL_ROLES)
+def recipient_detail(request, pk):
+    recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
+    return render(request, "recipients/recipient_detail.html", _detail_context(request, recipient))
+
+
+@require_POST
+@role_required(Role.BUREAU, Role.TOWN)
+def recipient_reveal_id(request, pk):
+    recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
+    full = selectors.recipient_full_id_number(actor=request.user, recipient=recipient, remote_addr=client_ip(request))
+    return render(request, "recipients/recipient_detail.html", _detail_context(request, recipient, full_id=full))
+
+
+@role_required(Role.BUREAU, Role.TOWN)
+def assessment_report(request, pk):
+    recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
+    form = AssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = actions.assessment_create(
+                actor=request.user,
+                recipient=recipient,
+                assessed_on=form.cleaned_data["assessed_on"],
+                reported_on=datetime.date.today(),
+                note=form.cleaned_data["note"],
+                answers=form.answers(),
+            )
+        except ApplicationError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(
+                request, f"已登记评估，按六项指标评定为“{assessment.get_level_display()}”，待县民政局审定。"
+            )
+            return redirect("recipients:recipient_detail", pk=recipient.pk)
+    return render(request, "recipients/assessment_form.html", {"form": form, "recipient": recipient})
+
+
+@role_required(Role.BUREAU, Role.TOWN)
+def exit_report(request, pk):
+    recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
+    form = ExitReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.exit_report(actor=request.user, recipient=recipient, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, "已报告退出，待县民政局审定。")
+            return redirect("recipients:recipient_detail", pk=recipient.pk)
+    return render(request, "recipients/exit_form.html", {"form": form, "recipient": recipient})
+
+
+@role_required(Role.BUREAU)
+def roster_template(request):
+    response = HttpResponse(
+        template_workbook_bytes(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E6%9C%88%E5%BA%A6%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.xlsx"
+    )
+    return response
+
+
+@role_required(Role.BUREAU)
+def roster_upload(request):
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            roster = actions.roster_preview(
+                actor=request.user, month=form.cleaned_data["month"], file_name=upload.name, content=upload.read()
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            errors = exc.extra.get("errors", [])
+        else:
+            return redirect("recipients:roster_preview", pk=roster.pk)
+    recent = MonthlyRoster.objects.for_actor(request.user).select_related("imported_by")[:12]
+    return render(request, "recipients/roster_upload.html", {"form": form, "errors": errors, "recent": recent})
+
+
+@role_required(Role.BUREAU)
+def roster_preview(request, pk):
+    roster = get_object_or_404(MonthlyRoster.objects.for_actor(request.user), pk=pk)
+    if request.method == "POST" and roster.status == RosterStatus.PREVIEW:
+        try:
+            if request.POST.get("decision") == "apply":
+                applied = actions.roster_apply(actor=request.user, roster=roster)
+                if applied.pk == roster.pk:
+                    messages.success(request, f"{roster.month:%Y年%m月}名单已导入，共{roster.diff['total']}人。")
+                else:
+                    messages.info(request, "与已导入的本月名单完全相同，未作任何改动。")
+            else:
+                actions.roster_discard(actor=request.user, roster=roster)
+                messages.info(request, "已放弃本次上传。")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("recipients:roster_preview", pk=roster.pk)
+    return render(request, "recipients/roster_preview.html", {"roster": roster, "diff": roster.diff})
