@@ -37,9 +37,7 @@ class Deduction(models.Model):
     carries forward (billing keeps that record, so this app never needs to know about settlements).
     """
 
-    provider = models.ForeignKey(
-        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="deductions"
-    )
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="deductions")
     contract = models.ForeignKey(
         PurchaseContract, verbose_name="合同", on_delete=models.PROTECT, related_name="deductions"
     )
@@ -57,9 +55,7 @@ class Deduction(models.Model):
     reason = models.CharField("扣款事由", max_length=300)
     amount_changed_reason = models.CharField("调整金额理由", max_length=300, blank=True)
     verified_on = models.DateField("查证日期")
-    status = models.CharField(
-        "状态", max_length=16, choices=DeductionStatus.choices, default=DeductionStatus.VERIFIED
-    )
+    status = models.CharField("状态", max_length=16, choices=DeductionStatus.choices, default=DeductionStatus.VERIFIED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
     )

@@ -1,0 +1,48 @@
+"""Every write of the supervision app, one function per state transition (same public names as before)."""
+
+from .evaluations import (
+    evaluation_remind_missing,
+    evaluation_return,
+    evaluation_save,
+    evaluation_sheet_copy,
+    evaluation_sheet_make_current,
+    evaluation_start,
+    evaluation_submit,
+    notification_mark_read,
+)
+from .problems import serious_problem_reject, serious_problem_report, serious_problem_verify
+from .rectification import (
+    complaint_answer,
+    complaint_close,
+    complaint_log,
+    rectification_accept,
+    rectification_answer,
+    rectification_issue,
+    rectification_mark_overdue,
+    rectification_send_back,
+)
+from .spotchecks import spot_check_draw, spot_check_record
+
+__all__ = [
+    "complaint_answer",
+    "complaint_close",
+    "complaint_log",
+    "rectification_accept",
+    "rectification_answer",
+    "rectification_issue",
+    "rectification_mark_overdue",
+    "rectification_send_back",
+    "spot_check_draw",
+    "spot_check_record",
+    "evaluation_remind_missing",
+    "evaluation_return",
+    "evaluation_save",
+    "evaluation_sheet_copy",
+    "evaluation_sheet_make_current",
+    "evaluation_start",
+    "evaluation_submit",
+    "notification_mark_read",
+    "serious_problem_reject",
+    "serious_problem_report",
+    "serious_problem_verify",
+]

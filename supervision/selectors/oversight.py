@@ -1,0 +1,69 @@
+"""Scoped reads: serious problems, rectification notices, complaints, spot checks."""
+
+from shenxian_care.scoping import get_for_actor_or_404
+
+from ..models import Complaint, RectificationNotice, SeriousProblemReport, SpotCheck, SpotCheckDraw
+
+
+def _filter(qs, filters, keys):
+    for key in keys:
+        if (filters or {}).get(key):
+            qs = qs.filter(**{key: filters[key]})
+    return qs
+
+
+def serious_problem_list(*, actor, filters=None):
+    qs = SeriousProblemReport.objects.for_actor(actor).select_related(
+        "town", "provider", "recipient", "reported_by", "deduction"
+    )
+    return _filter(qs, filters, ("status", "town", "provider", "category"))
+
+
+def serious_problem_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(
+        SeriousProblemReport.objects.select_related(
+            "town", "provider", "recipient", "contract", "deduction"
+        ).prefetch_related("photos"),
+        actor,
+        pk=pk,
+    )
+
+
+def rectification_list(*, actor, filters=None):
+    qs = RectificationNotice.objects.for_actor(actor).select_related("provider", "town", "recipient")
+    return _filter(qs, filters, ("status", "provider", "town", "source"))
+
+
+def rectification_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(
+        RectificationNotice.objects.select_related("provider", "town", "recipient"), actor, pk=pk
+    )
+
+
+def complaint_list(*, actor, filters=None):
+    qs = Complaint.objects.for_actor(actor).select_related("town", "provider", "recipient")
+    return _filter(qs, filters, ("status", "town", "provider", "channel", "priority", "route_to"))
+
+
+def complaint_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(Complaint.objects.select_related("town", "provider", "recipient"), actor, pk=pk)
+
+
+def spot_check_list(*, actor, filters=None):
+    qs = SpotCheck.objects.for_actor(actor).select_related("recipient", "town", "provider", "checked_by")
+    return _filter(qs, filters, ("method", "result", "town", "provider", "draw"))
+
+
+def spot_check_draw_list(*, actor):
+    return SpotCheckDraw.objects.for_actor(actor).select_related("town", "provider", "drawn_by")
+
+
+def spot_check_draw_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(SpotCheckDraw.objects.select_related("town", "provider"), actor, pk=pk)
+
+
+def redraw(draw) -> list:
+    """Recompute the sample from the stored population and seed: equals `draw.sample` for an honest draw."""
+    from ..actions.spotchecks import draw_sample
+
+    return draw_sample(draw.population, draw.seed, size=draw.size, percentage=draw.percentage)

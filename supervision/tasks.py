@@ -1,0 +1,22 @@
+"""Celery tasks: thin wrappers that call one action each (names fixed in CELERY_BEAT_SCHEDULE)."""
+
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import actions
+from .dates import previous_month
+
+
+@shared_task(name="supervision.tasks.rectification_mark_overdue_task")
+def rectification_mark_overdue_task(today=None):
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    return actions.rectification_mark_overdue(today=day)
+
+
+@shared_task(name="supervision.tasks.evaluation_remind_missing_task")
+def evaluation_remind_missing_task(month=None):
+    """Runs on days 1–5: remind towns of last month's evaluations (or of `month`, 'YYYY-MM-01')."""
+    day = datetime.date.fromisoformat(month) if month else previous_month(timezone.localdate())
+    return actions.evaluation_remind_missing(month=day)
