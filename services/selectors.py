@@ -7,9 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from contracts.models import Agreement
+from contracts.selectors import caregiver_assigned_recipients
+from recipients.models import CareLevel
 from recipients.selectors import levels_on
+from shenxian_care.models import Role
+from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
 from .models import Visit, VisitStatus
 from .standards import standard_on
@@ -116,3 +121,95 @@ def provider_visit_figures(*, provider, start: datetime.date, end: datetime.date
         "compliance_rate": compliance.quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
         "exception_rate": exception_rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
     }
+
+
+def _parse_date(value):
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_month(value, default=None):
+    """'2025-03' → date(2025, 3, 1); anything else → `default`."""
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m").date() if value else default
+    except ValueError:
+        return default
+
+
+def visit_list(*, actor, filters=None):
+    """Visits the actor may see, newest first, filtered by town, provider, status, date or month."""
+    filters = filters or {}
+    qs = Visit.objects.for_actor(actor).select_related("recipient", "caregiver", "provider", "town")
+    for key in ("town", "provider"):
+        value = filters.get(key)
+        if value and str(value).isdigit():
+            qs = qs.filter(**{f"{key}_id": int(value)})
+    if filters.get("status") in VisitStatus.values:
+        qs = qs.filter(status=filters["status"])
+    day = _parse_date(filters.get("date"))
+    if day:
+        qs = qs.filter(visit_date=day)
+    month = parse_month(filters.get("month"))
+    if month:
+        qs = qs.filter(visit_date__gte=month, visit_date__lte=month_end(month))
+    return qs.order_by("-started_at", "-pk")
+
+
+def visit_get_for_actor(*, actor, client_id):
+    return get_for_actor_or_404(
+        Visit.objects.select_related("recipient", "caregiver", "provider", "town", "agreement"),
+        actor,
+        client_id=client_id,
+    )
+
+
+def caregiver_day(*, actor, day=None) -> list[dict]:
+    """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
+    approved level, and how many visits the month still needs (all caregivers' counted visits)."""
+    caregiver = getattr(actor, "caregiver", None)
+    if actor_role(actor) != Role.CAREGIVER or caregiver is None:
+        return []
+    day = day or timezone.localdate()
+    agreements = list(caregiver_assigned_recipients(caregiver=caregiver, day=day))
+    if not agreements:
+        return []
+    ids = [a.recipient_id for a in agreements]
+    levels = levels_on(ids, day)
+    first, last = month_start(day), month_end(day)
+    required = required_visits(agreements=Agreement.objects.filter(recipient_id__in=ids), start=first, end=last)
+    done = dict(
+        Visit.objects.counted()
+        .filter(recipient_id__in=ids, visit_date__gte=first, visit_date__lte=last)
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    open_visits = dict(
+        Visit.objects.in_progress()
+        .filter(caregiver=caregiver, recipient_id__in=ids, visit_date__gte=day - datetime.timedelta(days=1))
+        .order_by("started_at")
+        .values_list("recipient_id", "client_id")
+    )
+    labels = dict(CareLevel.choices)
+    rows = []
+    for agreement in agreements:
+        recipient = agreement.recipient
+        need = required.get((recipient.pk, first), 0)
+        rows.append(
+            {
+                "agreement": agreement.pk,
+                "recipient": recipient.pk,
+                "name": recipient.name,
+                "address": recipient.address,
+                "village": agreement.village.name,
+                "level": levels.get(recipient.pk),
+                "level_label": labels.get(levels.get(recipient.pk), "未审定"),
+                "required": need,
+                "done": done.get(recipient.pk, 0),
+                "remaining": max(need - done.get(recipient.pk, 0), 0),
+                "open_visit": open_visits.get(recipient.pk),
+            }
+        )
+    return rows

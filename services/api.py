@@ -1,0 +1,261 @@
+"""Visits API (/api/v1/visits/…) for the caregivers' phones and the bureau. Thin: validate, call, serialize.
+
+Every write is idempotent on the client-generated id: a retry of a check-in, check-out, emergency or photo
+returns what the first request made (200 instead of 201), never a second record.
+"""
+
+from django.db.models import Count
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from shenxian_care.scoping import get_for_actor_or_404
+
+from . import actions, selectors
+from .models import ServiceItem, Visit, VisitPhoto
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    recipient_name = serializers.CharField(source="recipient.name", read_only=True)
+    caregiver_name = serializers.CharField(source="caregiver.name", read_only=True)
+    provider_name = serializers.CharField(source="provider.name", read_only=True)
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    exception_labels = serializers.ListField(source="reason_labels", child=serializers.CharField(), read_only=True)
+    photo_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "client_id",
+            "kind",
+            "recipient",
+            "recipient_name",
+            "caregiver",
+            "caregiver_name",
+            "provider",
+            "provider_name",
+            "town",
+            "town_name",
+            "agreement",
+            "visit_date",
+            "started_at",
+            "ended_at",
+            "duration_minutes",
+            "checkin_latitude",
+            "checkin_longitude",
+            "checkin_distance_m",
+            "service_items",
+            "note",
+            "emergency_what",
+            "emergency_called",
+            "status",
+            "status_label",
+            "exception_reasons",
+            "exception_labels",
+            "received_at",
+            "checkout_received_at",
+            "synced_late",
+            "confirmed_at",
+            "confirmation_method",
+            "review_reason",
+            "photo_count",
+        ]
+        read_only_fields = fields
+
+
+class CheckInSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    recipient = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    latitude = serializers.FloatField(required=False, allow_null=True)
+    longitude = serializers.FloatField(required=False, allow_null=True)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    offline = serializers.BooleanField(required=False, default=False)
+
+
+class CheckOutSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField()
+    service_items = serializers.ListField(child=serializers.ChoiceField(ServiceItem.choices), allow_empty=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    latitude = serializers.FloatField(required=False, allow_null=True)
+    longitude = serializers.FloatField(required=False, allow_null=True)
+    offline = serializers.BooleanField(required=False, default=False)
+
+
+class EmergencySerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    recipient = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    what = serializers.CharField(max_length=2000)
+    called = serializers.CharField(max_length=200)
+    latitude = serializers.FloatField(required=False, allow_null=True)
+    longitude = serializers.FloatField(required=False, allow_null=True)
+    offline = serializers.BooleanField(required=False, default=False)
+
+
+class PhotoSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField(required=False)
+    image = serializers.FileField()
+
+
+class PhotoOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisitPhoto
+        fields = ["client_id", "content_type", "size_bytes", "uploaded_at"]
+
+
+class ConfirmSerializer(serializers.Serializer):
+    code = serializers.CharField(required=False, allow_blank=True, default="")
+    signature = serializers.FileField(required=False)
+
+
+class ReviewSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    reason = serializers.CharField(max_length=200)
+
+
+class AssignmentSerializer(serializers.Serializer):
+    agreement = serializers.IntegerField()
+    recipient = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    village = serializers.CharField()
+    level = serializers.CharField(allow_null=True)
+    level_label = serializers.CharField()
+    required = serializers.IntegerField()
+    done = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    open_visit = serializers.UUIDField(allow_null=True)
+
+
+def _created(visit, created):
+    return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's."""
+
+    serializer_class = VisitSerializer
+    lookup_field = "client_id"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        filters = {key: self.request.query_params.get(key) for key in ("town", "provider", "status", "date", "month")}
+        return selectors.visit_list(actor=self.request.user, filters=filters).annotate(photo_count=Count("photos"))
+
+    def _visit(self):
+        return get_for_actor_or_404(Visit.objects.all(), self.request.user, client_id=self.kwargs["client_id"])
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name) for name in ("town", "provider", "status", "date", "month")],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=CheckInSerializer, responses={200: VisitSerializer, 201: VisitSerializer})
+    @action(detail=False, methods=["post"], url_path="check-in")
+    def check_in(self, request):
+        data = CheckInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        visit, created = actions.visit_check_in(
+            actor=request.user,
+            client_id=d["client_id"],
+            recipient_id=d["recipient"],
+            started_at=d["started_at"],
+            latitude=d.get("latitude"),
+            longitude=d.get("longitude"),
+            accuracy_m=d.get("accuracy_m"),
+            offline=d["offline"],
+        )
+        return _created(visit, created)
+
+    @extend_schema(request=CheckOutSerializer, responses={200: VisitSerializer})
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request, client_id=None):
+        data = CheckOutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        visit = actions.visit_check_out(
+            actor=request.user,
+            visit_client_id=client_id,
+            ended_at=d["ended_at"],
+            service_items=d["service_items"],
+            note=d["note"],
+            latitude=d.get("latitude"),
+            longitude=d.get("longitude"),
+            offline=d["offline"],
+        )
+        return Response(VisitSerializer(visit).data)
+
+    @extend_schema(request=EmergencySerializer, responses={200: VisitSerializer, 201: VisitSerializer})
+    @action(detail=False, methods=["post"])
+    def emergency(self, request):
+        data = EmergencySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        visit, created = actions.visit_log_emergency(
+            actor=request.user,
+            client_id=d["client_id"],
+            recipient_id=d["recipient"],
+            started_at=d["started_at"],
+            ended_at=d.get("ended_at"),
+            what=d["what"],
+            called=d["called"],
+            latitude=d.get("latitude"),
+            longitude=d.get("longitude"),
+            offline=d["offline"],
+        )
+        return _created(visit, created)
+
+    @extend_schema(request={"multipart/form-data": PhotoSerializer}, responses={200: PhotoOutSerializer})
+    @action(detail=True, methods=["post"])
+    def photos(self, request, client_id=None):
+        data = PhotoSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        photo, created = actions.visit_photo_add(
+            actor=request.user,
+            visit_client_id=client_id,
+            upload=data.validated_data["image"],
+            client_id=data.validated_data.get("client_id"),
+        )
+        return Response(
+            PhotoOutSerializer(photo).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request={"multipart/form-data": ConfirmSerializer}, responses={200: VisitSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, client_id=None):
+        data = ConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit = actions.visit_confirm(
+            actor=request.user,
+            visit_client_id=client_id,
+            code=data.validated_data["code"],
+            signature=data.validated_data.get("signature"),
+        )
+        return Response(VisitSerializer(visit).data)
+
+    @extend_schema(request=ReviewSerializer, responses={200: VisitSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, client_id=None):
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit = actions.visit_review(
+            actor=request.user,
+            visit=self._visit(),
+            accept=data.validated_data["accept"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(VisitSerializer(visit).data)
+
+    @extend_schema(responses={200: AssignmentSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def today(self, request):
+        """The caregiver's assigned recipients today, with what the month still needs."""
+        rows = selectors.caregiver_day(actor=request.user)
+        return Response(AssignmentSerializer(rows, many=True).data)

@@ -1,0 +1,266 @@
+import datetime
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from services.models import Visit, VisitPhoto, VisitStatus
+from tests.factories import AgreementFactory, RecipientFactory, VillageFactory, town
+
+from .factories import VisitFactory
+from .images import image_file
+
+pytestmark = pytest.mark.django_db
+
+
+def _check_in_body(recipient, client_id=None, minutes_ago=50):
+    return {
+        "client_id": str(client_id or uuid.uuid4()),
+        "recipient": recipient.pk,
+        "started_at": (timezone.now() - datetime.timedelta(minutes=minutes_ago)).isoformat(),
+        "latitude": float(recipient.home_latitude) + 0.0001,
+        "longitude": float(recipient.home_longitude),
+        "accuracy_m": 12,
+    }
+
+
+def test_check_in_then_retry_returns_the_same_visit(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    body = _check_in_body(agreement.recipient)
+
+    first = api.post("/api/v1/visits/check-in/", body, format="json")
+    retry = api.post("/api/v1/visits/check-in/", body, format="json")
+
+    assert first.status_code == 201, first.content
+    assert retry.status_code == 200
+    assert retry.json()["client_id"] == first.json()["client_id"] == body["client_id"]
+    assert Visit.objects.count() == 1
+    assert first.json()["status"] == "verified"
+
+
+def test_check_out_retry_changes_nothing(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    body = _check_in_body(agreement.recipient)
+    api.post("/api/v1/visits/check-in/", body, format="json")
+    ended = (timezone.now() - datetime.timedelta(minutes=5)).isoformat()
+    out = {"ended_at": ended, "service_items": ["daily_cleaning", "emotional_support"], "note": "打扫院子"}
+
+    first = api.post(f"/api/v1/visits/{body['client_id']}/check-out/", out, format="json")
+    retry = api.post(f"/api/v1/visits/{body['client_id']}/check-out/", {**out, "note": "重发"}, format="json")
+
+    assert first.status_code == 200, first.content
+    assert first.json()["duration_minutes"] == 45
+    assert retry.json()["note"] == "打扫院子"
+    assert Visit.objects.count() == 1
+
+
+def test_check_out_rejects_items_outside_the_catalogue(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    body = _check_in_body(agreement.recipient)
+    api.post("/api/v1/visits/check-in/", body, format="json")
+    response = api.post(
+        f"/api/v1/visits/{body['client_id']}/check-out/",
+        {"ended_at": timezone.now().isoformat(), "service_items": ["massage"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert Visit.objects.get().ended_at is None
+
+
+def test_an_offline_visit_keeps_its_times_and_is_marked_synced_late(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    body = {**_check_in_body(agreement.recipient, minutes_ago=26 * 60), "offline": True}
+    response = api.post("/api/v1/visits/check-in/", body, format="json")
+    visit = Visit.objects.get()
+    assert response.status_code == 201
+    assert visit.synced_late is True
+    assert visit.started_at == datetime.datetime.fromisoformat(body["started_at"])
+    assert visit.received_at - visit.started_at > datetime.timedelta(hours=25)
+
+
+def test_a_caregiver_cannot_log_for_someone_elses_recipient(api_as, caregiver_user, provider):
+    stranger = AgreementFactory(provider=provider).recipient  # same provider, another caregiver
+    response = api_as(caregiver_user).post("/api/v1/visits/check-in/", _check_in_body(stranger), format="json")
+    assert response.status_code == 404
+    emergency = api_as(caregiver_user).post(
+        "/api/v1/visits/emergency/",
+        {**_check_in_body(stranger), "what": "摔倒", "called": "120"},
+        format="json",
+    )
+    assert emergency.status_code == 404
+    assert Visit.objects.count() == 0
+
+
+def test_a_client_id_of_another_caregivers_visit_is_refused(api_as, caregiver_user, agreement):
+    theirs = VisitFactory()
+    body = _check_in_body(agreement.recipient, client_id=theirs.client_id)
+    response = api_as(caregiver_user).post("/api/v1/visits/check-in/", body, format="json")
+    assert response.status_code == 400
+    assert Visit.objects.count() == 1
+
+
+def test_only_caregivers_log_visits(api_as, provider_user, agreement):
+    response = api_as(provider_user).post(
+        "/api/v1/visits/check-in/", _check_in_body(agreement.recipient), format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_emergency_rescue_is_logged_with_what_happened_and_who_was_called(api_as, caregiver_user, agreement):
+    body = {**_check_in_body(agreement.recipient, minutes_ago=3), "what": "老人在院中摔倒", "called": "120、村委会"}
+    first = api_as(caregiver_user).post("/api/v1/visits/emergency/", body, format="json")
+    retry = api_as(caregiver_user).post("/api/v1/visits/emergency/", body, format="json")
+    assert first.status_code == 201, first.content
+    assert retry.status_code == 200
+    data = first.json()
+    assert data["kind"] == "emergency"
+    assert data["service_items"] == ["emergency_rescue"]
+    assert data["emergency_called"] == "120、村委会"
+    assert data["status"] == "verified"  # no minimum length for an emergency
+
+
+def _visit_with_checkin(api, recipient):
+    body = _check_in_body(recipient)
+    api.post("/api/v1/visits/check-in/", body, format="json")
+    return body["client_id"]
+
+
+def test_photo_upload_up_to_three_and_retry(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    client_id = _visit_with_checkin(api, agreement.recipient)
+    url = f"/api/v1/visits/{client_id}/photos/"
+    photo_ids = [str(uuid.uuid4()) for _ in range(4)]
+
+    for photo_id in photo_ids[:3]:
+        assert api.post(url, {"image": image_file(), "client_id": photo_id}, format="multipart").status_code == 201
+    retry = api.post(url, {"image": image_file(), "client_id": photo_ids[0]}, format="multipart")
+    fourth = api.post(url, {"image": image_file(), "client_id": photo_ids[3]}, format="multipart")
+
+    assert retry.status_code == 200
+    assert fourth.status_code == 400
+    assert "最多" in fourth.json()["detail"]
+    assert VisitPhoto.objects.count() == 3
+
+
+def test_photo_must_be_an_image_of_an_allowed_type(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    url = f"/api/v1/visits/{_visit_with_checkin(api, agreement.recipient)}/photos/"
+    fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    gif = image_file("a.gif", fmt="GIF", content_type="image/gif")
+    png = image_file("a.png", fmt="PNG", content_type="image/png")
+
+    assert api.post(url, {"image": fake}, format="multipart").status_code == 400
+    assert api.post(url, {"image": gif}, format="multipart").status_code == 400
+    assert api.post(url, {"image": png}, format="multipart").status_code == 201
+    assert VisitPhoto.objects.get().content_type == "image/png"
+
+
+def test_photo_size_limit(api_as, caregiver_user, agreement, monkeypatch):
+    monkeypatch.setattr(VisitPhoto, "MAX_BYTES", 500)
+    api = api_as(caregiver_user)
+    url = f"/api/v1/visits/{_visit_with_checkin(api, agreement.recipient)}/photos/"
+    big = image_file(size=(400, 400))
+    assert big.size > 500
+    response = api.post(url, {"image": big}, format="multipart")
+    assert response.status_code == 400
+    assert "MB" in response.json()["detail"]
+
+
+def test_photos_only_for_own_visits(api_as, caregiver_user):
+    theirs = VisitFactory()
+    response = api_as(caregiver_user).post(
+        f"/api/v1/visits/{theirs.client_id}/photos/", {"image": image_file()}, format="multipart"
+    )
+    assert response.status_code == 404
+
+
+# --- reads and scoping ---------------------------------------------------------------------------------
+
+
+def _visit_in(town_name):
+    village = VillageFactory(town=town(town_name))
+    return VisitFactory(agreement=AgreementFactory(recipient=RecipientFactory(village=village)))
+
+
+def test_a_town_sees_only_its_visits(api_as, town_user):
+    mine, theirs = _visit_in("燕塔街道"), _visit_in("朝城镇")
+    api = api_as(town_user)
+    listed = api.get("/api/v1/visits/").json()["results"]
+    assert [row["client_id"] for row in listed] == [str(mine.client_id)]
+    assert api.get(f"/api/v1/visits/{theirs.client_id}/").status_code == 404
+    assert api.get(f"/api/v1/visits/{mine.client_id}/").status_code == 200
+
+
+def test_provider_staff_see_only_their_providers_visits(api_as, provider_user, other_provider_user, provider):
+    mine = VisitFactory(agreement=AgreementFactory(provider=provider))
+    VisitFactory()
+    listed = api_as(provider_user).get("/api/v1/visits/").json()["results"]
+    assert [row["client_id"] for row in listed] == [str(mine.client_id)]
+    assert api_as(other_provider_user).get(f"/api/v1/visits/{mine.client_id}/").status_code == 404
+
+
+def test_finance_sees_no_visits(api_as, finance_user):
+    visit = VisitFactory()
+    api = api_as(finance_user)
+    assert api.get("/api/v1/visits/").json()["results"] == []
+    assert api.get(f"/api/v1/visits/{visit.client_id}/").status_code == 404
+
+
+def test_a_caregiver_sees_only_their_own_visits(api_as, caregiver_user, agreement):
+    mine = VisitFactory(agreement=agreement)
+    VisitFactory()
+    listed = api_as(caregiver_user).get("/api/v1/visits/").json()["results"]
+    assert [row["client_id"] for row in listed] == [str(mine.client_id)]
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_visit_list_has_a_fixed_query_count(api_as, bureau_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        VisitFactory()
+    api = api_as(bureau_user)
+    with django_assert_num_queries(2):  # count + page (photos counted in the same query)
+        response = api.get("/api/v1/visits/")
+    assert response.json()["count"] == rows
+
+
+def test_list_filters_by_status_and_month(api_as, bureau_user):
+    VisitFactory(status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    VisitFactory()
+    api = api_as(bureau_user)
+    assert api.get("/api/v1/visits/?status=exception").json()["count"] == 1
+    assert api.get("/api/v1/visits/?month=2025-03").json()["count"] == 2
+    assert api.get("/api/v1/visits/?month=2025-04").json()["count"] == 0
+
+
+def test_bureau_reviews_an_exception(api_as, bureau_user, town_user):
+    visit = VisitFactory(status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    url = f"/api/v1/visits/{visit.client_id}/review/"
+    assert api_as(town_user).post(url, {"accept": True, "reason": "x"}, format="json").status_code == 403
+    response = api_as(bureau_user).post(url, {"accept": False, "reason": "电话回访未上门"}, format="json")
+    assert response.json()["status"] == "rejected"
+    again = api_as(bureau_user).post(url, {"accept": True, "reason": "复核"}, format="json")
+    assert again.status_code == 400
+
+
+def test_today_lists_the_caregivers_recipients_with_what_the_month_needs(api_as, caregiver_user, agreement):
+    VisitFactory(agreement=agreement, started_at=timezone.now() - datetime.timedelta(minutes=2))
+    api = api_as(caregiver_user)
+    response = api.get("/api/v1/visits/today/")
+    [row] = response.json()
+    assert row["recipient"] == agreement.recipient_id
+    assert row["address"] == agreement.recipient.address  # the caregiver needs the full address
+    assert row["level_label"] == "半失能"
+    assert row["required"] == 8
+    assert row["done"] == 1
+    assert row["remaining"] == 7
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_today_has_a_fixed_query_count(api_as, caregiver, caregiver_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    api = api_as(caregiver_user)
+    with django_assert_num_queries(7):
+        response = api.get("/api/v1/visits/today/")
+    assert len(response.json()) == rows
