@@ -1,5 +1,6 @@
 """Every write of the supervision app, one function per state transition (same public names as before)."""
 
+from .crosscheck import crosscheck_confirm_exit, crosscheck_dismiss, crosscheck_import
 from .evaluations import (
     evaluation_remind_missing,
     evaluation_return,
@@ -27,6 +28,9 @@ __all__ = [
     "complaint_answer",
     "complaint_close",
     "complaint_log",
+    "crosscheck_confirm_exit",
+    "crosscheck_dismiss",
+    "crosscheck_import",
     "rectification_accept",
     "rectification_answer",
     "rectification_issue",

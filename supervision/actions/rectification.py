@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from services.models import VisitStatus
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
@@ -45,6 +46,7 @@ def rectification_issue(
     spot_check=None,
     serious_problem=None,
     complaint=None,
+    visit=None,
     source=None,
 ):
     """The bureau issues a notice to a provider, from a spot check, a town report, a complaint or other."""
@@ -61,9 +63,16 @@ def rectification_issue(
             source = RectificationSource.SERIOUS_PROBLEM
         elif complaint is not None:
             source = RectificationSource.COMPLAINT
+        elif visit is not None:
+            source = RectificationSource.VISIT_EXCEPTION
         else:
             source = RectificationSource.OTHER
-    for origin in (spot_check, serious_problem, complaint):
+    if visit is not None:
+        if visit.status not in (VisitStatus.EXCEPTION, VisitStatus.REJECTED):
+            raise ApplicationError("该服务记录没有异常，不能据此下发整改通知。", field="visit")
+        recipient = recipient or visit.recipient
+        town = town or visit.town
+    for origin in (spot_check, serious_problem, complaint, visit):
         if origin is not None and origin.provider_id != provider.pk:
             raise ApplicationError("整改通知的服务机构与来源记录不一致。", field="provider")
     # Serialise numbering: two notices issued at once must not get the same number.
@@ -77,6 +86,7 @@ def rectification_issue(
         spot_check=spot_check,
         serious_problem=serious_problem,
         complaint=complaint,
+        visit=visit,
         problem=problem.strip(),
         issued_on=today,
         deadline=deadline,

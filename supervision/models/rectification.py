@@ -73,6 +73,14 @@ class RectificationNotice(models.Model):
         blank=True,
         related_name="notices",
     )
+    visit = models.ForeignKey(
+        "services.Visit",
+        verbose_name="来源服务记录（异常）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     problem = models.TextField("存在问题及整改要求")
     issued_on = models.DateField("下发日期")
     deadline = models.DateField("整改期限")

@@ -89,3 +89,22 @@ def test_overdue_marking_is_daily_and_idempotent(bureau_user, provider_user, pro
     notice = actions.rectification_accept(actor=bureau_user, notice=open_notice)
     assert notice.status == RectificationStatus.ACCEPTED
     assert notice.overdue_on == tomorrow
+
+
+def test_notice_from_a_visit_exception(bureau_user, provider, yanta_agreements):
+    from .factories import make_visit
+
+    agreement = yanta_agreements[0]
+    flagged = make_visit(agreement, datetime.date(2026, 10, 9), minutes=5, status="exception")
+    fine = make_visit(agreement, datetime.date(2026, 10, 10))
+    deadline = TODAY + datetime.timedelta(days=3)
+
+    notice = actions.rectification_issue(
+        actor=bureau_user, provider=provider, problem="服务时长不足5分钟", deadline=deadline, visit=flagged
+    )
+
+    assert notice.source == "visit_exception"
+    assert notice.recipient == agreement.recipient
+    assert notice.town == agreement.town
+    with pytest.raises(ApplicationError, match="没有异常"):
+        actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=deadline, visit=fine)
