@@ -222,3 +222,24 @@ def test_template_has_the_chinese_headers():
     wb = load_workbook(io.BytesIO(template_workbook_bytes()), read_only=True)
     header = next(wb.worksheets[0].iter_rows(values_only=True))
     assert list(header) == COLUMNS
+
+
+@pytest.mark.django_db
+def test_management_command_imports_and_reports(bureau_user, tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(workbook([row("甲"), row("乙", level="失能")]))
+    call_command("import_roster", str(good), month="2026-10", dry_run=True)
+    assert Recipient.objects.count() == 0
+    call_command("import_roster", str(good), month="2026-10")
+    assert Recipient.objects.count() == 2
+    assert "新增2" in capsys.readouterr().out
+    call_command("import_roster", str(good), month="2026-10")
+    assert "未作任何改动" in capsys.readouterr().out
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook([row("丙", town_name="不存在镇")]))
+    with pytest.raises(CommandError, match="未导入任何数据"):
+        call_command("import_roster", str(bad), month="2026-10")
+    assert "第2行 [镇(街道)]" in capsys.readouterr().err
