@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "services"
-urlpatterns = []
+urlpatterns = [
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("caregiver/", views.caregiver_day, name="caregiver_day"),
+    path("caregiver/check-in/<int:recipient_id>/", views.caregiver_check_in, name="caregiver_check_in"),
+    path("caregiver/emergency/<int:recipient_id>/", views.caregiver_emergency, name="caregiver_emergency"),
+    path("caregiver/visits/<uuid:client_id>/check-out/", views.caregiver_check_out, name="caregiver_check_out"),
+    path("caregiver/visits/<uuid:client_id>/confirm/", views.caregiver_confirm, name="caregiver_confirm"),
+]

@@ -1,0 +1,160 @@
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from services.models import ServiceStandard, Visit, VisitPhoto
+from tests.factories import AgreementFactory
+
+from .images import image_file
+
+pytestmark = pytest.mark.django_db
+
+
+def test_day_page_lists_own_recipients_with_full_address(client_as, caregiver_user, agreement, provider):
+    stranger = AgreementFactory(provider=provider)
+    response = client_as(caregiver_user).get("/portal/services/caregiver/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert agreement.recipient.name in html
+    assert agreement.recipient.address in html
+    assert stranger.recipient.name not in html
+    assert "还需 8 次" in html
+    assert "caregiver.js" in html
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_day_page_query_count_is_fixed(client_as, caregiver, caregiver_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    client = client_as(caregiver_user)
+    with django_assert_num_queries(11):
+        assert client.get("/portal/services/caregiver/").status_code == 200
+
+
+def test_day_page_is_for_caregivers_only(client_as, town_user):
+    assert client_as(town_user).get("/portal/services/caregiver/").status_code == 403
+
+
+def test_plain_form_check_in_and_check_out_with_photos(client_as, caregiver_user, agreement):
+    client = client_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    started = timezone.now() - datetime.timedelta(minutes=40)
+    response = client.post(
+        f"/portal/services/caregiver/check-in/{agreement.recipient_id}/",
+        {"client_id": client_id, "started_at": started.isoformat(), "latitude": "36.234100", "longitude": "115.671"},
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.get(client_id=client_id)
+    assert visit.started_at == started
+
+    response = client.post(
+        f"/portal/services/caregiver/visits/{client_id}/check-out/",
+        {"service_items": ["daily_care", "walking_aid"], "note": "陪同散步", "photos": [image_file(), image_file()]},
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.ended_at is not None
+    assert visit.service_items == ["daily_care", "walking_aid"]
+    assert VisitPhoto.objects.filter(visit=visit).count() == 2
+
+
+def test_check_out_error_keeps_what_was_typed(client_as, caregiver_user, agreement):
+    client = client_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    client.post(f"/portal/services/caregiver/check-in/{agreement.recipient_id}/", {"client_id": client_id})
+    response = client.post(
+        f"/portal/services/caregiver/visits/{client_id}/check-out/",
+        {"service_items": [], "note": "写了一半的记录"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "请至少选择一项服务项目" in html
+    assert "写了一半的记录" in html
+    assert Visit.objects.get().ended_at is None
+
+
+def test_too_many_photos_are_refused_before_anything_is_saved(client_as, caregiver_user, agreement):
+    client = client_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    client.post(f"/portal/services/caregiver/check-in/{agreement.recipient_id}/", {"client_id": client_id})
+    response = client.post(
+        f"/portal/services/caregiver/visits/{client_id}/check-out/",
+        {"service_items": ["daily_care"], "photos": [image_file() for _ in range(4)]},
+    )
+    assert response.status_code == 400
+    assert "最多上传 3 张" in response.content.decode()
+    assert Visit.objects.get().ended_at is None
+
+
+def test_plain_form_for_someone_elses_recipient_is_404(client_as, caregiver_user, provider):
+    stranger = AgreementFactory(provider=provider).recipient
+    response = client_as(caregiver_user).post(f"/portal/services/caregiver/check-in/{stranger.pk}/", {})
+    assert response.status_code == 404
+
+
+def test_emergency_form(client_as, caregiver_user, agreement):
+    response = client_as(caregiver_user).post(
+        f"/portal/services/caregiver/emergency/{agreement.recipient_id}/", {"what": "突发胸痛", "called": "120"}
+    )
+    assert response.status_code == 302
+    assert Visit.objects.get().emergency_called == "120"
+
+
+def test_confirmation_by_spoken_code(client_as, caregiver_user, agreement):
+    ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), confirmation_mode="code")
+    client = client_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    client.post(f"/portal/services/caregiver/check-in/{agreement.recipient_id}/", {"client_id": client_id})
+    assert "确认码" in client.get("/portal/services/caregiver/").content.decode()
+    wrong = client.post(f"/portal/services/caregiver/visits/{client_id}/confirm/", {"code": "0000"})
+    assert wrong.status_code == 400
+    assert Visit.objects.get().confirmed_at is None
+    right = client.post(
+        f"/portal/services/caregiver/visits/{client_id}/confirm/", {"code": agreement.recipient.id_number[-4:]}
+    )
+    assert right.status_code == 302
+    assert Visit.objects.get().confirmation_method == "code"
+
+
+def test_confirmation_by_signature_through_the_api(api_as, caregiver_user, agreement):
+    ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), confirmation_mode="signature")
+    api = api_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    api.post(
+        "/api/v1/visits/check-in/",
+        {"client_id": client_id, "recipient": agreement.recipient_id, "started_at": timezone.now().isoformat()},
+        format="json",
+    )
+    missing = api.post(f"/api/v1/visits/{client_id}/confirm/", {}, format="multipart")
+    assert missing.status_code == 400
+    ok = api.post(f"/api/v1/visits/{client_id}/confirm/", {"signature": image_file("s.png", "PNG")}, format="multipart")
+    assert ok.status_code == 200
+    assert ok.json()["confirmation_method"] == "signature"
+
+
+def test_confirmation_is_refused_when_the_county_does_not_ask_for_it(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    client_id = str(uuid.uuid4())
+    api.post(
+        "/api/v1/visits/check-in/",
+        {"client_id": client_id, "recipient": agreement.recipient_id, "started_at": timezone.now().isoformat()},
+        format="json",
+    )
+    assert api.post(f"/api/v1/visits/{client_id}/confirm/", {"code": "1234"}).status_code == 400
+
+
+def test_service_worker_is_served_with_its_scope_header(client):
+    response = client.get("/portal/services/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/portal/services/"
+    body = response.content.decode()
+    assert "/portal/services/caregiver/" in body
+    assert "services/caregiver.js" in body
+
+
+def test_home_and_nav_show_the_caregiver_link(client_as, caregiver_user):
+    html = client_as(caregiver_user).get("/portal/").content.decode()
+    assert html.count("/portal/services/caregiver/") >= 2
