@@ -1,0 +1,96 @@
+"""The bureau imports a roster through the portal; towns report changes; pages keep what was typed."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from recipients.models import Assessment, MonthlyRoster, Recipient, SupportExit
+from tests.factories import RecipientFactory, make_id_number
+from tests.recipients.test_roster_import import row, workbook
+
+
+def upload(client, content, month="2026-10"):
+    return client.post(
+        reverse("recipients:roster_upload"),
+        {"month": month, "file": SimpleUploadedFile("名单.xlsx", content)},
+    )
+
+
+@pytest.mark.django_db
+def test_bureau_uploads_sees_the_diff_and_applies(client_as, bureau_user):
+    client = client_as(bureau_user)
+    response = upload(client, workbook([row("甲", make_id_number()), row("乙", make_id_number(), level="失能")]))
+    roster = MonthlyRoster.objects.get()
+    assert response.status_code == 302 and response.url == reverse("recipients:roster_preview", args=[roster.pk])
+    page = client.get(response.url).content.decode()
+    assert "新增（2）" in page and "确认导入" in page
+    assert Recipient.objects.count() == 0
+    client.post(response.url, {"decision": "apply"})
+    assert Recipient.objects.count() == 2
+    assert "已导入" in client.get(response.url).content.decode()
+
+
+@pytest.mark.django_db
+def test_bad_file_shows_every_error_and_keeps_the_month(client_as, bureau_user):
+    client = client_as(bureau_user)
+    response = upload(client, workbook([row(town_name="火星镇"), row(level="很好")]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "未知的镇（街道）“火星镇”" in page and "自理能力“很好”无法识别" in page
+    assert 'value="2026-10"' in page  # the form keeps what was typed
+    assert MonthlyRoster.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["town_user", "provider_user", "finance_user", "caregiver_user"])
+def test_only_bureau_reaches_the_roster_import(request, client_as, who):
+    client = client_as(request.getfixturevalue(who))
+    assert client.get(reverse("recipients:roster_upload")).status_code == 403
+    assert client.get(reverse("recipients:roster_template")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_template_download(client_as, bureau_user):
+    response = client_as(bureau_user).get(reverse("recipients:roster_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.django_db
+def test_town_reports_a_change_of_condition_and_an_exit(client_as, town_user):
+    recipient = RecipientFactory(level="self_care")
+    client = client_as(town_user)
+    data = {"assessed_on": "2026-11-01", "note": "摔伤后行动不便"}
+    data.update({f: "1" for f, _ in Assessment.INDICATORS})
+    data.update({"can_walk_indoors": "0", "can_bathe": "0"})
+    response = client.post(reverse("recipients:assessment_report", args=[recipient.pk]), data)
+    assert response.status_code == 302
+    assessment = Assessment.objects.get()
+    assert assessment.level == "partial" and assessment.status == "pending"
+
+    response = client.post(
+        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "effective_date": "2026-11-20"}
+    )
+    assert response.status_code == 302
+    assert SupportExit.objects.get().effective_date == datetime.date(2026, 11, 20)
+
+
+@pytest.mark.django_db
+def test_domain_error_is_shown_on_the_form(client_as, town_user):
+    recipient = RecipientFactory(entry_date=datetime.date(2025, 1, 1))
+    response = client_as(town_user).post(
+        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "effective_date": "2024-01-01"}
+    )
+    assert response.status_code == 200
+    assert "退出日期不能早于纳入日期" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["bureau_user", "finance_user", "town_user", "provider_user", "caregiver_user"])
+def test_home_page_for_every_role(request, client_as, who):
+    user = request.getfixturevalue(who)
+    response = client_as(user).get(reverse("portal:home"))
+    assert response.status_code == 200
+    assert "莘县特困人员照料服务平台" in response.content.decode()
