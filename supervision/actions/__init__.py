@@ -22,6 +22,7 @@ from .rectification import (
     rectification_mark_overdue,
     rectification_send_back,
 )
+from .reviews import review_build, review_decide, takeover_execute
 from .spotchecks import spot_check_draw, spot_check_record
 
 __all__ = [
@@ -36,8 +37,11 @@ __all__ = [
     "rectification_issue",
     "rectification_mark_overdue",
     "rectification_send_back",
+    "review_build",
+    "review_decide",
     "spot_check_draw",
     "spot_check_record",
+    "takeover_execute",
     "evaluation_remind_missing",
     "evaluation_return",
     "evaluation_save",

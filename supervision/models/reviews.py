@@ -98,6 +98,7 @@ class Takeover(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="办理人", on_delete=models.PROTECT, related_name="+"
     )
     executed_at = models.DateTimeField("办理时间", auto_now_add=True)
+    report = models.JSONField("移交报告（逐人）", default=list)
 
     objects = TakeoverQuerySet.as_manager()
 

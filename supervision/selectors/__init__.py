@@ -23,8 +23,12 @@ from .oversight import (
     spot_check_draw_list,
     spot_check_list,
 )
+from .reviews import review_get_for_actor, review_list, scorecard
 
 __all__ = [
+    "review_get_for_actor",
+    "review_list",
+    "scorecard",
     "complaint_get_for_actor",
     "complaint_list",
     "current_sheet",
