@@ -128,6 +128,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CareLevelEnum": "recipients.models.CareLevel"},
 }
 
 # Celery: with no REDIS_URL the tasks run in-process, so `make run` needs nothing else running.

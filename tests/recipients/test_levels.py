@@ -102,3 +102,39 @@ def test_approved_exit_ends_support_on_its_date(bureau_user, town_user):
     recipient.refresh_from_db()
     assert recipient.in_support_on(datetime.date(2026, 10, 19))
     assert not recipient.in_support_on(datetime.date(2026, 10, 20))
+
+
+@pytest.mark.django_db
+def test_guardian_is_required_when_the_recipient_has_no_civil_capacity(bureau_user):
+    from recipients.actions import recipient_create
+    from tests.factories import VillageFactory, make_id_number
+
+    village = VillageFactory()
+    common = {
+        "actor": bureau_user,
+        "name": "刘某",
+        "town": village.town,
+        "village": village,
+        "entry_date": datetime.date(2025, 1, 1),
+        "civil_capacity": "none",
+    }
+    with pytest.raises(ApplicationError, match="必须登记监护人"):
+        recipient_create(id_number=make_id_number(), **common)
+    created = recipient_create(id_number=make_id_number(), guardian_name="刘监护", **common)
+    assert created.needs_guardian and created.guardian_name == "刘监护"
+
+
+@pytest.mark.django_db
+def test_duplicate_id_number_is_refused(bureau_user):
+    from recipients.actions import recipient_create
+
+    existing = RecipientFactory()
+    with pytest.raises(ApplicationError, match="已登记"):
+        recipient_create(
+            actor=bureau_user,
+            name="重复",
+            id_number=existing.id_number.lower(),
+            town=existing.town,
+            village=existing.village,
+            entry_date=datetime.date(2025, 1, 1),
+        )
