@@ -51,7 +51,7 @@ def crosscheck_import(*, actor, content: bytes, file_name: str, source: str = ""
 
 
 def _lock_flagged(hit):
-    hit = CrossCheckHit.objects.select_for_update().select_related("recipient").get(pk=hit.pk)
+    hit = CrossCheckHit.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=hit.pk)
     if hit.status != CrossCheckHitStatus.FLAGGED:
         raise ApplicationError("该疑点已处理。")
     return hit

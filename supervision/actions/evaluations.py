@@ -97,7 +97,9 @@ def evaluation_start(*, actor, town, provider, month: datetime.date):
 
 
 def _lock_editable(actor, evaluation):
-    evaluation = Evaluation.objects.select_for_update().select_related("town", "sheet").get(pk=evaluation.pk)
+    evaluation = (
+        Evaluation.objects.select_for_update(of=("self",)).select_related("town", "sheet").get(pk=evaluation.pk)
+    )
     _ensure_own_town(actor, evaluation.town)
     if evaluation.status == EvaluationStatus.SUBMITTED:
         raise ApplicationError("该考评已提交并锁定；如需修改，请县民政局退回。")

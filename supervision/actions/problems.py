@@ -91,7 +91,11 @@ def serious_problem_report(
 
 
 def _lock_pending(report):
-    report = SeriousProblemReport.objects.select_for_update().select_related("contract", "town").get(pk=report.pk)
+    report = (
+        SeriousProblemReport.objects.select_for_update(of=("self",))
+        .select_related("contract", "town")
+        .get(pk=report.pk)
+    )
     if report.status != ProblemStatus.REPORTED:
         raise ApplicationError("该问题已查证，不能重复处理。")
     return report

@@ -252,7 +252,9 @@ def complaint_close(
     """The bureau closes the complaint. A founded one can raise a rectification notice (with a deadline)
     and/or a serious-problem report for verification."""
     ensure_role(actor, Role.BUREAU)
-    complaint = Complaint.objects.select_for_update().select_related("provider", "town").get(pk=complaint.pk)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",)).select_related("provider", "town").get(pk=complaint.pk)
+    )
     if complaint.status == ComplaintStatus.CLOSED:
         raise ApplicationError("该投诉已办结。")
     if complaint.status != ComplaintStatus.ANSWERED:

@@ -114,7 +114,7 @@ def takeover_execute(
     provider's staff. One transaction: if any agreement cannot move, nothing moves, and the error lists
     every line that failed."""
     ensure_role(actor, Role.BUREAU)
-    review = HalfYearReview.objects.select_for_update().select_related("provider").get(pk=review.pk)
+    review = HalfYearReview.objects.select_for_update(of=("self",)).select_related("provider").get(pk=review.pk)
     if review.status != ReviewStatus.DECIDED or review.decision != ReviewDecision.TERMINATE:
         raise ApplicationError("只有决定终止合同的半年评估才能启动接管。")
     if Takeover.objects.filter(review=review).exists():
