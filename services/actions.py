@@ -6,6 +6,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -21,12 +22,14 @@ from .models import (
     ConfirmationMode,
     CorrectionReason,
     CorrectionStatus,
+    FlagKind,
     GpsRuleStatus,
     PlannedVisit,
     RecipientGpsRule,
     ServiceItem,
     Visit,
     VisitCorrection,
+    VisitFlag,
     VisitKind,
     VisitPhoto,
     VisitStatus,
@@ -502,3 +505,73 @@ def plan_set_month(*, actor, agreement, month: datetime.date, days, planned_time
         for date in sorted(dates)
     )
     return len(dates)
+
+
+# How far back the daily check looks for a caregiver's exceptions.
+EXCEPTION_LOOKBACK_DAYS = 30
+
+
+@transaction.atomic
+def visit_flag_overdue(*, day: datetime.date | None = None) -> dict:
+    """The daily check (system action, run by `visit_flag_overdue_task`): recipients under an agreement today with
+    no counted visit for the standard's N days, and caregivers with exceptions in the last 30 days. Re-running
+    for the same day replaces that day's flags."""
+    day = day or timezone.localdate()
+    standard = standard_on(day)
+    since = day - datetime.timedelta(days=standard.overdue_days)
+    last_visit = (
+        Visit.objects.filter(recipient=OuterRef("recipient_id"), ended_at__isnull=False, visit_date__lte=day)
+        .exclude(status=VisitStatus.REJECTED)
+        .order_by()
+        .values("recipient_id")
+        .annotate(last=Max("visit_date"))
+        .values("last")
+    )
+    overdue = (
+        Agreement.objects.covering(day)
+        .filter(recipient__entry_date__lte=day)
+        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=day))
+        .annotate(last_visit=Subquery(last_visit))
+        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=since))
+        .values_list("recipient_id", "town_id", "provider_id", "caregiver_id", "last_visit")
+    )
+    VisitFlag.objects.filter(day=day).delete()
+    flags = [
+        VisitFlag(
+            day=day,
+            kind=FlagKind.RECIPIENT_OVERDUE,
+            recipient_id=recipient_id,
+            town_id=town_id,
+            provider_id=provider_id,
+            caregiver_id=None,
+            days_since_visit=(day - last).days if last else None,
+        )
+        for recipient_id, town_id, provider_id, _caregiver_id, last in overdue.iterator(chunk_size=5000)
+    ]
+    flagged = (
+        Visit.objects.filter(
+            visit_date__gte=day - datetime.timedelta(days=EXCEPTION_LOOKBACK_DAYS),
+            visit_date__lte=day,
+            status__in=[VisitStatus.EXCEPTION, VisitStatus.REJECTED],
+        )
+        .values("caregiver_id", "provider_id")
+        .annotate(n=Count("pk"), town_id=Max("town_id"))
+        .order_by()
+    )
+    flags += [
+        VisitFlag(
+            day=day,
+            kind=FlagKind.CAREGIVER_EXCEPTIONS,
+            caregiver_id=row["caregiver_id"],
+            provider_id=row["provider_id"],
+            town_id=row["town_id"],
+            exception_count=row["n"],
+        )
+        for row in flagged
+    ]
+    VisitFlag.objects.bulk_create(flags, batch_size=2000)
+    return {
+        "day": day.isoformat(),
+        "recipients_overdue": sum(1 for f in flags if f.kind == FlagKind.RECIPIENT_OVERDUE),
+        "caregivers_with_exceptions": sum(1 for f in flags if f.kind == FlagKind.CAREGIVER_EXCEPTIONS),
+    }

@@ -16,7 +16,7 @@ from recipients.selectors import levels_on
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
-from .models import Visit, VisitStatus
+from .models import PlannedVisit, Visit, VisitStatus
 from .standards import standard_on
 
 RATE_PLACES = Decimal("0.0001")
@@ -213,3 +213,34 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
             }
         )
     return rows
+
+
+def plan_rows(*, actor, month: datetime.date) -> list[dict]:
+    """Agreements of the actor's provider covering any day of `month`, with the days already planned."""
+    last = month_end(month)
+    agreements = list(
+        Agreement.objects.for_actor(actor)
+        .exclude(status="draft")
+        .filter(start_date__lte=last)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
+        .select_related("recipient", "caregiver", "town")
+        .order_by("town__sort_order", "caregiver__name", "recipient__name", "pk")
+    )
+    planned = defaultdict(list)
+    times = {}
+    for agreement_id, day, at in (
+        PlannedVisit.objects.filter(agreement__in=[a.pk for a in agreements], day__gte=month, day__lte=last)
+        .order_by("day")
+        .values_list("agreement_id", "day", "planned_time")
+    ):
+        planned[agreement_id].append(day.day)
+        times[agreement_id] = at
+    return [
+        {
+            "agreement": a,
+            "days": ",".join(str(d) for d in planned.get(a.pk, [])),
+            "count": len(planned.get(a.pk, [])),
+            "time": times.get(a.pk, datetime.time(9, 0)).strftime("%H:%M"),
+        }
+        for a in agreements
+    ]

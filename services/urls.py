@@ -10,4 +10,12 @@ urlpatterns = [
     path("caregiver/emergency/<int:recipient_id>/", views.caregiver_emergency, name="caregiver_emergency"),
     path("caregiver/visits/<uuid:client_id>/check-out/", views.caregiver_check_out, name="caregiver_check_out"),
     path("caregiver/visits/<uuid:client_id>/confirm/", views.caregiver_confirm, name="caregiver_confirm"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard.json", views.dashboard_json, name="dashboard_json"),
+    path("report/", views.compliance_report, name="compliance_report"),
+    path("exceptions/", views.exception_queue, name="exception_queue"),
+    path("corrections/", views.correction_queue, name="correction_queue"),
+    path("visits/<uuid:client_id>/", views.visit_detail, name="visit_detail"),
+    path("photos/<int:pk>/", views.visit_photo, name="visit_photo"),
+    path("plan/", views.plan, name="plan"),
 ]

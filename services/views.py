@@ -4,26 +4,37 @@ The caregiver's day page works on its own with plain forms; `static/services/car
 same forms into an offline queue (IndexedDB) that posts to the API when the network returns.
 """
 
+import datetime
 import hashlib
 import uuid
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from contracts.models import Agreement
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
-from shenxian_care.scoping import actor_role
+from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
-from . import actions, selectors
-from .models import ConfirmationMode, ServiceItem, VisitPhoto
+from . import actions, exports, monitoring, reports, selectors
+from .models import (
+    ConfirmationMode,
+    CorrectionReason,
+    CorrectionStatus,
+    ServiceItem,
+    VisitCorrection,
+    VisitPhoto,
+)
 from .standards import standard_on
 
 OFFLINE_ASSETS = ("services/caregiver.js", "services/services.css", "portal/portal.css")
@@ -185,3 +196,226 @@ def _sw_version():
             with open(path, "rb") as handle:
                 digest.update(handle.read())
     return digest.hexdigest()[:12]
+
+
+# --- monitoring, report, review, corrections, plans (bureau, towns, providers) ---------------------------------
+
+WATCHERS = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
+
+
+def _watcher_only(request):
+    if actor_role(request.user) not in WATCHERS:
+        raise PermissionDenied("您的角色无权查看此页面。")
+
+
+def _filters(request):
+    """Town / provider / month from the query string, limited to what the viewer may choose."""
+    choices = monitoring.filter_choices(actor=request.user)
+    town_ids = {pk for pk, _ in choices["towns"]}
+    provider_ids = {pk for pk, _ in choices["providers"]}
+    filters = {}
+    town = request.GET.get("town", "")
+    provider = request.GET.get("provider", "")
+    if town.isdigit() and int(town) in town_ids:
+        filters["town"] = int(town)
+    if provider.isdigit() and int(provider) in provider_ids:
+        filters["provider"] = int(provider)
+    month = selectors.parse_month(request.GET.get("month"))
+    return filters, month, choices
+
+
+@login_required
+def dashboard(request):
+    _watcher_only(request)
+    filters, month, choices = _filters(request)
+    data = monitoring.dashboard_data(actor=request.user, filters={**filters, "month": month} if month else filters)
+    return render(
+        request,
+        "services/dashboard.html",
+        {"data": data, "choices": choices, "filters": filters, "month": data["month"]},
+    )
+
+
+@login_required
+def dashboard_json(request):
+    _watcher_only(request)
+    filters, month, _ = _filters(request)
+    data = monitoring.dashboard_data(actor=request.user, filters={**filters, "month": month} if month else filters)
+    return JsonResponse(data)
+
+
+@login_required
+def compliance_report(request):
+    _watcher_only(request)
+    filters, month, choices = _filters(request)
+    month = month or timezone.localdate().replace(day=1)
+    group = request.GET.get("group") if request.GET.get("group") in reports.GROUPS else "town"
+    if request.GET.get("format") == "xlsx":
+        rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters)
+        response = HttpResponse(
+            exports.compliance_workbook(rows, month=month, group=group),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"服务达标月报-{month:%Y%m}-{group}.xlsx"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response
+    page = max(int(request.GET["page"]), 1) if request.GET.get("page", "").isdigit() else 1
+    if group == "recipient":
+        rows, total = reports.compliance_rows(
+            actor=request.user, month=month, group=group, filters=filters, page=page, per_page=PER_PAGE
+        )
+    else:
+        rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters)
+        total = len(rows)
+    return render(
+        request,
+        "services/compliance_report.html",
+        {
+            "rows": rows,
+            "total": total,
+            "totals": reports.totals_of(rows) if group != "recipient" else None,
+            "group": group,
+            "groups": reports.GROUPS,
+            "month": month,
+            "filters": filters,
+            "choices": choices,
+            "page": page,
+            "pages": max((total + PER_PAGE - 1) // PER_PAGE, 1),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+PER_PAGE = 50
+
+
+@login_required
+def exception_queue(request):
+    _watcher_only(request)
+    filters, month, choices = _filters(request)
+    qs = selectors.visit_list(
+        actor=request.user,
+        filters={**filters, "status": "exception", "month": month.strftime("%Y-%m") if month else None},
+    )
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "services/exception_queue.html", {"page": page, "choices": choices, "filters": filters})
+
+
+@login_required
+def visit_detail(request, client_id):
+    _watcher_only(request)
+    visit = selectors.visit_get_for_actor(actor=request.user, client_id=client_id)
+    context = {
+        "visit": visit,
+        "photos": list(visit.photos.all()),
+        "corrections": list(visit.corrections.select_related("requested_by", "decided_by")),
+        "reasons": CorrectionReason.choices,
+        "items": ServiceItem.choices,
+        "error": None,
+        "typed": {},
+    }
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "review":
+                actions.visit_review(
+                    actor=request.user,
+                    visit=visit,
+                    accept=request.POST.get("decision") == "accept",
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, "已审核。")
+            else:
+                actions.visit_correct(
+                    actor=request.user,
+                    visit=visit,
+                    reason_code=request.POST.get("reason_code", ""),
+                    reason_note=request.POST.get("reason_note", ""),
+                    changes=_correction_changes(request.POST),
+                )
+                messages.success(request, "更正已记录。")
+            return redirect("services:visit_detail", client_id=visit.client_id)
+        except ApplicationError as exc:
+            context["error"], context["typed"] = exc.message, request.POST
+            return render(request, "services/visit_detail.html", context, status=400)
+    return render(request, "services/visit_detail.html", context)
+
+
+def _correction_changes(post):
+    changes = {}
+    for name in ("started_at", "ended_at"):
+        if post.get(name):
+            parsed = parse_datetime(post[name])
+            if parsed is None:
+                raise ApplicationError("时间格式不正确。", field=name)
+            changes[name] = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    for name in ("checkin_latitude", "checkin_longitude"):
+        if post.get(name):
+            changes[name] = post[name]
+    if post.get("change_items"):
+        changes["service_items"] = post.getlist("service_items")
+    if post.get("note"):
+        changes["note"] = post["note"]
+    return changes
+
+
+@login_required
+def visit_photo(request, pk):
+    _watcher_only(request)
+    photo = get_for_actor_or_404(VisitPhoto.objects.all(), request.user, pk=pk)
+    return HttpResponse(photo.image.open("rb").read(), content_type=photo.content_type)
+
+
+@login_required
+def correction_queue(request):
+    _watcher_only(request)
+    pending = (
+        VisitCorrection.objects.for_actor(request.user)
+        .filter(status=CorrectionStatus.PENDING)
+        .select_related("visit__recipient", "visit__caregiver", "visit__town", "requested_by")
+        .order_by("requested_at")
+    )
+    if request.method == "POST":
+        correction = get_for_actor_or_404(VisitCorrection.objects.all(), request.user, pk=request.POST.get("pk"))
+        try:
+            actions.visit_correction_decide(
+                actor=request.user,
+                correction=correction,
+                approve=request.POST.get("decision") == "approve",
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, "已处理。")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("services:correction_queue")
+    page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "services/correction_queue.html", {"page": page})
+
+
+@login_required
+def plan(request):
+    if actor_role(request.user) not in (Role.PROVIDER, Role.BUREAU):
+        raise PermissionDenied("仅服务机构制定月度服务计划。")
+    default_month = timezone.localdate().replace(day=1)
+    month = selectors.parse_month(request.GET.get("month") or request.POST.get("month"), default_month)
+    error = None
+    if request.method == "POST":
+        agreement = get_for_actor_or_404(Agreement.objects.all(), request.user, pk=request.POST.get("agreement"))
+        try:
+            time = datetime.time.fromisoformat(request.POST.get("planned_time") or "09:00")
+            days = [d for d in request.POST.get("days", "").replace("，", ",").split(",") if d.strip()]
+            count = actions.plan_set_month(
+                actor=request.user, agreement=agreement, month=month, days=days, planned_time=time
+            )
+            messages.success(request, f"已保存 {agreement.recipient.name} 的计划：{count} 次。")
+            return redirect(f"{request.path}?month={month:%Y-%m}")
+        except ValueError:
+            error = "计划时间格式不正确。"
+        except ApplicationError as exc:
+            error = exc.message
+    rows = selectors.plan_rows(actor=request.user, month=month)
+    return render(
+        request,
+        "services/plan.html",
+        {"rows": rows, "month": month, "error": error, "typed": request.POST},
+        status=400 if error else 200,
+    )

@@ -1,0 +1,198 @@
+"""The bureau's live dashboard (线上监管): what is happening now, today and this month, scoped to the viewer.
+
+Everything here is a read over a fixed number of queries whatever the data size; the page polls
+`dashboard_data` as JSON every 30 seconds.
+"""
+
+import datetime
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from contracts.models import Agreement, Provider
+from recipients.models import Town
+
+from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
+from .reports import compliance_rows
+from .selectors import month_end
+from .standards import standard_on
+
+LIST_LIMIT = 20
+# An open visit older than this is a forgotten check-out, not a visit "in progress now".
+OPEN_VISIT_WINDOW = datetime.timedelta(hours=12)
+
+
+def _filtered(qs, filters, town="town_id", provider="provider_id"):
+    if filters.get("town"):
+        qs = qs.filter(**{town: filters["town"]})
+    if filters.get("provider"):
+        qs = qs.filter(**{provider: filters["provider"]})
+    return qs
+
+
+def _by(qs, key, label):
+    return [
+        {"id": row[key], "name": row[label], "visits": row["n"]}
+        for row in qs.values(key, label).annotate(n=Count("pk")).order_by("-n", label)
+    ]
+
+
+def dashboard_data(*, actor, filters=None, now=None) -> dict:
+    filters = filters or {}
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    month = filters.get("month") or today.replace(day=1)
+    last = month_end(month)
+    standard = standard_on(month)
+    visits = _filtered(Visit.objects.for_actor(actor), filters)
+    counted = visits.filter(ended_at__isnull=False).exclude(status=VisitStatus.REJECTED)
+
+    in_progress = (
+        visits.in_progress()
+        .filter(started_at__gte=now - OPEN_VISIT_WINDOW)
+        .select_related("recipient", "caregiver", "town")
+    )
+    today_visits = visits.filter(visit_date=today)
+    month_visits = counted.filter(visit_date__gte=month, visit_date__lte=last)
+    exceptions = visits.filter(status=VisitStatus.EXCEPTION).select_related("recipient", "caregiver", "town")
+
+    # recipients under a covering agreement today with no counted visit for N days
+    overdue_since = today - datetime.timedelta(days=standard.overdue_days)
+    last_visit = (
+        Visit.objects.filter(recipient=OuterRef("recipient_id"), ended_at__isnull=False)
+        .exclude(status=VisitStatus.REJECTED)
+        .order_by()
+        .values("recipient_id")
+        .annotate(last=Max("visit_date"))
+        .values("last")
+    )
+    overdue = (
+        _filtered(Agreement.objects.for_actor(actor).covering(today), filters)
+        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=today))
+        .annotate(last_visit=Subquery(last_visit))
+        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=overdue_since))
+        .select_related("recipient", "caregiver", "town")
+        .order_by("last_visit", "pk")
+    )
+
+    # planned visits due today and not started within the grace time
+    grace = datetime.timedelta(minutes=standard.plan_grace_minutes)
+    local_now = timezone.localtime(now)
+    latest_due = (local_now - grace).time() if (local_now - grace).date() == today else None
+    late_plans = PlannedVisit.objects.none()
+    if latest_due is not None:
+        started = Visit.objects.filter(
+            caregiver_id=OuterRef("caregiver_id"), recipient_id=OuterRef("recipient_id"), visit_date=today
+        )
+        late_plans = (
+            _filtered(PlannedVisit.objects.for_actor(actor), filters)
+            .filter(day=today, planned_time__lte=latest_due)
+            .filter(~Exists(started))
+            .select_related("recipient", "caregiver", "town")
+            .order_by("planned_time", "pk")
+        )
+
+    flags = _filtered(VisitFlag.objects.for_actor(actor), filters)
+    flag_day = flags.aggregate(day=Max("day"))["day"]
+    latest_flags = flags.filter(day=flag_day).select_related("recipient", "caregiver", "town") if flag_day else []
+
+    providers = compliance_rows(actor=actor, month=month, group="provider", filters=filters)
+
+    def visit_row(v):
+        return {
+            "client_id": str(v.client_id),
+            "recipient": v.recipient.name,
+            "caregiver": v.caregiver.name,
+            "town": v.town.name,
+            "started_at": timezone.localtime(v.started_at).strftime("%m-%d %H:%M"),
+            "reasons": v.reason_labels(),
+            "kind": v.get_kind_display(),
+        }
+
+    in_progress_list = list(in_progress.order_by("-started_at")[:LIST_LIMIT])
+    exception_list = list(exceptions.order_by("-started_at")[:LIST_LIMIT])
+    overdue_list = list(overdue[:LIST_LIMIT])
+    late_list = list(late_plans[:LIST_LIMIT])
+    flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
+    counts = visits.aggregate(
+        in_progress=Count(
+            "pk",
+            filter=Q(ended_at__isnull=True, kind=VisitKind.REGULAR, started_at__gte=now - OPEN_VISIT_WINDOW)
+            & ~Q(status=VisitStatus.REJECTED),
+        ),
+        today=Count("pk", filter=Q(visit_date=today)),
+        month=Count(
+            "pk",
+            filter=Q(visit_date__gte=month, visit_date__lte=last, ended_at__isnull=False)
+            & ~Q(status=VisitStatus.REJECTED),
+        ),
+        exceptions=Count("pk", filter=Q(status=VisitStatus.EXCEPTION)),
+        emergencies_today=Count("pk", filter=Q(visit_date=today, kind=VisitKind.EMERGENCY)),
+        late_synced_today=Count("pk", filter=Q(visit_date=today, synced_late=True)),
+    )
+    return {
+        "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
+        "month": month.strftime("%Y-%m"),
+        "overdue_days": standard.overdue_days,
+        "counts": {**counts, "overdue": overdue.count(), "late_plans": len(late_list)},
+        "in_progress": [visit_row(v) for v in in_progress_list],
+        "today_by_town": _by(today_visits, "town_id", "town__name"),
+        "today_by_provider": _by(today_visits, "provider_id", "provider__name"),
+        "month_by_town": _by(month_visits, "town_id", "town__name"),
+        "month_by_provider": _by(month_visits, "provider_id", "provider__name"),
+        "exceptions": [visit_row(v) for v in exception_list],
+        "overdue": [
+            {
+                "recipient": a.recipient.name,
+                "town": a.town.name,
+                "caregiver": a.caregiver.name,
+                "last_visit": a.last_visit.isoformat() if a.last_visit else None,
+                "days": (today - a.last_visit).days if a.last_visit else None,
+            }
+            for a in overdue_list
+        ],
+        "late_plans": [
+            {
+                "recipient": p.recipient.name,
+                "caregiver": p.caregiver.name,
+                "town": p.town.name,
+                "planned_time": p.planned_time.strftime("%H:%M"),
+            }
+            for p in late_list
+        ],
+        "flags": {
+            "day": flag_day.isoformat() if flag_day else None,
+            "rows": [
+                {
+                    "kind": f.get_kind_display(),
+                    "who": f.recipient.name if f.recipient_id else (f.caregiver.name if f.caregiver_id else ""),
+                    "town": f.town.name if f.town_id else "",
+                    "detail": (
+                        f"{f.days_since_visit}天未上门"
+                        if f.kind == FlagKind.RECIPIENT_OVERDUE and f.days_since_visit is not None
+                        else ("从未上门" if f.kind == FlagKind.RECIPIENT_OVERDUE else f"{f.exception_count}条异常")
+                    ),
+                }
+                for f in flag_list
+            ],
+        },
+        "provider_compliance": [
+            {
+                "id": row.key,
+                "name": row.label,
+                "recipients": row.recipients,
+                "required": row.required_visits,
+                "visits": row.visits,
+                "rate": float(row.compliance),
+            }
+            for row in sorted(providers, key=lambda r: r.compliance)
+        ],
+    }
+
+
+def filter_choices(*, actor):
+    """Towns and providers the viewer may filter by."""
+    return {
+        "towns": list(Town.objects.for_actor(actor).values_list("pk", "name")),
+        "providers": list(Provider.objects.for_actor(actor).values_list("pk", "name")),
+    }

@@ -1,0 +1,280 @@
+"""The monthly compliance report (服务达标月报): visits and minutes done against the county standard.
+
+One row per agreement-month (a recipient served by one provider's caregiver under one four-party agreement):
+the days served that month, the visits the standard requires for the recipient's approved level (prorated to
+those days), and the counted visits logged under that agreement. Caregiver, provider and town figures are sums
+of these rows, so every level of the report adds up. Query count is fixed: agreements, visit totals, standard.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+
+from contracts.models import Agreement, AgreementStatus
+from recipients.models import CareLevel, LevelApproval
+from shenxian_care.privacy import mask_id_number
+from shenxian_care.scoping import is_bureau
+
+from .models import Visit, VisitStatus
+from .selectors import month_end, required_from_days
+from .standards import standard_on
+
+GROUPS = {
+    "recipient": "按服务对象",
+    "caregiver": "按照料护理人",
+    "provider": "按服务机构",
+    "town": "按镇（街道）",
+}
+LEVEL_LABELS = dict(CareLevel.choices)
+
+
+@dataclass
+class Row:
+    key: int
+    label: str
+    town: str = ""
+    provider: str = ""
+    caregiver: str = ""
+    id_number_masked: str = ""
+    level: str = ""
+    recipients: int = 0
+    days: int = 0
+    required_visits: int = 0
+    required_minutes: int = 0
+    visits: int = 0
+    minutes: int = 0
+    met_visits: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def compliance(self) -> Decimal:
+        if not self.required_visits:
+            return Decimal("1.0000")
+        return (Decimal(self.met_visits) / Decimal(self.required_visits)).quantize(
+            Decimal("0.0001"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def compliance_percent(self) -> str:
+        return f"{self.compliance * 100:.1f}%"
+
+    @property
+    def shortfall(self) -> int:
+        return max(self.required_visits - self.met_visits, 0)
+
+    @property
+    def level_label(self):
+        return LEVEL_LABELS.get(self.level, "")
+
+
+def _agreements(*, actor, month, filters):
+    last = month_end(month)
+    level = (
+        LevelApproval.objects.filter(recipient=OuterRef("recipient_id"), effective_date__lte=last)
+        .order_by("-effective_date", "-approved_at", "-pk")
+        .values("level")[:1]
+    )
+    qs = (
+        Agreement.objects.for_actor(actor)
+        .filter(status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lte=last)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
+        .filter(recipient__entry_date__lte=last)
+        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=month))
+    )
+    if filters.get("town"):
+        qs = qs.filter(town_id=filters["town"])
+    if filters.get("provider"):
+        qs = qs.filter(provider_id=filters["provider"])
+    return qs.annotate(level_at_month_end=Subquery(level)).order_by(
+        "town__sort_order", "village__name", "recipient__name", "pk"
+    )
+
+
+AGREEMENT_FIELDS = (
+    "pk",
+    "recipient_id",
+    "recipient__name",
+    "recipient__id_number",
+    "recipient__entry_date",
+    "recipient__exit_date",
+    "town_id",
+    "town__name",
+    "village__name",
+    "provider_id",
+    "provider__name",
+    "caregiver_id",
+    "caregiver__name",
+    "start_date",
+    "end_date",
+    "level_at_month_end",
+)
+
+
+def _visit_totals(month, agreement_ids=None):
+    """{agreement_id: (visits, minutes)} of counted visits in the month."""
+    qs = (
+        Visit.objects.filter(visit_date__gte=month, visit_date__lte=month_end(month), ended_at__isnull=False)
+        .exclude(status=VisitStatus.REJECTED)
+        .exclude(agreement_id__isnull=True)
+    )
+    if agreement_ids is not None:
+        qs = qs.filter(agreement_id__in=agreement_ids)
+    rows = (
+        qs.values("agreement_id")
+        .annotate(n=Count("pk"), m=Sum("duration_minutes"))
+        .values_list("agreement_id", "n", "m")
+    )
+    return {agreement_id: (n, max(m or 0, 0)) for agreement_id, n, m in rows}
+
+
+def _recipient_row(values, totals, month, days_in_month, standard):
+    (
+        pk,
+        recipient_id,
+        name,
+        id_number,
+        entry,
+        exit_date,
+        town_id,
+        town,
+        village,
+        provider_id,
+        provider,
+        caregiver_id,
+        caregiver,
+        start,
+        end,
+        level,
+    ) = values
+    last = month_end(month)
+    first_day = max(start, entry, month)
+    last_day = min(end or last, (exit_date - datetime.timedelta(days=1)) if exit_date else last, last)
+    days = max((last_day - first_day).days + 1, 0)
+    required = required_from_days(standard.visits_for(level), days, days_in_month)
+    visits, minutes = totals.get(pk, (0, 0))
+    row = Row(
+        key=pk,
+        label=name,
+        town=town,
+        provider=provider,
+        caregiver=caregiver,
+        id_number_masked=mask_id_number(id_number),
+        level=level or "",
+        recipients=1,
+        days=days,
+        required_visits=required,
+        required_minutes=required * standard.minimum_minutes,
+        visits=visits,
+        minutes=minutes,
+        met_visits=min(visits, required),
+    )
+    row.extra = {
+        "town_id": town_id,
+        "provider_id": provider_id,
+        "caregiver_id": caregiver_id,
+        "village": village,
+        "recipient_id": recipient_id,
+    }
+    return row
+
+
+def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=None, page=None, per_page=50):
+    """Rows of the report for `month` at the `group` level. With `page` (recipient level only), only that page
+    of agreements is read: returns (rows, total_rows)."""
+    filters = filters or {}
+    month = month.replace(day=1)
+    standard = standard_on(month)
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    agreements = _agreements(actor=actor, month=month, filters=filters)
+    total = None
+    if group == "recipient" and page is not None:
+        total = agreements.count()
+        offset = (max(page, 1) - 1) * per_page
+        values = list(agreements.values_list(*AGREEMENT_FIELDS)[offset : offset + per_page])
+        totals = _visit_totals(month, [v[0] for v in values])
+    else:
+        values = list(agreements.values_list(*AGREEMENT_FIELDS))
+        totals = (
+            _visit_totals(month) if not filters and is_bureau(actor) else _visit_totals(month, agreements.values("pk"))
+        )
+    rows = [_recipient_row(v, totals, month, days_in_month, standard) for v in values]
+    if group != "recipient":
+        rows = _group(rows, group)
+    return (rows, total if total is not None else len(rows)) if page is not None else rows
+
+
+def _group(rows, group):
+    key_field = {"caregiver": "caregiver_id", "provider": "provider_id", "town": "town_id"}[group]
+    grouped = {}
+    for row in rows:
+        key = row.extra[key_field]
+        target = grouped.get(key)
+        if target is None:
+            label = {"caregiver": row.caregiver, "provider": row.provider, "town": row.town}[group]
+            target = grouped[key] = Row(
+                key=key,
+                label=label,
+                town=row.town if group != "provider" else "",
+                provider=row.provider if group == "caregiver" else "",
+            )
+        target.recipients += 1
+        target.days += row.days
+        target.required_visits += row.required_visits
+        target.required_minutes += row.required_minutes
+        target.visits += row.visits
+        target.minutes += row.minutes
+        target.met_visits += row.met_visits
+    return list(grouped.values())
+
+
+def totals_of(rows) -> Row:
+    total = Row(key=0, label="合计")
+    for row in rows:
+        total.recipients += row.recipients
+        total.required_visits += row.required_visits
+        total.required_minutes += row.required_minutes
+        total.visits += row.visits
+        total.minutes += row.minutes
+        total.met_visits += row.met_visits
+    return total
+
+
+# The same report for the whole county by one hand-written query (PostgreSQL), used by bench/visits.py to
+# check the ORM path above costs no more than twice the plain SQL.
+REPORT_SQL = """
+WITH std AS (
+    SELECT %(visits_self_care)s AS self_care, %(visits_partial)s AS partial, %(visits_full)s AS full_,
+           %(minimum_minutes)s AS min_minutes
+), a AS (
+    SELECT ag.id, ag.recipient_id, ag.town_id, ag.provider_id, ag.caregiver_id,
+           (SELECT la.level FROM recipients_levelapproval la
+             WHERE la.recipient_id = ag.recipient_id AND la.effective_date <= %(last)s
+             ORDER BY la.effective_date DESC, la.approved_at DESC, la.id DESC LIMIT 1) AS level,
+           GREATEST(0, LEAST(COALESCE(ag.end_date, %(last)s), COALESCE(r.exit_date - 1, %(last)s), %(last)s)
+                     - GREATEST(ag.start_date, r.entry_date, %(first)s) + 1) AS days
+      FROM contracts_agreement ag JOIN recipients_recipient r ON r.id = ag.recipient_id
+     WHERE ag.status IN ('signed', 'terminated') AND ag.start_date <= %(last)s
+       AND (ag.end_date IS NULL OR ag.end_date >= %(first)s)
+       AND r.entry_date <= %(last)s AND (r.exit_date IS NULL OR r.exit_date > %(first)s)
+), v AS (
+    SELECT agreement_id, COUNT(*) AS visits, COALESCE(SUM(duration_minutes), 0) AS minutes
+      FROM services_visit
+     WHERE visit_date BETWEEN %(first)s AND %(last)s AND ended_at IS NOT NULL AND status <> 'rejected'
+       AND agreement_id IS NOT NULL
+     GROUP BY agreement_id
+), req AS (
+    SELECT a.*, CASE WHEN a.days >= %(days_in_month)s THEN s.n
+                     ELSE FLOOR(s.n * a.days::numeric / %(days_in_month)s + 0.5)::int END AS required,
+           COALESCE(v.visits, 0) AS visits, COALESCE(v.minutes, 0) AS minutes
+      FROM a
+      CROSS JOIN LATERAL (SELECT CASE a.level WHEN 'self_care' THEN std.self_care WHEN 'partial' THEN std.partial
+                                 WHEN 'full' THEN std.full_ ELSE 0 END AS n FROM std) s
+      LEFT JOIN v ON v.agreement_id = a.id
+)
+SELECT id, recipient_id, town_id, provider_id, caregiver_id, level, days, required,
+       required * (SELECT min_minutes FROM std) AS required_minutes, visits, minutes, LEAST(visits, required) AS met
+  FROM req
+"""

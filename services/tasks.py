@@ -1,0 +1,17 @@
+"""Background work of the services app. Task names are fixed in CELERY_BEAT_SCHEDULE."""
+
+import datetime
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import actions
+
+
+@shared_task(name="services.tasks.visit_flag_overdue_task", bind=True, max_retries=3, default_retry_delay=300)
+def visit_flag_overdue_task(self, day: str | None = None):
+    """Daily (00:20): flag recipients overdue for a visit and caregivers with exceptions; shown on the dashboard."""
+    try:
+        return actions.visit_flag_overdue(day=datetime.date.fromisoformat(day) if day else None)
+    except OperationalError as exc:  # a database hiccup at night: try again later, the day's flags are replaced whole
+        raise self.retry(exc=exc) from exc

@@ -1,0 +1,89 @@
+/* The monitoring dashboard: draws the JSON from dashboard.json as cards, CSS bar charts and tables, and fetches it
+ * again every 30 seconds with the page's filters. No library; everything is built with textContent. */
+(function () {
+  "use strict";
+  var root = document.getElementById("dashboard");
+  if (!root) { return; }
+  var REFRESH_MS = 30000;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; } else if (k === "cls") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
+    return node;
+  }
+
+  function kpi(label, value, warn) {
+    return el("div", { cls: "card" }, [el("span", { cls: "value" + (warn ? " error" : ""), text: String(value) }), el("span", { cls: "muted", text: label })]);
+  }
+
+  function bars(title, rows, valueOf, labelOf, percent) {
+    var max = 1;
+    rows.forEach(function (r) { max = Math.max(max, valueOf(r)); });
+    var list = el("ul", { cls: "bars" });
+    rows.forEach(function (r) {
+      var v = valueOf(r);
+      var width = percent ? Math.round(v * 100) : Math.round(v * 100 / max);
+      var fill = el("span", { style: "width:" + Math.min(width, 100) + "%" });
+      if (percent) { fill.className = v < 0.6 ? "bad" : (v < 0.9 ? "warn" : ""); }
+      list.appendChild(el("li", {}, [
+        el("span", { text: labelOf(r), title: labelOf(r) }),
+        el("span", { cls: "bar", role: "img", "aria-label": labelOf(r) + " " + (percent ? width + "%" : v) }, [fill]),
+        el("span", { cls: "num", text: percent ? (v * 100).toFixed(1) + "%" : String(v) })
+      ]));
+    });
+    if (!rows.length) { list.appendChild(el("li", { cls: "muted", text: "暂无数据" })); }
+    return el("section", { cls: "card" }, [el("h2", { text: title }), list]);
+  }
+
+  function table(title, headers, rows, cellsOf, note) {
+    var head = el("tr", {}, headers.map(function (h) { return el("th", { text: h }); }));
+    var body = el("tbody");
+    rows.forEach(function (r) { body.appendChild(el("tr", {}, cellsOf(r).map(function (c) { return c instanceof Node ? el("td", {}, [c]) : el("td", { text: c == null ? "" : String(c) }); }))); });
+    if (!rows.length) { body.appendChild(el("tr", {}, [el("td", { colspan: String(headers.length), cls: "muted", text: "暂无" })])); }
+    return el("section", { cls: "card" }, [
+      el("h2", { text: title }),
+      note ? el("p", { cls: "muted", text: note }) : null,
+      el("div", { cls: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), body])])
+    ]);
+  }
+
+  function link(visit) {
+    return el("a", { href: root.dataset.detail + visit.client_id + "/", text: visit.recipient });
+  }
+
+  function draw(d) {
+    var c = d.counts;
+    root.innerHTML = "";
+    root.appendChild(el("div", { cls: "kpis" }, [
+      kpi("正在服务", c.in_progress), kpi("今日上门", c.today), kpi(d.month + " 累计上门", c.month),
+      kpi("异常待审核", c.exceptions, c.exceptions > 0), kpi(d.overdue_days + "天以上未上门", c.overdue, c.overdue > 0),
+      kpi("计划未按时开始", c.late_plans, c.late_plans > 0), kpi("今日紧急救援", c.emergencies_today, c.emergencies_today > 0),
+      kpi("今日离线补传", c.late_synced_today)
+    ]));
+    var grid = el("div", { cls: "grid" });
+    grid.appendChild(bars("服务机构本月达标率", d.provider_compliance, function (r) { return r.rate; }, function (r) { return r.name; }, true));
+    grid.appendChild(bars("今日上门（按镇街）", d.today_by_town, function (r) { return r.visits; }, function (r) { return r.name; }));
+    grid.appendChild(bars("本月上门（按镇街）", d.month_by_town, function (r) { return r.visits; }, function (r) { return r.name; }));
+    grid.appendChild(bars("本月上门（按服务机构）", d.month_by_provider, function (r) { return r.visits; }, function (r) { return r.name; }));
+    root.appendChild(grid);
+    root.appendChild(table("正在服务", ["服务对象", "照料护理人", "镇（街道）", "签到时间"], d.in_progress, function (v) { return [link(v), v.caregiver, v.town, v.started_at]; }));
+    root.appendChild(table("异常待审核", ["服务对象", "照料护理人", "镇（街道）", "时间", "异常原因"], d.exceptions, function (v) { return [link(v), v.caregiver, v.town, v.started_at, v.reasons.join("；")]; }));
+    root.appendChild(table("计划上门未按时开始", ["服务对象", "照料护理人", "镇（街道）", "计划时间"], d.late_plans, function (p) { return [p.recipient, p.caregiver, p.town, p.planned_time]; }));
+    root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "最近上门", "天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.last_visit || "从未", r.days == null ? "—" : r.days]; }));
+    root.appendChild(table("每日检查预警", ["类型", "对象", "镇（街道）", "情况"], d.flags.rows, function (f) { return [f.kind, f.who, f.town, f.detail]; }, d.flags.day ? "检查日期：" + d.flags.day : "尚未运行每日检查"));
+    document.getElementById("dash-time").textContent = d.generated_at;
+  }
+
+  function refresh() {
+    fetch(root.dataset.url + window.location.search, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(draw)
+      .catch(function () { document.getElementById("dash-time").textContent += "（刷新失败，稍后重试）"; });
+  }
+
+  draw(JSON.parse(document.getElementById("dashboard-data").textContent));
+  setInterval(refresh, REFRESH_MS);
+}());

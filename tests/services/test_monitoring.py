@@ -1,0 +1,141 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from services import actions
+from services.models import FlagKind, PlannedVisit, VisitFlag, VisitStatus
+from services.tasks import visit_flag_overdue_task
+from tests.factories import AgreementFactory, RecipientFactory, VillageFactory, town
+
+from .factories import VisitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _agreement_in(town_name, **kw):
+    return AgreementFactory(recipient=RecipientFactory(village=VillageFactory(town=town(town_name))), **kw)
+
+
+def _now_visit(agreement, **kw):
+    start = timezone.now() - datetime.timedelta(minutes=20)
+    return VisitFactory(agreement=agreement, started_at=start, **kw)
+
+
+def test_dashboard_json_shows_live_figures(client_as, bureau_user):
+    yanta = _agreement_in("燕塔街道")
+    _now_visit(yanta, ended_at=None, duration_minutes=None)
+    _now_visit(_agreement_in("朝城镇"), status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    _agreement_in("朝城镇")  # never visited → overdue
+    data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+    assert data["counts"]["in_progress"] == 1
+    assert data["counts"]["today"] == 2
+    assert data["counts"]["exceptions"] == 1
+    assert data["counts"]["overdue"] == 2  # the never-visited one, and the one whose only visit is not finished
+    assert {row["name"] for row in data["today_by_town"]} == {"燕塔街道", "朝城镇"}
+    assert data["exceptions"][0]["reasons"] == ["签到位置超出规定范围"]
+    assert len(data["provider_compliance"]) == 3
+
+
+def test_a_town_dashboard_sees_only_its_town(client_as, town_user):
+    _now_visit(_agreement_in("燕塔街道"))
+    _now_visit(_agreement_in("朝城镇"), status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    data = client_as(town_user).get("/portal/services/dashboard.json").json()
+    assert data["counts"]["today"] == 1
+    assert data["counts"]["exceptions"] == 0
+    assert [row["name"] for row in data["today_by_town"]] == ["燕塔街道"]
+
+
+def test_dashboard_filters_by_town_and_ignores_towns_outside_scope(client_as, bureau_user, town_user):
+    _now_visit(_agreement_in("燕塔街道"))
+    _now_visit(_agreement_in("朝城镇"))
+    chaocheng = town("朝城镇").pk
+    assert (
+        client_as(bureau_user).get(f"/portal/services/dashboard.json?town={chaocheng}").json()["counts"]["today"] == 1
+    )
+    # a town official asking for another town still gets only their own
+    assert client_as(town_user).get(f"/portal/services/dashboard.json?town={chaocheng}").json()["counts"]["today"] == 1
+
+
+def test_dashboard_is_not_for_finance(client_as, finance_user, caregiver_user):
+    assert client_as(finance_user).get("/portal/services/dashboard/").status_code == 403
+    assert client_as(caregiver_user).get("/portal/services/dashboard.json").status_code == 403
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_dashboard_query_count_is_fixed(client_as, bureau_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        agreement = _agreement_in("燕塔街道")
+        _now_visit(agreement, status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+        _now_visit(agreement, ended_at=None, duration_minutes=None)
+        PlannedVisit.objects.create(
+            provider=agreement.provider,
+            agreement=agreement,
+            caregiver=agreement.caregiver,
+            recipient=agreement.recipient,
+            town=agreement.town,
+            day=timezone.localdate(),
+            planned_time=datetime.time(0, 0),
+            created_by=bureau_user,
+        )
+    actions.visit_flag_overdue()
+    client = client_as(bureau_user)
+    with django_assert_num_queries(20):
+        page = client.get("/portal/services/dashboard/")
+    assert page.status_code == 200
+    assert "dashboard-data" in page.content.decode()
+
+
+def test_planned_visit_not_started_in_time_raises_an_alert(client_as, bureau_user, provider_user, provider):
+    agreement = _agreement_in("燕塔街道", provider=provider)
+    started = _agreement_in("燕塔街道", provider=provider)
+    now = timezone.localtime()
+    for a in (agreement, started):
+        PlannedVisit.objects.create(
+            provider=provider,
+            agreement=a,
+            caregiver=a.caregiver,
+            recipient=a.recipient,
+            town=a.town,
+            day=now.date(),
+            planned_time=datetime.time(0, 0),
+            created_by=provider_user,
+        )
+    _now_visit(started)
+    data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+    if now.hour * 60 + now.minute >= 120:  # the default grace is two hours after the planned time
+        assert [p["recipient"] for p in data["late_plans"]] == [agreement.recipient.name]
+    else:
+        assert data["late_plans"] == []
+
+
+def test_daily_task_flags_overdue_recipients_and_caregivers_with_exceptions():
+    today = timezone.localdate()
+    recent = _agreement_in("燕塔街道")
+    VisitFactory(agreement=recent, started_at=timezone.now() - datetime.timedelta(days=2))
+    stale = _agreement_in("燕塔街道")
+    VisitFactory(agreement=stale, started_at=timezone.now() - datetime.timedelta(days=15))
+    never = _agreement_in("朝城镇")
+    VisitFactory(
+        agreement=recent,
+        started_at=timezone.now() - datetime.timedelta(days=1),
+        status=VisitStatus.EXCEPTION,
+        exception_reasons=["too_short"],
+    )
+
+    result = visit_flag_overdue_task.delay().get()
+    again = visit_flag_overdue_task.delay(today.isoformat()).get()  # re-run replaces, never doubles
+
+    assert result == again == {"day": today.isoformat(), "recipients_overdue": 2, "caregivers_with_exceptions": 1}
+    overdue = {f.recipient_id: f.days_since_visit for f in VisitFlag.objects.filter(kind=FlagKind.RECIPIENT_OVERDUE)}
+    assert overdue == {stale.recipient_id: 15, never.recipient_id: None}
+    assert VisitFlag.objects.get(kind=FlagKind.CAREGIVER_EXCEPTIONS).caregiver_id == recent.caregiver_id
+
+
+def test_flags_show_on_the_dashboard_scoped(client_as, town_user):
+    _agreement_in("燕塔街道")
+    _agreement_in("朝城镇")
+    actions.visit_flag_overdue()
+    data = client_as(town_user).get("/portal/services/dashboard.json").json()
+    assert len(data["flags"]["rows"]) == 1
+    assert data["flags"]["rows"][0]["town"] == "燕塔街道"
