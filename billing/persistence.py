@@ -1,0 +1,198 @@
+"""Plumbing for the settlement action: input streams, the line writer, the month lock, progress.
+
+Kept apart from `actions.py` so the action reads as the rule; nothing here decides money.
+"""
+
+import datetime
+import json
+import tempfile
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Q
+from django.utils import timezone
+
+from contracts.models import Agreement, AgreementStatus
+from recipients.models import LevelApproval, Recipient
+from shenxian_care.exceptions import ApplicationError
+
+from .calculation import from_fen
+from .models import LineKind, RunState, Settlement, SettlementLine
+
+STREAM_CHUNK = 5000
+_LOCK_NAMESPACE = 72150  # pg advisory lock class for billing months
+
+
+def _in_window(prefix, first, end):
+    return Q(**{f"{prefix}entry_date__lt": end}) & (
+        Q(**{f"{prefix}exit_date__isnull": True}) | Q(**{f"{prefix}exit_date__gt": first})
+    )
+
+
+def recipients_in_window(first: datetime.date, end: datetime.date):
+    return Recipient.objects.filter(_in_window("", first, end))
+
+
+def input_streams(first: datetime.date, end: datetime.date):
+    """Three streams ordered by recipient id (server-side cursors on PostgreSQL): recipients in support
+    some day of [first, end), their signed agreements meeting the month, their level approvals up to it."""
+    recipients = (
+        recipients_in_window(first, end)
+        .order_by("pk")
+        .values_list("pk", "town_id", "entry_date", "exit_date")
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    agreements = (
+        Agreement.objects.filter(
+            status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lt=end
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        .order_by("recipient_id", "start_date", "pk")
+        .values_list("recipient_id", "provider_id", "contract_id", "caregiver_id", "start_date", "end_date")
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    approvals = (
+        LevelApproval.objects.filter(effective_date__lt=end)
+        .filter(_in_window("recipient__", first, end))
+        .order_by("recipient_id", "effective_date", "approved_at", "pk")
+        .values_list("recipient_id", "effective_date", "level")
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    return recipients, agreements, approvals
+
+
+def lock_month(month: datetime.date):
+    """Serialise work on one month across processes: a transaction-scoped PostgreSQL advisory lock.
+
+    Not a row lock, so progress can still be written to the settlement row from a side connection.
+    Elsewhere (SQLite in tests) the database's own single-writer lock serialises.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, month.year * 100 + month.month])
+        if not cursor.fetchone()[0]:
+            raise ApplicationError(f"{month:%Y年%m月}结算正在计算或确认中，请稍后再试。")
+
+
+def delete_lines(settlement_id):
+    """Draft lines are referenced by nothing (only frozen lines are corrected), so one DELETE does."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM billing_settlementline WHERE settlement_id = %s", [settlement_id])
+
+
+_COLUMNS = (
+    "settlement_id", "kind", "period_month", "recipient_id", "town_id", "provider_id", "contract_id",
+    "caregiver_id", "level", "rate", "days", "days_self_care", "days_partial", "days_full", "caregiver_days",
+    "amount", "corrects_id",
+)
+
+
+class LineWriter:
+    """Writes lines as they are computed. On PostgreSQL they go to a temporary file and then into the
+    table with one COPY (memory stays flat, one statement whatever the size); elsewhere bulk_create."""
+
+    BATCH = 2000
+
+    def __init__(self, settlement):
+        self.settlement = settlement
+        self.count = 0
+        self.adjustments = 0
+        self.statements = 0
+        self._copy = connection.vendor == "postgresql"
+        self._file = tempfile.TemporaryFile(mode="w+", encoding="utf-8") if self._copy else None  # noqa: SIM115
+        self._batch = []
+
+    def add(self, line, *, kind=LineKind.REGULAR, period_month=None, corrects_id=None, rate_fen):
+        self.count += 1
+        if kind == LineKind.ADJUSTMENT:
+            self.adjustments += 1
+        period_month = period_month or self.settlement.month
+        d = line.days_by_level
+        if self._copy:
+            values = (
+                self.settlement.pk, kind, period_month.isoformat(), line.recipient_id, line.town_id,
+                line.provider_id, line.contract_id, line.caregiver_id, line.level, from_fen(rate_fen),
+                line.days, d["self_care"], d["partial"], d["full"], json.dumps(line.caregiver_days, sort_keys=True),
+                from_fen(line.amount_fen), corrects_id,
+            )
+            self._file.write("\t".join(r"\N" if v is None else str(v) for v in values))
+            self._file.write("\n")
+            return
+        self._batch.append(
+            SettlementLine(
+                settlement=self.settlement, kind=kind, period_month=period_month, recipient_id=line.recipient_id,
+                town_id=line.town_id, provider_id=line.provider_id, contract_id=line.contract_id,
+                caregiver_id=line.caregiver_id, level=line.level, rate=from_fen(rate_fen), days=line.days,
+                days_self_care=d["self_care"], days_partial=d["partial"], days_full=d["full"],
+                caregiver_days=line.caregiver_days, amount=from_fen(line.amount_fen), corrects_id=corrects_id,
+            )
+        )
+        if len(self._batch) >= self.BATCH:
+            self._flush_batch()
+
+    def _flush_batch(self):
+        if self._batch:
+            SettlementLine.objects.bulk_create(self._batch, batch_size=self.BATCH)
+            self.statements += 1
+            self._batch = []
+
+    def close(self):
+        if not self._copy:
+            self._flush_batch()
+            return
+        try:
+            if self.count:
+                self._file.seek(0)
+                with connection.cursor() as cursor:
+                    cursor.cursor.copy_expert(
+                        f"COPY billing_settlementline ({', '.join(_COLUMNS)}) FROM STDIN", self._file, size=1 << 20
+                    )
+                self.statements += 1
+        finally:
+            self._file.close()
+
+
+class Progress:
+    """Progress on the settlement row while it runs. On PostgreSQL it is written through a separate
+    autocommit connection, so others see it although the computation itself is one transaction."""
+
+    EVERY = 5000
+
+    def __init__(self, settlement):
+        self.settlement_id = settlement.pk
+        self.done = 0
+        self.total = 0
+        self._side = None
+        if connection.vendor == "postgresql":
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def _write(self, **values):
+        if self._side is None:
+            Settlement.objects.filter(pk=self.settlement_id).update(**values)
+            return
+        columns = ", ".join(f"{name} = %s" for name in values)
+        with self._side.cursor() as cursor:
+            # SKIP LOCKED: progress is best effort and must never wait on the computing transaction
+            # (which holds the row if it already wrote it, e.g. when run inside an outer transaction).
+            cursor.execute(
+                f"UPDATE billing_settlement SET {columns} WHERE id IN "  # noqa: S608 - names are ours
+                "(SELECT id FROM billing_settlement WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                [*values.values(), self.settlement_id],
+            )
+
+    def start(self, total):
+        self.total = total
+        self._write(
+            run_state=RunState.RUNNING, progress_done=0, progress_total=total, run_started_at=timezone.now(),
+            run_finished_at=None, run_error="",
+        )
+
+    def tick(self):
+        self.done += 1
+        if self.done % self.EVERY == 0:
+            self._write(progress_done=self.done)
+
+    def close(self):
+        if self._side is not None:
+            self._side.close()
+            self._side = None
