@@ -2,6 +2,8 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from services import actions
@@ -43,5 +45,21 @@ def check_out():
             service_items=list(items),
             **extra,
         )
+
+    return run
+
+
+@pytest.fixture
+def assert_fixed_queries(django_assert_num_queries):
+    """Run `request()` with the data as it is, add rows with `add_rows()`, and require the very same number of
+    queries again. (Counting against the first run keeps the test about this page, not the portal's middleware.)"""
+
+    def run(request, add_rows):
+        with CaptureQueriesContext(connection) as first:
+            request()
+        add_rows()
+        with django_assert_num_queries(len(first)):
+            request()
+        return len(first)
 
     return run
