@@ -14,6 +14,9 @@ from .evaluations import (
 from .oversight import (
     complaint_get_for_actor,
     complaint_list,
+    crosscheck_batch_get_for_actor,
+    crosscheck_hit_get_for_actor,
+    crosscheck_hit_list,
     rectification_get_for_actor,
     rectification_list,
     redraw,
@@ -22,6 +25,8 @@ from .oversight import (
     spot_check_draw_get_for_actor,
     spot_check_draw_list,
     spot_check_list,
+    takeover_get_for_actor,
+    visits_after_for_hit,
 )
 from .reviews import review_get_for_actor, review_list, scorecard
 
@@ -31,6 +36,9 @@ __all__ = [
     "scorecard",
     "complaint_get_for_actor",
     "complaint_list",
+    "crosscheck_batch_get_for_actor",
+    "crosscheck_hit_get_for_actor",
+    "crosscheck_hit_list",
     "current_sheet",
     "evaluation_get_for_actor",
     "evaluation_list",
@@ -48,4 +56,6 @@ __all__ = [
     "spot_check_draw_get_for_actor",
     "spot_check_draw_list",
     "spot_check_list",
+    "takeover_get_for_actor",
+    "visits_after_for_hit",
 ]

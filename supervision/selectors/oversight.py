@@ -2,7 +2,16 @@
 
 from shenxian_care.scoping import get_for_actor_or_404
 
-from ..models import Complaint, RectificationNotice, SeriousProblemReport, SpotCheck, SpotCheckDraw
+from ..models import (
+    Complaint,
+    CrossCheckBatch,
+    CrossCheckHit,
+    RectificationNotice,
+    SeriousProblemReport,
+    SpotCheck,
+    SpotCheckDraw,
+    Takeover,
+)
 
 
 def _filter(qs, filters, keys):
@@ -67,3 +76,34 @@ def redraw(draw) -> list:
     from ..actions.spotchecks import draw_sample
 
     return draw_sample(draw.population, draw.seed, size=draw.size, percentage=draw.percentage)
+
+
+def crosscheck_batch_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(CrossCheckBatch.objects.all(), actor, pk=pk)
+
+
+def crosscheck_hit_list(*, actor, filters=None):
+    qs = CrossCheckHit.objects.for_actor(actor).select_related(
+        "recipient", "recipient__town", "recipient__village", "batch", "support_exit"
+    )
+    return _filter(qs, filters, ("batch", "status"))
+
+
+def crosscheck_hit_get_for_actor(*, actor, pk, batch=None):
+    qs = CrossCheckHit.objects.select_related("recipient", "batch")
+    if batch is not None:
+        qs = qs.filter(batch=batch)
+    return get_for_actor_or_404(qs, actor, pk=pk)
+
+
+def visits_after_for_hit(hit):
+    """The visits logged after the listed date of death or cancellation (the fraud signal itself)."""
+    from services.models import Visit
+
+    return Visit.objects.filter(recipient=hit.recipient, visit_date__gt=hit.event_date).select_related(
+        "caregiver", "provider"
+    )
+
+
+def takeover_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(Takeover.objects.select_related("old_provider", "new_provider", "review"), actor, pk=pk)

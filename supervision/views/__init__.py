@@ -1,0 +1,56 @@
+"""Portal pages of the supervision app (thin: forms in, actions and selectors do the work)."""
+
+from .bureau import crosscheck, crosscheck_batch, review_detail, review_list, takeover, takeover_report
+from .evaluations import (
+    evaluation_detail,
+    evaluation_list,
+    evaluation_missing,
+    evaluation_remind,
+    evaluation_return,
+    evaluation_start,
+    notification_read,
+)
+from .oversight import (
+    complaint_create,
+    complaint_detail,
+    complaint_list,
+    problem_detail,
+    problem_list,
+    problem_report,
+    rectification_detail,
+    rectification_issue,
+    rectification_list,
+    spot_check_draw,
+    spot_check_draw_detail,
+    spot_check_list,
+    spot_check_record,
+)
+
+__all__ = [
+    "complaint_create",
+    "complaint_detail",
+    "complaint_list",
+    "crosscheck",
+    "crosscheck_batch",
+    "evaluation_detail",
+    "evaluation_list",
+    "evaluation_missing",
+    "evaluation_remind",
+    "evaluation_return",
+    "evaluation_start",
+    "notification_read",
+    "problem_detail",
+    "problem_list",
+    "problem_report",
+    "rectification_detail",
+    "rectification_issue",
+    "rectification_list",
+    "review_detail",
+    "review_list",
+    "spot_check_draw",
+    "spot_check_draw_detail",
+    "spot_check_list",
+    "spot_check_record",
+    "takeover",
+    "takeover_report",
+]

@@ -1,0 +1,135 @@
+"""Bureau pages: the data cross-check, the half-year reviews and the takeover."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from contracts.models import Agreement, AgreementStatus
+from recipients.models import Town
+from shenxian_care.exceptions import ApplicationError
+from shenxian_care.models import Role
+from shenxian_care.views_helpers import form_error_from, paginate, role_required
+
+from .. import actions, selectors
+from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm
+from ..models import CrossCheckBatch, CrossCheckHitStatus, ReviewDecision, ReviewStatus
+
+
+@role_required(Role.BUREAU)
+def crosscheck(request):
+    form = CrossCheckUploadForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = actions.crosscheck_import(
+                actor=request.user, content=upload.read(), file_name=upload.name, source=form.cleaned_data["source"]
+            )
+        except ApplicationError as exc:
+            form_error_from(form, exc)
+            errors = exc.extra.get("errors", [])
+        else:
+            messages.success(request, f"已比对{batch.row_count}行，发现疑点{batch.hits.count()}人。")
+            return redirect("supervision:crosscheck_batch", pk=batch.pk)
+    batches = CrossCheckBatch.objects.for_actor(request.user).select_related("imported_by")[:20]
+    return render(request, "supervision/crosscheck.html", {"form": form, "errors": errors, "batches": batches})
+
+
+@role_required(Role.BUREAU)
+def crosscheck_batch(request, pk):
+    batch = selectors.crosscheck_batch_get_for_actor(actor=request.user, pk=pk)
+    if request.method == "POST":
+        hit = selectors.crosscheck_hit_get_for_actor(actor=request.user, pk=request.POST.get("hit"), batch=batch)
+        try:
+            if "dismiss" in request.POST:
+                actions.crosscheck_dismiss(actor=request.user, hit=hit, note=request.POST.get("note", ""))
+            else:
+                actions.crosscheck_confirm_exit(actor=request.user, hit=hit, note=request.POST.get("note", ""))
+        except ApplicationError as exc:
+            messages.error(request, f"{hit.recipient.name}：{exc.message}")
+        else:
+            messages.success(request, f"{hit.recipient.name}：已处理。")
+        return redirect("supervision:crosscheck_batch", pk=batch.pk)
+    hits = selectors.crosscheck_hit_list(actor=request.user, filters={"batch": batch})
+    return render(
+        request,
+        "supervision/crosscheck_batch.html",
+        {"batch": batch, "hits": hits, "flagged": CrossCheckHitStatus.FLAGGED},
+    )
+
+
+@role_required(Role.BUREAU)
+def review_list(request):
+    half = request.GET.get("half") or ""
+    page = paginate(request, selectors.review_list(actor=request.user, filters={"half": half.upper()}))
+    return render(request, "supervision/review_list.html", {"page": page, "half": half})
+
+
+@role_required(Role.BUREAU)
+def review_detail(request, pk):
+    review = selectors.review_get_for_actor(actor=request.user, pk=pk)
+    decide_form = None
+    if review.status == ReviewStatus.DRAFT:
+        initial = {"decision": ReviewDecision.TERMINATE if review.veto else review.proposal}
+        decide_form = DecideForm(request.POST or None, initial=initial)
+        if review.veto:
+            decide_form.fields["decision"].choices = [(ReviewDecision.TERMINATE, ReviewDecision.TERMINATE.label)]
+        if request.method == "POST" and decide_form.is_valid():
+            try:
+                actions.review_decide(actor=request.user, review=review, **decide_form.cleaned_data)
+            except ApplicationError as exc:
+                form_error_from(decide_form, exc)
+            else:
+                messages.success(request, "决定已登记。")
+                return redirect("supervision:review_detail", pk=review.pk)
+    can_takeover = (
+        review.status == ReviewStatus.DECIDED
+        and review.decision == ReviewDecision.TERMINATE
+        and not hasattr(review, "takeover")
+    )
+    return render(
+        request,
+        "supervision/review_detail.html",
+        {"review": review, "f": review.figures, "decide_form": decide_form, "can_takeover": can_takeover},
+    )
+
+
+@role_required(Role.BUREAU)
+def takeover(request, pk):
+    review = selectors.review_get_for_actor(actor=request.user, pk=pk)
+    town_ids = (
+        Agreement.objects.filter(provider=review.provider, status=AgreementStatus.SIGNED)
+        .values_list("town_id", flat=True)
+        .distinct()
+    )
+    towns = Town.objects.filter(pk__in=town_ids).order_by("sort_order", "code")
+    form = TakeoverForm(
+        request.POST or None, review=review, towns=towns, initial={"takeover_date": timezone.localdate()}
+    )
+    errors = []
+    lines = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = actions.takeover_execute(
+                actor=request.user,
+                review=review,
+                new_provider=form.cleaned_data["new_provider"],
+                takeover_date=form.cleaned_data["takeover_date"],
+                caregivers=form.caregivers(),
+            )
+        except ApplicationError as exc:
+            form_error_from(form, exc)
+            errors = exc.extra.get("errors", [])
+            lines = exc.extra.get("lines", [])
+        else:
+            messages.success(request, f"接管已完成：{len(result.report)}人。")
+            return redirect("supervision:takeover_report", pk=result.pk)
+    return render(
+        request, "supervision/takeover_form.html", {"review": review, "form": form, "errors": errors, "lines": lines}
+    )
+
+
+@role_required(Role.BUREAU, Role.PROVIDER)
+def takeover_report(request, pk):
+    result = selectors.takeover_get_for_actor(actor=request.user, pk=pk)
+    return render(request, "supervision/takeover_report.html", {"takeover": result})
