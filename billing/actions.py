@@ -47,14 +47,32 @@ def _ensure_actor(actor):
         ensure_role(actor, Role.BUREAU)
 
 
-def _settlement_header(month: datetime.date) -> Settlement:
-    """The month's row, created (committed) if new so its progress can be watched; order rules checked."""
+def settlement_check_computable(*, actor, month: datetime.date):
+    """Raise ApplicationError if `month` cannot be computed now (checked before queueing the task)."""
+    _ensure_actor(actor)
+    month = month.replace(day=1)
+    try:
+        rate_table_on(month)
+    except LookupError:
+        raise ApplicationError(f"{month:%Y年%m月}没有生效的服务费标准。", field="month") from None
+    _check_order(month)
+    existing = Settlement.objects.filter(month=month).first()
+    if existing is not None and existing.is_frozen:
+        raise ApplicationError(f"{month:%Y年%m月}结算已确认，不能重新计算；更正将作为调整计入下一个未确认月份。")
+
+
+def _check_order(month):
     later = Settlement.objects.filter(month__gt=month).order_by("month").first()
     if later is not None:
         raise ApplicationError(f"已有{later.month:%Y年%m月}的结算，不能再计算更早的月份。", field="month")
     open_earlier = Settlement.objects.filter(month__lt=month, status=SettlementStatus.DRAFT).order_by("month").first()
     if open_earlier is not None:
         raise ApplicationError(f"请先确认{open_earlier.month:%Y年%m月}的结算。", field="month")
+
+
+def _settlement_header(month: datetime.date) -> Settlement:
+    """The month's row, created (committed) if new so its progress can be watched; order rules checked."""
+    _check_order(month)
     settlement, _ = Settlement.objects.get_or_create(month=month)
     if settlement.is_frozen:
         raise ApplicationError(f"{month:%Y年%m月}结算已确认，不能重新计算；更正将作为调整计入下一个未确认月份。")

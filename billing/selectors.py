@@ -1,0 +1,129 @@
+"""Reads of settlements, all scoped by the actor.
+
+Who sees what (shared/domain.md "Roles"): bureau everything; the finance bureau reads everything of
+billing; provider staff only their own provider's figures, lines and payments (the county totals and
+other providers are hidden, 404 when asked by id); town officials and caregivers see no settlement:
+the money is between the bureau and the providers, and a town's lines would show provider figures.
+"""
+
+import datetime
+
+from django.db.models import Count, Sum
+
+from shenxian_care.models import Role
+from shenxian_care.money import quantize_fen
+from shenxian_care.scoping import actor_role, get_for_actor_or_404
+
+from .models import DeductionApplication, LineKind, Payment, ProviderSettlement, Settlement, SettlementLine
+
+
+def sees_county_totals(actor) -> bool:
+    return actor_role(actor) in (Role.BUREAU, Role.FINANCE)
+
+
+def can_read_billing(actor) -> bool:
+    return actor_role(actor) in (Role.BUREAU, Role.FINANCE, Role.PROVIDER)
+
+
+def settlement_list(*, actor):
+    return Settlement.objects.for_actor(actor).select_related("confirmed_by").order_by("-month")
+
+
+def settlement_get_for_actor(*, actor, pk):
+    qs = Settlement.objects.select_related("confirmed_by", "computed_by", "paid_by")
+    return get_for_actor_or_404(qs, actor, pk=pk)
+
+
+def settlement_for_month(*, actor, month: datetime.date):
+    return get_for_actor_or_404(Settlement.objects.all(), actor, month=month.replace(day=1))
+
+
+def provider_totals(*, actor, settlement):
+    return (
+        ProviderSettlement.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .select_related("provider", "contract")
+        .order_by("provider__name", "pk")
+    )
+
+
+def provider_settlement_list(*, actor, filters=None):
+    filters = filters or {}
+    qs = ProviderSettlement.objects.for_actor(actor).select_related("settlement", "provider", "contract")
+    if filters.get("settlement"):
+        qs = qs.filter(settlement_id=filters["settlement"])
+    if filters.get("month"):
+        qs = qs.filter(settlement__month=filters["month"])
+    return qs.order_by("-settlement__month", "provider__name", "pk")
+
+
+def own_totals(*, actor, settlement):
+    """The figures this actor may see for the month: the county's, or the sum of its own providers'."""
+    if sees_county_totals(actor):
+        return {
+            "gross": settlement.gross,
+            "deductions_applied": settlement.deductions_applied,
+            "carried_forward": settlement.carried_forward,
+            "net": settlement.net,
+        }
+    totals = {"gross": 0, "deductions_applied": 0, "carried_forward": 0, "net": 0}
+    for row in provider_totals(actor=actor, settlement=settlement):
+        for key in totals:
+            totals[key] += getattr(row, key)
+    return {key: quantize_fen(value) for key, value in totals.items()}
+
+
+def town_totals(*, actor, settlement):
+    """Per town: recipients, days and amount of the lines this actor may see (money summed exactly)."""
+    rows = (
+        SettlementLine.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .values("town_id", "town__name", "town__sort_order")
+        .annotate(
+            lines=Count("pk"),
+            recipients=Count("recipient_id", distinct=True),
+            days=Sum("days"),
+            amount=Sum("amount"),
+        )
+        .order_by("town__sort_order", "town_id")
+    )
+    # SQLite sums decimals as floats; PostgreSQL exactly. Round to the fen either way.
+    return [{**row, "amount": quantize_fen(str(row["amount"]))} for row in rows]
+
+
+def line_list(*, actor, settlement, filters=None):
+    filters = filters or {}
+    qs = (
+        SettlementLine.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .select_related("recipient", "town", "provider", "caregiver")
+        .order_by("town__sort_order", "town_id", "recipient__name", "recipient_id", "kind", "period_month")
+    )
+    if filters.get("town"):
+        qs = qs.filter(town_id=filters["town"])
+    if filters.get("provider"):
+        qs = qs.filter(provider_id=filters["provider"])
+    if filters.get("kind") in LineKind.values:
+        qs = qs.filter(kind=filters["kind"])
+    return qs
+
+
+def line_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(
+        SettlementLine.objects.select_related("recipient", "town", "provider", "caregiver", "settlement"), actor, pk=pk
+    )
+
+
+def payment_list(*, actor, settlement=None):
+    qs = Payment.objects.for_actor(actor).select_related("provider", "caregiver", "settlement")
+    if settlement is not None:
+        qs = qs.filter(settlement=settlement)
+    return qs.order_by("-settlement__month", "provider__name", "payee_kind", "payee_name", "pk")
+
+
+def deduction_applications(*, actor, settlement):
+    return (
+        DeductionApplication.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .select_related("deduction", "provider_settlement__provider")
+    )

@@ -1,0 +1,155 @@
+"""Portal pages of billing: the month list, a month's figures and progress, lines, downloads.
+
+Bureau computes and confirms; finance and providers read (providers only their own figures).
+Town officials and caregivers have no billing pages.
+"""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shenxian_care.exceptions import ApplicationError
+from shenxian_care.models import Role
+from shenxian_care.scoping import is_bureau
+from shenxian_care.views_helpers import form_error_from, paginate, role_required
+
+from . import actions, exports, selectors
+from .forms import LineFilterForm, MonthForm
+from .models import RunState, SettlementStatus
+from .tasks import settlement_compute_task
+
+READERS = (Role.BUREAU, Role.FINANCE, Role.PROVIDER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@role_required(*READERS)
+def settlement_list(request):
+    form = None
+    if is_bureau(request.user):
+        form = MonthForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            month = form.cleaned_data["month"]
+            try:
+                actions.settlement_check_computable(actor=request.user, month=month)
+            except ApplicationError as exc:
+                form_error_from(form, exc)
+            else:
+                user_id = request.user.pk
+                transaction.on_commit(lambda: settlement_compute_task.delay(month.isoformat(), user_id))
+                messages.success(request, f"已开始计算{month:%Y年%m月}结算，可在结算页查看进度。")
+                return redirect("billing:settlement_list")
+    page = paginate(request, selectors.settlement_list(actor=request.user), per_page=24)
+    return render(
+        request,
+        "billing/settlement_list.html",
+        {"page": page, "form": form, "county": selectors.sees_county_totals(request.user)},
+    )
+
+
+@role_required(*READERS)
+def settlement_detail(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    bureau = is_bureau(request.user)
+    return render(
+        request,
+        "billing/settlement_detail.html",
+        {
+            "settlement": settlement,
+            "totals": selectors.own_totals(actor=request.user, settlement=settlement),
+            "county": selectors.sees_county_totals(request.user),
+            "providers": selectors.provider_totals(actor=request.user, settlement=settlement),
+            "towns": selectors.town_totals(actor=request.user, settlement=settlement),
+            "applications": selectors.deduction_applications(actor=request.user, settlement=settlement),
+            "payments": selectors.payment_list(actor=request.user, settlement=settlement)[:200],
+            "can_confirm": bureau
+            and settlement.status == SettlementStatus.DRAFT
+            and settlement.run_state == RunState.DONE,
+            "can_recompute": bureau and settlement.status == SettlementStatus.DRAFT,
+            "can_mark_paid": bureau and settlement.status == SettlementStatus.CONFIRMED,
+            "running": settlement.run_state == RunState.RUNNING,
+            "sheets": exports.SHEET_TITLES,
+        },
+    )
+
+
+@role_required(*READERS)
+def settlement_progress(request, pk):
+    s = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    return JsonResponse(
+        {
+            "run_state": s.run_state,
+            "run_state_display": s.get_run_state_display(),
+            "done": s.progress_done,
+            "total": s.progress_total,
+            "percent": s.progress_percent,
+            "error": s.run_error,
+        }
+    )
+
+
+@role_required(*READERS)
+def settlement_lines(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    form = LineFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    page = paginate(request, selectors.line_list(actor=request.user, settlement=settlement, filters=filters))
+    return render(request, "billing/settlement_lines.html", {"settlement": settlement, "page": page, "form": form})
+
+
+@role_required(*READERS)
+def settlement_download(request, pk, sheet="all"):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    sheets = exports.SHEETS if sheet == "all" else (sheet,)
+    if sheet != "all" and sheet not in exports.SHEETS:
+        return redirect("billing:settlement_detail", pk=pk)
+    response = HttpResponse(content_type=XLSX)
+    exports.build_workbook(actor=request.user, settlement=settlement, sheets=sheets).save(response)
+    name = exports.file_name(settlement, sheet)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def settlement_confirm(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    try:
+        actions.settlement_confirm(actor=request.user, settlement=settlement)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{settlement.month:%Y年%m月}结算已确认并冻结。")
+    return redirect("billing:settlement_detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def settlement_recompute(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    try:
+        actions.settlement_check_computable(actor=request.user, month=settlement.month)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        month, user_id = settlement.month.isoformat(), request.user.pk
+        transaction.on_commit(lambda: settlement_compute_task.delay(month, user_id))
+        messages.success(request, "已开始重新计算。")
+    return redirect(reverse("billing:settlement_detail", args=[pk]))
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def settlement_mark_paid(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    try:
+        actions.settlement_mark_paid(actor=request.user, settlement=settlement)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{settlement.month:%Y年%m月}结算已登记为已支付。")
+    return redirect("billing:settlement_detail", pk=pk)
