@@ -10,4 +10,20 @@ class SupervisionConfig(AppConfig):
 
         from . import models
 
-        auditlog.register(models.Deduction)
+        for model in (
+            models.Deduction,
+            models.EvaluationSheet,
+            models.EvaluationItem,
+            models.Evaluation,
+            models.EvaluationScore,
+            models.SeriousProblemReport,
+            models.RectificationNotice,
+            models.Complaint,
+            models.SpotCheckDraw,
+            models.SpotCheck,
+            models.CrossCheckBatch,
+            models.CrossCheckHit,
+            models.HalfYearReview,
+            models.Takeover,
+        ):
+            auditlog.register(model)
