@@ -6,16 +6,15 @@ class ContractsConfig(AppConfig):
     verbose_name = "服务机构与协议"
 
     def ready(self):
-        from auditlog.registry import auditlog
+        from shenxian_care.audit import register
 
         from . import models
 
-        for model in (
+        register(
             models.Provider,
             models.RateTable,
             models.PurchaseContract,
             models.DeductionRule,
             models.Caregiver,
             models.Agreement,
-        ):
-            auditlog.register(model)
+        )

@@ -6,16 +6,15 @@ class RecipientsConfig(AppConfig):
     verbose_name = "特困人员名册"
 
     def ready(self):
-        from auditlog.registry import auditlog
+        from shenxian_care.audit import register
 
         from . import models
 
-        for model in (
+        register(
             models.Village,
             models.Recipient,
             models.Assessment,
             models.LevelApproval,
             models.SupportExit,
             models.MonthlyRoster,
-        ):
-            auditlog.register(model)
+        )

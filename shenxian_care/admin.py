@@ -1,8 +1,11 @@
+from auditlog.admin import LogEntryAdmin as BaseLogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from . import actions
 from .admin_mixins import ScopedAdminMixin
-from .models import User
+from .models import SecurityEvent, User
 
 
 @admin.register(User)
@@ -19,3 +22,41 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("角色与范围", {"fields": ("role", "town", "provider", "last_name", "first_name")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivation also ends every session of that user, at once.
+            obj.is_active = True
+            super().save_model(request, obj, form, change)
+            actions.user_deactivate(actor=request.user, user=obj, request=request)
+            return
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAuditMixin(ScopedAdminMixin):
+    """Audit records can be searched and read, never added, changed or deleted, by anyone."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(ReadOnlyAuditMixin, BaseLogEntryAdmin):
+    pass
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+    list_display = ("at", "kind", "username", "ip", "detail")
+    list_filter = ("kind",)
+    search_fields = ("username", "ip")
+    date_hierarchy = "at"

@@ -2,10 +2,13 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ApplicationError
+from .throttling import SignInRateThrottle
 
 
 def exception_handler(exc, context):
@@ -21,3 +24,13 @@ def exception_handler(exc, context):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+class SignInView(ObtainAuthToken):
+    """Exchange a username and password for an API token (for the caregivers' mobile app).
+
+    Throttled, and counted by the same lockout as the sign-in page (5 failures lock the account 30 minutes).
+    """
+
+    throttle_classes = [SignInRateThrottle]
+    permission_classes = [AllowAny]

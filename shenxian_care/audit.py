@@ -1,9 +1,71 @@
-"""Recording views of sensitive personal information (a full ID number shown is an audited event)."""
+"""The audit trail: who did what, from where. Object changes are recorded by django-auditlog (registered
+per model in each app's AppConfig.ready); sign-ins, exports and full views of sensitive data here."""
 
 from auditlog.context import set_actor
+from auditlog.registry import auditlog
 from auditlog.signals import accessed
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .models import SecurityEvent, SecurityEventKind, UserSession
+from .privacy import SENSITIVE_FIELDS
+
+
+def register(*models):
+    """Record every create, change and delete of these models, sensitive fields masked in the record."""
+    for model in models:
+        names = {f.name for f in model._meta.get_fields()}
+        auditlog.register(model, mask_fields=[f for f in SENSITIVE_FIELDS if f in names])
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def record_full_view(*, actor, instance, remote_addr=None):
     with set_actor(actor, remote_addr=remote_addr):
         accessed.send(sender=type(instance), instance=instance)
+
+
+def record_event(*, kind, user=None, request=None, username="", **detail):
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user if authenticated else None,
+        username=(user.get_username() if authenticated else username)[:150],
+        ip=_ip(request),
+        detail=detail,
+    )
+
+
+def record_export(*, user, request=None, what, **detail):
+    """Every export of personal or money data is recorded: call this from each export view."""
+    return record_event(kind=SecurityEventKind.EXPORT, user=user, request=request, what=what, **detail)
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    record_event(kind=SecurityEventKind.SIGN_IN, user=user, request=request)
+    if request is not None and hasattr(request, "session"):
+        if request.session.session_key is None:
+            request.session.save()
+        UserSession.objects.get_or_create(session_key=request.session.session_key, defaults={"user": user})
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        record_event(kind=SecurityEventKind.SIGN_OUT, user=user, request=request)
+        UserSession.objects.filter(user=user, session_key=getattr(request.session, "session_key", None)).delete()
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    record_event(kind=SecurityEventKind.LOCKED_OUT, request=request, username=str(username or ""))
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    # Only the username is kept: never the password that was tried.
+    record_event(kind=SecurityEventKind.SIGN_IN_FAILED, request=request, username=str(credentials.get("username", "")))

@@ -57,3 +57,49 @@ class User(AbstractUser):
     def get_full_name(self):
         # Chinese names: family name first, no space.
         return f"{self.last_name}{self.first_name}".strip()
+
+
+class SecurityEventKind(models.TextChoices):
+    SIGN_IN = "sign_in", "登录"
+    SIGN_IN_FAILED = "sign_in_failed", "登录失败"
+    SIGN_OUT = "sign_out", "退出登录"
+    LOCKED_OUT = "locked_out", "账号锁定"
+    EXPORT = "export", "导出数据"
+    DEACTIVATED = "deactivated", "停用账号"
+
+
+class SecurityEvent(models.Model):
+    """Sign-ins, failures, sign-outs, lockouts and exports (安全审计). Never changed or deleted by anyone;
+    on PostgreSQL a trigger refuses updates, and deletes of anything younger than six months."""
+
+    kind = models.CharField("事件", max_length=16, choices=SecurityEventKind.choices)
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField("登录名", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("来源IP", null=True, blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "安全审计事件"
+        verbose_name_plural = "安全审计事件"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
+
+
+class UserSession(models.Model):
+    """Which sessions belong to whom, so that deactivating a user ends their sessions at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "登录会话"
+        verbose_name_plural = "登录会话"
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

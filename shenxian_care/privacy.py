@@ -33,3 +33,19 @@ def mask_address(value: str) -> str:
     text = str(value)
     keep = min(len(text) // 2, 8)
     return text[:keep] + "****"
+
+
+SENSITIVE_FIELDS = (
+    "id_number",
+    "guardian_id_number",
+    "bank_account_number",
+    "phone",
+    "guardian_phone",
+    "contact_phone",
+)
+
+
+def mask_audit_value(value) -> str:
+    """How the audit trail keeps a sensitive value it records a change of: masked like everywhere else."""
+    text = str(value or "")
+    return mask_id_number(text) if len(text) > 11 else mask_phone(text)

@@ -1,0 +1,24 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+
+class SessionLimitsMiddleware:
+    """Ends a session 12 hours after sign-in, however active (the 30-minute idle limit is the cookie age)."""
+
+    KEY = "_signed_in_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.get(self.KEY)
+            now = int(time.time())
+            if started is None:
+                request.session[self.KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+        return self.get_response(request)

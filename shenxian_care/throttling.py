@@ -1,0 +1,18 @@
+"""API throttles (a module of its own: DRF loads it while its own views are still importing)."""
+
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+class WriteRateThrottle(UserRateThrottle):
+    """Limits writes (POST, PUT, PATCH, DELETE) per user; reads are not throttled."""
+
+    scope = "writes"
+
+    def allow_request(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
+
+
+class SignInRateThrottle(AnonRateThrottle):
+    scope = "sign_in"
