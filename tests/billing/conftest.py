@@ -55,3 +55,34 @@ def line_of(settlement, recipient, provider=None):
     if provider is not None:
         qs = qs.filter(provider=provider)
     return qs.get()
+
+
+@pytest.fixture
+def two_provider_month(billed, provider, other_provider, bureau_user):
+    """March 2024: two recipients with `provider` in 燕塔街道, one with `other_provider` in 朝城镇; confirmed."""
+    from billing.actions import settlement_confirm
+    from tests.factories import VillageFactory, town
+
+    from .factories import DeductionFactory
+
+    ours = [billed(), billed(level="full")]
+    chaocheng = VillageFactory(town=town("朝城镇"))
+    theirs = RecipientFactory(village=chaocheng, level="partial")
+    AgreementFactory(
+        recipient=theirs, provider=other_provider, contract=ContractFactory(provider=other_provider),
+        caregiver=CaregiverFactory(provider=other_provider),
+    )
+    DeductionFactory(provider=other_provider, contract=other_provider.contracts.first(), amount=10)
+    settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
+    settlement_confirm(actor=bureau_user, settlement=settlement)
+    settlement.refresh_from_db()
+    return settlement, ours, theirs
+
+
+def add_recipients(provider, n, month=datetime.date(2024, 3, 1)):
+    for _ in range(n):
+        recipient = RecipientFactory(entry_date=month)
+        contract = provider.contracts.first() or ContractFactory(provider=provider)
+        AgreementFactory(
+            recipient=recipient, provider=provider, contract=contract, caregiver=CaregiverFactory(provider=provider)
+        )
