@@ -91,7 +91,8 @@ class RecipientCreateSerializer(serializers.Serializer):
 
 
 class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """特困人员名册。Filter with ?town=, ?village=, ?level=, ?q= (name, or a full ID number), ?in_support=1."""
+    """特困人员名册。Filter with ?town=, ?village=, ?level=, ?q= (name, or the last 4–6 digits of the ID
+    number), ?in_support=1. Look up by full ID number with POST find/."""
 
     serializer_class = RecipientSerializer
 
@@ -112,6 +113,17 @@ class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         recipient = actions.recipient_create(actor=request.user, **data.validated_data)
         recipient = selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), datetime.date.today())
         return Response(self.get_serializer(recipient.get()).data, status=201)
+
+    @extend_schema(
+        request=inline_serializer("FindByIdNumber", {"id_number": serializers.CharField()}),
+        responses=RecipientSerializer,
+    )
+    @action(detail=False, methods=["post"])
+    def find(self, request):
+        """Find a recipient by full ID number (a POST: the number never appears in a URL)."""
+        number = str(request.data.get("id_number", ""))
+        recipient = selectors.recipient_find_by_id_number(actor=request.user, id_number=number)
+        return Response(self.get_serializer(self.get_queryset().get(pk=recipient.pk)).data)
 
     @extend_schema(request=None, responses=inline_serializer("FullIdNumber", {"id_number": serializers.CharField()}))
     @action(detail=True, methods=["post"], url_path="reveal-id-number")

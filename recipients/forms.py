@@ -6,7 +6,7 @@ from .models import Assessment, CareLevel, ExitReason, Town
 
 
 class RecipientFilterForm(forms.Form):
-    q = forms.CharField(label="姓名或身份证号", required=False)
+    q = forms.CharField(label="姓名或身份证号后4位", required=False, max_length=32)
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.none(), required=False)
     level = forms.ChoiceField(label="等级", choices=[("", "全部"), *CareLevel.choices], required=False)
     in_support = forms.BooleanField(label="仅在供养", required=False, initial=True)
@@ -52,3 +52,7 @@ class ExitReportForm(forms.Form):
     reason = forms.ChoiceField(label="退出原因", choices=ExitReason.choices)
     effective_date = forms.DateField(label="退出生效日期", widget=forms.DateInput(attrs={"type": "date"}))
     detail = forms.CharField(label="情况说明", max_length=200, required=False)
+
+
+class FindByIdForm(forms.Form):
+    id_number = forms.CharField(label="按身份证号查找", max_length=20)

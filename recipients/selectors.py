@@ -70,8 +70,13 @@ def recipient_list(*, actor, filters=None, day=None):
     if filters.get("village"):
         qs = qs.filter(village_id=filters["village"])
     if filters.get("q"):
-        q = filters["q"].strip()
-        qs = qs.filter(name__contains=q) if len(q) < 18 else qs.filter(id_number=q.upper())
+        # A name, or the last digits of the ID number. A full ID number is never taken from a URL (it would
+        # end up in access logs): look it up with `recipient_find_by_id_number`, which is a POST.
+        q = filters["q"].strip().upper()
+        if q[:-1].isdigit() and len(q) <= 6:
+            qs = qs.filter(id_number__endswith=q)
+        else:
+            qs = qs.filter(name__contains=q)
     if filters.get("in_support"):
         qs = qs.in_support_on(day)
     qs = with_level_on(qs, day)
@@ -194,3 +199,12 @@ def recipient_full_id_number(*, actor, recipient, remote_addr=None):
     recipient = get_for_actor_or_404(Recipient.objects.all(), actor, pk=recipient.pk)
     record_full_view(actor=actor, instance=recipient, remote_addr=remote_addr)
     return recipient.id_number
+
+
+def recipient_find_by_id_number(*, actor, id_number):
+    """The recipient with this ID number, if the actor may see them (else 404). Accepts 15/18 digits, x."""
+    from shenxian_care.validators import normalize_id_number
+
+    return get_for_actor_or_404(
+        Recipient.objects.select_related("town", "village"), actor, id_number=normalize_id_number(id_number)
+    )

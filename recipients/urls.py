@@ -5,6 +5,7 @@ from . import views
 app_name = "recipients"
 urlpatterns = [
     path("", views.recipient_list, name="recipient_list"),
+    path("find/", views.recipient_find, name="recipient_find"),
     path("<int:pk>/", views.recipient_detail, name="recipient_detail"),
     path("<int:pk>/reveal-id/", views.recipient_reveal_id, name="recipient_reveal_id"),
     path("<int:pk>/report-change/", views.assessment_report, name="assessment_report"),

@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from shenxian_care.scoping import actor_role
 from shenxian_care.views_helpers import client_ip, form_error_from, paginate, role_required
 
 from . import actions, selectors
-from .forms import AssessmentForm, ExitReportForm, RecipientFilterForm, RosterUploadForm
+from .forms import AssessmentForm, ExitReportForm, FindByIdForm, RecipientFilterForm, RosterUploadForm
 from .imports import template_workbook_bytes
 from .models import MonthlyRoster, RosterStatus
 
@@ -33,7 +33,24 @@ def recipient_list(request):
             "in_support": data["in_support"],
         }
     page = paginate(request, selectors.recipient_list(actor=request.user, filters=filters))
-    return render(request, "recipients/recipient_list.html", {"form": form, "page": page})
+    return render(request, "recipients/recipient_list.html", {"form": form, "page": page, "find_form": FindByIdForm()})
+
+
+@require_POST
+@role_required(*ALL_ROLES)
+def recipient_find(request):
+    """Jump to a recipient by full ID number. A POST, so the number never appears in a URL or access log."""
+    form = FindByIdForm(request.POST)
+    if form.is_valid():
+        try:
+            recipient = selectors.recipient_find_by_id_number(
+                actor=request.user, id_number=form.cleaned_data["id_number"]
+            )
+        except Http404:
+            messages.error(request, "未找到该身份证号对应的特困人员（或不在您的管辖范围内）。")
+        else:
+            return redirect("recipients:recipient_detail", pk=recipient.pk)
+    return redirect("recipients:recipient_list")
 
 
 def _detail_context(request, recipient, **extra):

@@ -94,3 +94,31 @@ def test_home_page_for_every_role(request, client_as, who):
     response = client_as(user).get(reverse("portal:home"))
     assert response.status_code == 200
     assert "莘县特困人员照料服务平台" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_find_by_full_id_number_is_a_post_and_scoped(client_as, town_user, other_town_user, api_as):
+    recipient = RecipientFactory(name="查找对象")
+    client = client_as(town_user)
+    response = client.post(reverse("recipients:recipient_find"), {"id_number": recipient.id_number.lower()})
+    assert response.url == reverse("recipients:recipient_detail", args=[recipient.pk])
+    # another town gets no answer
+    response = client_as(other_town_user).post(reverse("recipients:recipient_find"), {"id_number": recipient.id_number})
+    assert response.url == reverse("recipients:recipient_list")
+    assert (
+        api_as(other_town_user).post("/api/v1/recipients/find/", {"id_number": recipient.id_number}).status_code == 404
+    )
+    found = api_as(town_user).post("/api/v1/recipients/find/", {"id_number": recipient.id_number})
+    assert found.json()["name"] == "查找对象"
+
+
+@pytest.mark.django_db
+def test_list_search_by_name_or_last_digits_not_full_number(client_as, api_as, bureau_user):
+    recipient = RecipientFactory(name="尾号人")
+    RecipientFactory(name="别人")
+    api = api_as(bureau_user)
+    assert [r["name"] for r in api.get("/api/v1/recipients/", {"q": recipient.id_number[-4:]}).json()["results"]] == [
+        "尾号人"
+    ]
+    assert [r["name"] for r in api.get("/api/v1/recipients/", {"q": "尾号"}).json()["results"]] == ["尾号人"]
+    assert api.get("/api/v1/recipients/", {"q": recipient.id_number}).json()["count"] == 0
