@@ -82,3 +82,42 @@ def client_as(client):
         return client
 
     return login
+
+
+# --- No full ID number in any log line of the whole suite (安全审计 / PIPL) -----------------------------------
+import logging  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from shenxian_care.validators import id_check_char  # noqa: E402
+
+SUITE_LOG = Path(__file__).resolve().parent.parent / "test-artifacts" / "suite.log"
+_ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
+
+
+def full_id_numbers_in(text):
+    """Every valid 18-character ID number (check character and all) that appears in `text`."""
+    return sorted({m for m in _ID_PATTERN.findall(text) if id_check_char(m[:17]) == m[17].upper()})
+
+
+def pytest_configure(config):
+    SUITE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(SUITE_LOG, mode="w", encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    logging.shutdown()
+    if not SUITE_LOG.exists():
+        return
+    leaked = full_id_numbers_in(SUITE_LOG.read_text(encoding="utf-8", errors="replace"))
+    if leaked:
+        masked = ", ".join(n[:4] + "*" * 10 + n[-4:] for n in leaked[:10])
+        session.config.get_terminal_writer().line(
+            f"FAILED: {len(leaked)} full ID number(s) appear in the suite's logs ({SUITE_LOG}): {masked}", red=True
+        )
+        session.exitstatus = 1
