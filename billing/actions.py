@@ -7,6 +7,7 @@ never touched again; corrections to them become adjustment lines of the month be
 
 import datetime
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from fractions import Fraction
 
 from django.conf import settings
@@ -181,22 +182,27 @@ def _compute(settlement, table, actor, progress, stats):
 
     providers: dict[int, _ProviderMonth] = defaultdict(_ProviderMonth)
     writer = persistence.LineWriter(settlement)
-    recipients, agreements, approvals = persistence.input_streams(first, end)
-    for line in calc.month_lines(
-        month=month, rates=rates, recipients=recipients, agreements=agreements, approvals=approvals,
-        on_recipient=progress.tick,
-    ):
-        writer.add(line, rate_fen=line.rate_fen)
-        providers[line.provider_id].add_regular(line)
+    with ExitStack() as cleanup:
+        cleanup.callback(writer.discard)
+        streams = persistence.input_streams(first, end)
+        cleanup.callback(persistence.close_streams, streams)
+        recipients, agreements, approvals = streams
+        for line in calc.month_lines(
+            month=month, rates=rates, recipients=recipients, agreements=agreements, approvals=approvals,
+            on_recipient=progress.tick,
+        ):
+            writer.add(line, rate_fen=line.rate_fen)
+            providers[line.provider_id].add_regular(line)
+        persistence.close_streams(streams)
 
-    for prior in priors:
-        for line, corrects_id in _adjustments_for(prior, progress):
-            writer.add(
-                line, kind=LineKind.ADJUSTMENT, period_month=prior.month, corrects_id=corrects_id,
-                rate_fen=line.rate_fen,
-            )
-            providers[line.provider_id].add_adjustment(line)
-    writer.close()
+        for prior in priors:
+            for line, corrects_id in _adjustments_for(prior, progress, cleanup):
+                writer.add(
+                    line, kind=LineKind.ADJUSTMENT, period_month=prior.month, corrects_id=corrects_id,
+                    rate_fen=line.rate_fen,
+                )
+                providers[line.provider_id].add_adjustment(line)
+        writer.close()
 
     totals = _settle_providers(settlement, providers)
 
@@ -225,17 +231,19 @@ def _months_before(month, n):
     return month
 
 
-def _adjustments_for(prior: Settlement, progress):
+def _adjustments_for(prior: Settlement, progress, cleanup):
     """Adjustment lines for a frozen month: what it should be now minus what was billed for it (its own
     lines plus adjustments already frozen in later months). Yields (line, frozen line id or None)."""
     first, end, _ = calc.month_bounds(prior.month)
     rates = _rates_of(prior)
-    recipients, agreements, approvals = persistence.input_streams(first, end)
+    streams = persistence.input_streams(first, end)
+    recipients, agreements, approvals = streams
     fresh = calc.month_lines(
         month=prior.month, rates=rates, recipients=recipients, agreements=agreements, approvals=approvals,
         on_recipient=progress.tick,
     )
     billed = _billed_for(prior.month)
+    cleanup.callback(persistence.close_streams, [*streams, fresh, billed])
     new = next(fresh, None)
     old = next(billed, None)
     while new is not None or old is not None:

@@ -3,11 +3,12 @@
 Kept apart from `actions.py` so the action reads as the rule; nothing here decides money.
 """
 
+import contextlib
 import datetime
 import json
 import tempfile
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -58,6 +59,15 @@ def input_streams(first: datetime.date, end: datetime.date):
         .iterator(chunk_size=STREAM_CHUNK)
     )
     return recipients, agreements, approvals
+
+
+def close_streams(streams):
+    """Close server-side cursors while the transaction is still alive (a generator collected later
+    would try to CLOSE a cursor that a rollback already dropped, and break the outer transaction)."""
+    for stream in streams:
+        # If the transaction is already failing, its rollback drops the cursor anyway.
+        with contextlib.suppress(DatabaseError):
+            stream.close()
 
 
 def lock_month(month: datetime.date):
@@ -135,6 +145,10 @@ class LineWriter:
             SettlementLine.objects.bulk_create(self._batch, batch_size=self.BATCH)
             self.statements += 1
             self._batch = []
+
+    def discard(self):
+        if self._file is not None and not self._file.closed:
+            self._file.close()
 
     def close(self):
         if not self._copy:
