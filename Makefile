@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve migrate demo test lint worker beat clean
+.PHONY: install run serve migrate demo test lint audit worker beat clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Static security analysis (must be clean, see SECURITY.md) and known-vulnerability audit of the pins.
+audit: install
+	$(BIN)/bandit -q -c pyproject.toml -r shenxian_care recipients contracts services supervision billing
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off || echo "pip-audit could not complete (see SECURITY.md)"
 
 # Production background work (needs REDIS_URL): one worker, and exactly one beat for the whole county.
 worker: install

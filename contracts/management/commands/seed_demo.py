@@ -22,7 +22,8 @@ from recipients.models import MonthlyRoster, Recipient, RosterStatus, Town
 from shenxian_care.models import Role, User
 from shenxian_care.validators import credit_check_char, id_check_char
 
-PASSWORD = "Shenxian-Demo-2026"  # noqa: S105 - the published demo password, printed by `make run`
+# The published password of the demo logins, printed by `make run` (see SECURITY.md).
+PASSWORD = "Shenxian-Demo-2026"  # noqa: S105  # nosec B105
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["秀英", "桂兰", "玉兰", "凤英", "建国", "国庆", "德胜", "长山", "淑珍", "金花", "春生", "保国", "玉珍", "振华"]
 VILLAGE_NAMES = ["东街村", "西街村", "南关村", "北关村", "王庄村", "李庄村", "张楼村", "前屯村", "后屯村", "河沿村"]
