@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve migrate demo test lint audit worker beat clean
+.PHONY: install run serve migrate demo test lint audit backup restore worker beat clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ lint: install
 audit: install
 	$(BIN)/bandit -q -c pyproject.toml -r shenxian_care recipients contracts services supervision billing
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off || echo "pip-audit could not complete (see SECURITY.md)"
+
+# Backup of the database and uploaded files (DATABASE_URL, MEDIA_ROOT); restore: make restore BACKUP=file
+backup: install
+	$(BIN)/python manage.py backup $(if $(BACKUP),--out $(BACKUP),)
+
+restore: install
+	test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=backups/shenxian-....tar.gz" && false)
+	$(BIN)/python manage.py restore $(BACKUP) --yes
 
 # Production background work (needs REDIS_URL): one worker, and exactly one beat for the whole county.
 worker: install
