@@ -1,0 +1,115 @@
+"""The supervision tasks through a real Celery worker on Redis (REDIS_URL), as in production.
+
+The worker is a subprocess on its own queue (unique per run, so parallel runs never take each other's
+tasks), pointed at this test database; the test commits its rows (transaction=True) so the worker sees them.
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from celery.result import EagerResult
+from django.conf import settings
+from django.db import connection
+
+from shenxian_care.celery import app as celery_app
+from supervision import actions
+from supervision.models import HalfYearReview, Notification, RectificationStatus
+from supervision.tasks import (
+    evaluation_remind_missing_task,
+    half_year_review_build_task,
+    rectification_mark_overdue_task,
+)
+
+from .factories import contract_with_rule, serve
+
+ROOT = Path(settings.BASE_DIR)
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set: the real-worker test needs Redis (as in .ci/run)"),
+]
+
+
+def _database_url():
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue():
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process cannot share an in-memory SQLite test database; run with DATABASE_URL")
+    queue = f"supervision-test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.supervision.worker_settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": REDIS_URL,
+        "CELERY_REAL_WORKER": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    celery = Path(sys.executable).with_name("celery")
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
+        [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", f"{queue}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_always_eager = was_eager
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        if process.returncode not in (0, -15, 15):
+            print(output.decode(errors="replace"))  # noqa: T201 - shown only when the worker failed
+
+
+def _run(task, queue, **kwargs):
+    result = task.apply_async(kwargs=kwargs, queue=queue)
+    assert not isinstance(result, EagerResult), "the task ran in the test process, not in the worker"
+    return result.get(timeout=120)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_tasks_run_through_a_real_worker(worker_queue, bureau_user, provider):
+    # given: an open notice past its deadline, a town that owes an evaluation, a provider to review
+    contract_with_rule(provider)
+    serve(provider, "燕塔街道")
+    today = datetime.date.today()
+    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="补正记录", deadline=today)
+    tomorrow = today + datetime.timedelta(days=1)
+
+    # when: the beat tasks are sent through Redis to the worker
+    marked = _run(rectification_mark_overdue_task, worker_queue, today=tomorrow.isoformat())
+    marked_again = _run(rectification_mark_overdue_task, worker_queue, today=tomorrow.isoformat())
+    reminded = _run(evaluation_remind_missing_task, worker_queue, month="2026-10-01")
+    built = _run(half_year_review_build_task, worker_queue, half="2026H1")
+
+    # then: the worker changed this database
+    assert (marked, marked_again) == (1, 0)
+    notice.refresh_from_db()
+    assert notice.status == RectificationStatus.OVERDUE
+    assert notice.overdue_on == tomorrow
+    assert reminded == 1
+    assert Notification.objects.get().town.name == "燕塔街道"
+    assert built == {"created": 1, "updated": 0, "decided": 0}
+    assert HalfYearReview.objects.get(provider=provider, half="2026H1").figures["period"]["end"] == "2026-06-30"
