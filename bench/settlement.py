@@ -1,0 +1,483 @@
+#!/usr/bin/env python
+"""Settlement benchmark (not a test): `python bench/settlement.py --scale county|city|province`.
+
+Loads a synthetic county/city/province (5,000 / 50,000 / 500,000 recipients) into PostgreSQL with
+COPY, then measures, each in a fresh process so peak memory is the phase's own:
+
+- settle: `billing.actions.settlement_compute` for March 2024 (wall seconds, SQL statements, peak RSS);
+  then March is confirmed and April computed, which also re-checks March for adjustments;
+- floor: the same month's lines by one hand-written SQL statement (CREATE TEMP TABLE AS), and a
+  check that it agrees with the settlement to the fen;
+- export: the detail sheet by `billing.exports` vs bare openpyxl write-only streaming the same rows
+  from a plain server-side cursor.
+
+Prints the figures as one JSON object on its last line. DATABASE_URL picks the database
+(default postgres://postgres@127.0.0.1:5432/bench_billing; created if missing). The data is reused
+when the database already holds the same scale.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALES = {"county": 5_000, "city": 50_000, "province": 500_000}
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_billing"
+MONTH = datetime.date(2024, 3, 1)
+NEXT_MONTH = datetime.date(2024, 4, 1)
+PROVIDERS = 20
+
+
+def peak_rss_mb():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def setup_django():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.local")
+    os.environ.setdefault("DEBUG", "0")
+    import django
+
+    django.setup()
+
+
+def ensure_database(url):
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    conn = psycopg2.connect(
+        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, password=parsed.password,
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+# ---------------------------------------------------------------------------------------------- load
+
+
+_REQUIRED = object()
+
+
+def _copy(model, rows):
+    """COPY dict rows into a model's table; missing fields take their defaults (no per-row Python ORM)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    now = timezone.now().isoformat()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+
+    def default(field):
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return now
+        if field.has_default():
+            return field.get_default()
+        if field.null:
+            return None
+        if field.get_internal_type() in ("CharField", "TextField"):
+            return ""
+        return _REQUIRED
+
+    defaults = {f.attname: default(f) for f in fields}
+
+    def text(value):
+        if value is _REQUIRED:
+            raise ValueError(f"{model.__name__}: a required field has no value")
+        if value is None:
+            return r"\N"
+        if value is True:
+            return "t"
+        if value is False:
+            return "f"
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return str(value)
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as buffer:
+        count = 0
+        for row in rows:
+            buffer.write("\t".join(text(row.get(f.attname, defaults[f.attname])) for f in fields))
+            buffer.write("\n")
+            count += 1
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN", buffer, size=1 << 20
+            )
+    return count
+
+
+def load(scale, n):
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from contracts.models import Agreement, Caregiver, PayeeMode, Provider, PurchaseContract
+    from recipients.models import LevelApproval, Recipient, Town, Village
+    from shenxian_care.models import Role, User
+    from supervision.models import Deduction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (scale text, recipients int)")
+        cursor.execute("SELECT scale, recipients FROM bench_meta")
+        if cursor.fetchone() == (scale, n):
+            return False
+    started = time.perf_counter()
+    tables = [
+        "billing_payment", "billing_deductionapplication", "billing_providersettlement", "billing_settlementline",
+        "billing_settlement", "supervision_deduction", "contracts_agreement", "recipients_levelapproval",
+        "recipients_recipient", "contracts_caregiver", "contracts_purchasecontract_towns",
+        "contracts_purchasecontract", "contracts_provider", "bench_meta",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    rng = random.Random(20240301)
+    with transaction.atomic():
+        user, _ = User.objects.get_or_create(username="bench-bureau", defaults={"role": Role.BUREAU})
+        towns = list(Town.objects.order_by("pk"))
+        villages = {}
+        for town in towns:
+            villages[town.pk] = [
+                Village.objects.get_or_create(town=town, name=f"基准村{k:02d}")[0].pk for k in range(10)
+            ]
+        providers = Provider.objects.bulk_create(
+            [
+                Provider(
+                    name=f"基准养老服务中心{i:02d}", credit_code=f"523715220{i:08d}X", bank_name="莘县农商银行",
+                    bank_account_name=f"基准养老服务中心{i:02d}", bank_account_number=f"62284800{i:010d}",
+                )
+                for i in range(PROVIDERS)
+            ]
+        )
+        contracts = PurchaseContract.objects.bulk_create(
+            [
+                PurchaseContract(
+                    number=f"BENCH-{i:03d}", provider=p, signed_on=datetime.date(2022, 12, 20),
+                    start_date=datetime.date(2023, 1, 1), end_date=datetime.date(2027, 12, 31),
+                    payee_mode=PayeeMode.CAREGIVERS if i % 5 == 0 else PayeeMode.PROVIDER,
+                )
+                for i, p in enumerate(providers)
+            ]
+        )
+        for contract in contracts:
+            contract.towns.set(towns)
+        per_provider = max(n // 25 // PROVIDERS, 1)
+        _copy(
+            Caregiver,
+            (
+                {
+                    "provider_id": providers[i % PROVIDERS].pk, "name": f"护理员{i}", "id_number": f"371599{i:012d}",
+                    "phone": "13900000000", "hired_on": datetime.date(2023, 1, 1), "is_active": True,
+                    "bank_name": "莘县农商银行", "bank_account_number": f"62170000{i:010d}",
+                }
+                for i in range(per_provider * PROVIDERS)
+            ),
+        )
+        caregivers = {}
+        for pk, provider_id in Caregiver.objects.values_list("pk", "provider_id"):
+            caregivers.setdefault(provider_id, []).append(pk)
+
+        days = 31
+        plans = []
+        for i in range(n):
+            town = towns[i % len(towns)]
+            entry = MONTH + datetime.timedelta(rng.randrange(days))
+            if rng.random() < 0.92:
+                entry = datetime.date(2023, 6, 1)
+            exit_date = None
+            if rng.random() < 0.04:
+                exit_date = max(entry + datetime.timedelta(1), MONTH + datetime.timedelta(rng.randrange(1, days)))
+            plans.append((i, town.pk, entry, exit_date))
+        _copy(
+            Recipient,
+            (
+                {
+                    "name": f"基准{i}", "id_number": f"371522{i:012d}", "sex": "M" if i % 2 else "F",
+                    "birth_date": datetime.date(1950, 1, 1), "town_id": town_id,
+                    "village_id": villages[town_id][i % 10], "entry_date": entry, "exit_date": exit_date,
+                }
+                for i, town_id, entry, exit_date in plans
+            ),
+        )
+        ids = dict(Recipient.objects.filter(name__startswith="基准").values_list("id_number", "pk"))
+        levels = ["self_care"] * 6 + ["partial"] * 3 + ["full"]
+
+        def approvals():
+            for i, _, entry, _ in plans:
+                rid = ids[f"371522{i:012d}"]
+                yield {"recipient_id": rid, "level": rng.choice(levels), "effective_date": entry, "source": "roster",
+                       "approved_by_id": user.pk}
+                if rng.random() < 0.08:
+                    yield {"recipient_id": rid, "level": rng.choice(levels),
+                           "effective_date": MONTH + datetime.timedelta(rng.randrange(1, days)), "source": "assessment",
+                           "approved_by_id": user.pk}
+
+        _copy(LevelApproval, approvals())
+        now = datetime.datetime.now(datetime.UTC)
+
+        def agreements():
+            number = 0
+            for i, town_id, entry, _ in plans:
+                if rng.random() < 0.02:
+                    continue  # no agreement: not billed
+                rid = ids[f"371522{i:012d}"]
+                p = (i % len(towns)) % PROVIDERS
+                start = entry
+                if rng.random() < 0.05:
+                    start = max(entry, MONTH + datetime.timedelta(rng.randrange(days)))
+                base = {
+                    "town_id": town_id, "village_id": villages[town_id][i % 10], "recipient_id": rid,
+                    "signatory_name": f"基准{i}", "level_at_signing": "self_care", "provider_signed_by_id": user.pk,
+                    "provider_signed_at": now,
+                }
+                takeover = rng.random() < 0.03
+                end = MONTH + datetime.timedelta(rng.randrange(days - 1)) if takeover else None
+                if end is not None and end < start:
+                    end = None
+                number += 1
+                cg = caregivers[providers[p].pk]
+                yield {**base, "number": f"B{number}", "provider_id": providers[p].pk, "contract_id": contracts[p].pk,
+                       "caregiver_id": cg[i % len(cg)], "start_date": start, "end_date": end,
+                       "status": "terminated" if end else "signed", "signed_on": start}
+                if end is not None:
+                    q = (p + 1) % PROVIDERS
+                    number += 1
+                    cg = caregivers[providers[q].pk]
+                    yield {**base, "number": f"B{number}", "provider_id": providers[q].pk,
+                           "contract_id": contracts[q].pk, "caregiver_id": cg[i % len(cg)],
+                           "start_date": end + datetime.timedelta(1), "end_date": None, "status": "signed",
+                           "signed_on": end + datetime.timedelta(1)}
+
+        _copy(Agreement, agreements())
+        Deduction.objects.bulk_create(
+            [
+                Deduction(
+                    provider=providers[k % PROVIDERS], contract=contracts[k % PROVIDERS], source="serious_problem",
+                    amount=Decimal(rng.randrange(100, 5000)), reason="基准扣款",
+                    verified_on=MONTH + datetime.timedelta(rng.randrange(days)), created_by=user,
+                )
+                for k in range(60)
+            ]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_meta VALUES (%s, %s)", [scale, n])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"loaded {scale} ({n} recipients) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return True
+
+
+# -------------------------------------------------------------------------------------------- phases
+
+
+def phase_settle():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.actions import settlement_compute, settlement_confirm
+    from billing.models import Settlement
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE billing_payment, billing_deductionapplication, billing_providersettlement, "
+            "billing_settlementline, billing_settlement"
+        )
+    stats = {}
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        settlement = settlement_compute(actor=None, month=MONTH, stats=stats)
+        seconds = time.perf_counter() - started
+    # COPY goes around Django's query log: count it as the statement it is.
+    queries = len(ctx.captured_queries) + stats["line_write_statements"] if connection.vendor == "postgresql" else 0
+    settlement = Settlement.objects.get(pk=settlement.pk)
+    rss = peak_rss_mb()
+    settlement_confirm(actor=None, settlement=settlement)
+    next_stats = {}
+    with CaptureQueriesContext(connection) as ctx:
+        started = time.perf_counter()
+        april = settlement_compute(actor=None, month=NEXT_MONTH, stats=next_stats)
+        next_seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "queries": queries,
+        "peak_rss_mb": rss,
+        "lines": stats["lines"],
+        "gross": str(settlement.gross),
+        "net": str(settlement.net),
+        "next_month_seconds_with_adjustment_pass": round(next_seconds, 2),
+        "next_month_queries": len(ctx.captured_queries) + next_stats["line_write_statements"],
+        "next_month_adjustments": april.adjustment_count,
+        "peak_rss_mb_after_next_month": peak_rss_mb(),
+    }
+
+
+FLOOR_SQL = """
+CREATE TEMP TABLE floor_lines AS
+WITH r AS (
+    SELECT id, GREATEST(entry_date, %(ms)s) AS s, LEAST(COALESCE(exit_date, %(me)s), %(me)s) AS e
+    FROM recipients_recipient
+    WHERE entry_date < %(me)s AND (exit_date IS NULL OR exit_date > %(ms)s)
+), a AS (
+    SELECT ag.recipient_id, ag.provider_id, GREATEST(ag.start_date, r.s) AS s,
+           LEAST(COALESCE(ag.end_date + 1, r.e), r.e) AS e
+    FROM contracts_agreement ag JOIN r ON r.id = ag.recipient_id
+    WHERE ag.status IN ('signed', 'terminated') AND ag.start_date < %(me)s
+      AND (ag.end_date IS NULL OR ag.end_date >= %(ms)s)
+), lv AS (
+    SELECT la.recipient_id, la.level, la.effective_date AS s,
+           LEAD(la.effective_date) OVER (
+               PARTITION BY la.recipient_id ORDER BY la.effective_date, la.approved_at, la.id) AS e
+    FROM recipients_levelapproval la JOIN r ON r.id = la.recipient_id
+    WHERE la.effective_date < %(me)s
+), seg AS (
+    SELECT a.recipient_id, a.provider_id, lv.level,
+           GREATEST(0, LEAST(a.e, COALESCE(lv.e, a.e)) - GREATEST(a.s, lv.s)) AS days
+    FROM a JOIN lv ON lv.recipient_id = a.recipient_id
+    WHERE a.s < a.e
+)
+SELECT recipient_id, provider_id,
+       SUM(days) FILTER (WHERE level = 'self_care') AS days_self_care,
+       SUM(days) FILTER (WHERE level = 'partial') AS days_partial,
+       SUM(days) FILTER (WHERE level = 'full') AS days_full,
+       ROUND(SUM(days * CASE level WHEN 'self_care' THEN %(r1)s WHEN 'partial' THEN %(r2)s ELSE %(r3)s END)
+             / %(dim)s, 2) AS amount
+FROM seg GROUP BY recipient_id, provider_id HAVING SUM(days) > 0
+"""
+
+
+def phase_floor():
+    from django.db import connection, transaction
+
+    from billing.models import Settlement
+    from contracts.selectors import rate_table_on
+
+    table = rate_table_on(MONTH)
+    params = {"ms": MONTH, "me": NEXT_MONTH, "dim": 31, "r1": table.self_care, "r2": table.partial,
+              "r3": table.full}
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL, params)
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT COUNT(*), SUM(amount) FROM floor_lines")
+        count, total = cursor.fetchone()
+        cursor.execute("DROP TABLE floor_lines")
+    settlement = Settlement.objects.get(month=MONTH)
+    return {"sql_floor_seconds": round(seconds, 2), "floor_lines": count, "floor_gross": str(total),
+            "floor_matches_settlement": count == settlement.line_count and total == settlement.gross}
+
+
+def phase_export():
+    from django.db import connection, transaction
+    from openpyxl import Workbook
+
+    from billing.exports import detail_rows, write_detail
+    from billing.models import Settlement
+
+    class Bureau:
+        is_authenticated = is_active = is_superuser = True
+        role = "bureau"
+
+    settlement = Settlement.objects.get(month=MONTH)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        with transaction.atomic():
+            wb = Workbook(write_only=True)
+            write_detail(wb.create_sheet("结算明细"), detail_rows(actor=Bureau(), settlement=settlement))
+            wb.save(os.path.join(tmp, "ours.xlsx"))
+        ours = time.perf_counter() - started
+        rss = peak_rss_mb()
+
+        started = time.perf_counter()
+        with transaction.atomic():
+            raw = connection.connection.cursor(name="bare_export")
+            raw.itersize = 5000
+            raw.execute(
+                """SELECT r.name, r.id_number, t.name, p.name, c.name, l.kind, l.period_month, l.level,
+                          l.days_self_care, l.days_partial, l.days_full, l.days, l.rate, l.amount
+                   FROM billing_settlementline l JOIN recipients_recipient r ON r.id = l.recipient_id
+                   JOIN recipients_town t ON t.id = l.town_id JOIN contracts_provider p ON p.id = l.provider_id
+                   LEFT JOIN contracts_caregiver c ON c.id = l.caregiver_id
+                   WHERE l.settlement_id = %s
+                   ORDER BY t.sort_order, l.town_id, l.recipient_id, l.kind, l.period_month, l.provider_id""",
+                [settlement.pk],
+            )
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet("bare")
+            rows = 0
+            for row in raw:
+                ws.append(row)
+                rows += 1
+            raw.close()
+            wb.save(os.path.join(tmp, "bare.xlsx"))
+        bare = time.perf_counter() - started
+    return {
+        "export_rows": rows,
+        "export_seconds": round(ours, 2),
+        "export_rows_per_s": round(rows / ours),
+        "bare_openpyxl_seconds": round(bare, 2),
+        "bare_openpyxl_rows_per_s": round(rows / bare),
+        "export_ratio_vs_openpyxl": round(ours / bare, 2),
+        "export_peak_rss_mb": rss,
+    }
+
+
+PHASES = {"settle": phase_settle, "floor": phase_floor, "export": phase_export}
+
+
+def run_phase(scale, name):
+    result = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, __file__, "--scale", scale, "--phase", name], capture_output=True, text=True, check=False,
+        env=os.environ.copy(),
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"phase {name} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, required=True)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    if args.phase:
+        setup_django()
+        print(json.dumps(PHASES[args.phase]()))
+        return
+    ensure_database(os.environ["DATABASE_URL"])
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    n = SCALES[args.scale]
+    load(args.scale, n)
+    figures = {"scale": args.scale, "recipients": n}
+    for name in ("settle", "floor", "export"):
+        figures.update(run_phase(args.scale, name))
+        print(f"{name}: done", file=sys.stderr)
+    figures["ratio_vs_sql_floor"] = round(figures["seconds"] / figures["sql_floor_seconds"], 2)
+    figures["machine"] = f"{os.cpu_count()} cores"
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
