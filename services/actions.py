@@ -35,7 +35,7 @@ from .models import (
     VisitStatus,
 )
 from .standards import standard_on
-from .verification import apply_verification
+from .verification import Loader, apply_verification
 
 # A record that reaches the server this long after the moment it records was kept on the phone.
 SYNCED_LATE_AFTER = datetime.timedelta(minutes=15)
@@ -85,7 +85,7 @@ def _late(received, moment, offline):
 
 def _existing(client_id, caregiver):
     """The visit already made with this client id (a retry), if it is this caregiver's; a clash otherwise."""
-    visit = Visit.objects.filter(client_id=client_id).first()
+    visit = Visit.objects.filter(client_id=client_id).order_by().first()
     if visit is not None and visit.caregiver_id != caregiver.pk:
         raise ApplicationError("该记录号已被使用。", field="client_id")
     return visit
@@ -93,7 +93,7 @@ def _existing(client_id, caregiver):
 
 def _recipient_for(actor, recipient_id):
     """Only recipients the caregiver has an agreement with exist for them (others → 404)."""
-    return get_for_actor_or_404(Recipient.objects.all(), actor, pk=recipient_id)
+    return get_for_actor_or_404(Recipient.objects.select_related("town"), actor, pk=recipient_id)
 
 
 def _create_idempotent(visit):
@@ -109,6 +109,87 @@ def _create_idempotent(visit):
         return existing, False
 
 
+def _clean_items(items):
+    items = list(dict.fromkeys(items or []))
+    valid = set(ServiceItem.values)
+    unknown = [code for code in items if code not in valid]
+    if unknown:
+        raise ApplicationError("服务项目不在服务目录内：" + "、".join(unknown), field="service_items")
+    return items
+
+
+def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, longitude, accuracy_m, offline, now):
+    """A regular visit as checked in (not saved, not verified)."""
+    started_at = _aware(started_at, "started_at")
+    lat, lng = _position(latitude, longitude, "checkin")
+    return Visit(
+        client_id=client_id,
+        kind=VisitKind.REGULAR,
+        provider=caregiver.provider,
+        caregiver=caregiver,
+        recipient=recipient,
+        town=recipient.town,
+        visit_date=timezone.localtime(started_at).date(),
+        started_at=started_at,
+        checkin_latitude=lat,
+        checkin_longitude=lng,
+        checkin_accuracy_m=accuracy_m,
+        received_at=now,
+        synced_late=_late(now, started_at, offline),
+        created_by=actor,
+    )
+
+
+def _finish(visit, *, ended_at, service_items, note, latitude, longitude, offline, now):
+    """Record the check-out on `visit` (not saved, not verified)."""
+    items = _clean_items(service_items)
+    if not items:
+        raise ApplicationError("请至少选择一项服务项目。", field="service_items")
+    ended_at = _aware(ended_at, "ended_at")
+    lat, lng = _position(latitude, longitude, "checkout")
+    visit.ended_at = ended_at
+    visit.duration_minutes = int((ended_at - visit.started_at).total_seconds() // 60)
+    visit.checkout_latitude, visit.checkout_longitude = lat, lng
+    visit.service_items = items
+    visit.note = (note or "").strip()
+    visit.checkout_received_at = now
+    visit.synced_late = visit.synced_late or _late(now, ended_at, offline)
+    return visit
+
+
+def _new_emergency(
+    *, actor, caregiver, client_id, recipient, started_at, ended_at, what, called, latitude, longitude, offline, now
+):
+    if not (what or "").strip():
+        raise ApplicationError("请填写紧急情况经过。", field="emergency_what")
+    if not (called or "").strip():
+        raise ApplicationError("请填写已联系的人或单位。", field="emergency_called")
+    started_at = _aware(started_at, "started_at")
+    ended_at = _aware(ended_at, "ended_at") if ended_at else started_at
+    lat, lng = _position(latitude, longitude, "checkin")
+    return Visit(
+        client_id=client_id,
+        kind=VisitKind.EMERGENCY,
+        provider=caregiver.provider,
+        caregiver=caregiver,
+        recipient=recipient,
+        town=recipient.town,
+        visit_date=timezone.localtime(started_at).date(),
+        started_at=started_at,
+        ended_at=ended_at,
+        duration_minutes=int((ended_at - started_at).total_seconds() // 60),
+        checkin_latitude=lat,
+        checkin_longitude=lng,
+        service_items=[ServiceItem.EMERGENCY_RESCUE.value],
+        emergency_what=what.strip(),
+        emergency_called=called.strip(),
+        received_at=now,
+        checkout_received_at=now,
+        synced_late=_late(now, started_at, offline),
+        created_by=actor,
+    )
+
+
 def visit_check_in(
     *, actor, client_id, recipient_id, started_at, latitude=None, longitude=None, accuracy_m=None, offline=False
 ):
@@ -119,37 +200,22 @@ def visit_check_in(
     if existing is not None:
         return existing, False
     recipient = _recipient_for(actor, recipient_id)
-    started_at = _aware(started_at, "started_at")
-    lat, lng = _position(latitude, longitude, "checkin")
     now = timezone.now()
-    visit = Visit(
-        client_id=client_id,
-        kind=VisitKind.REGULAR,
-        provider_id=caregiver.provider_id,
+    visit = _new_visit(
+        actor=actor,
         caregiver=caregiver,
+        client_id=client_id,
         recipient=recipient,
-        town_id=recipient.town_id,
-        visit_date=timezone.localtime(started_at).date(),
         started_at=started_at,
-        checkin_latitude=lat,
-        checkin_longitude=lng,
-        checkin_accuracy_m=accuracy_m,
-        received_at=now,
-        synced_late=_late(now, started_at, offline),
-        created_by=actor,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy_m=accuracy_m,
+        offline=offline,
+        now=now,
     )
     with transaction.atomic():
         apply_verification(visit, now=now)
         return _create_idempotent(visit)
-
-
-def _clean_items(items):
-    items = list(dict.fromkeys(items or []))
-    valid = set(ServiceItem.values)
-    unknown = [code for code in items if code not in valid]
-    if unknown:
-        raise ApplicationError("服务项目不在服务目录内：" + "、".join(unknown), field="service_items")
-    return items
 
 
 @transaction.atomic
@@ -159,28 +225,27 @@ def visit_check_out(
     """Finish a visit. A retry of a check-out already recorded returns the visit unchanged."""
     caregiver = _caregiver_of(actor)
     visit = (
-        Visit.objects.select_for_update()
-        .select_related("recipient", "caregiver")
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("recipient", "caregiver", "provider", "town")
         .filter(client_id=visit_client_id, caregiver=caregiver)
+        .order_by()
         .first()
     )
     if visit is None:
         raise Http404("未找到该服务记录。")
     if visit.ended_at is not None:
         return visit
-    items = _clean_items(service_items)
-    if not items:
-        raise ApplicationError("请至少选择一项服务项目。", field="service_items")
-    ended_at = _aware(ended_at, "ended_at")
-    lat, lng = _position(latitude, longitude, "checkout")
     now = timezone.now()
-    visit.ended_at = ended_at
-    visit.duration_minutes = int((ended_at - visit.started_at).total_seconds() // 60)
-    visit.checkout_latitude, visit.checkout_longitude = lat, lng
-    visit.service_items = items
-    visit.note = (note or "").strip()
-    visit.checkout_received_at = now
-    visit.synced_late = visit.synced_late or _late(now, ended_at, offline)
+    _finish(
+        visit,
+        ended_at=ended_at,
+        service_items=service_items,
+        note=note,
+        latitude=latitude,
+        longitude=longitude,
+        offline=offline,
+        now=now,
+    )
     apply_verification(visit, now=now)
     visit.save()
     return visit
@@ -206,38 +271,137 @@ def visit_log_emergency(
     if existing is not None:
         return existing, False
     recipient = _recipient_for(actor, recipient_id)
-    if not (what or "").strip():
-        raise ApplicationError("请填写紧急情况经过。", field="emergency_what")
-    if not (called or "").strip():
-        raise ApplicationError("请填写已联系的人或单位。", field="emergency_called")
-    started_at = _aware(started_at, "started_at")
-    ended_at = _aware(ended_at, "ended_at") if ended_at else started_at
-    lat, lng = _position(latitude, longitude, "checkin")
     now = timezone.now()
-    visit = Visit(
-        client_id=client_id,
-        kind=VisitKind.EMERGENCY,
-        provider_id=caregiver.provider_id,
+    visit = _new_emergency(
+        actor=actor,
         caregiver=caregiver,
+        client_id=client_id,
         recipient=recipient,
-        town_id=recipient.town_id,
-        visit_date=timezone.localtime(started_at).date(),
         started_at=started_at,
         ended_at=ended_at,
-        duration_minutes=int((ended_at - started_at).total_seconds() // 60),
-        checkin_latitude=lat,
-        checkin_longitude=lng,
-        service_items=[ServiceItem.EMERGENCY_RESCUE.value],
-        emergency_what=what.strip(),
-        emergency_called=called.strip(),
-        received_at=now,
-        checkout_received_at=now,
-        synced_late=_late(now, started_at, offline),
-        created_by=actor,
+        what=what,
+        called=called,
+        latitude=latitude,
+        longitude=longitude,
+        offline=offline,
+        now=now,
     )
     with transaction.atomic():
         apply_verification(visit, now=now)
         return _create_idempotent(visit)
+
+
+SYNC_MAX_ITEMS = 200
+
+
+def visit_sync(*, actor, items: list[dict]):
+    """A phone's queue sent in one request (up to 200 records): each item a whole visit (check-in, and the check-out
+    when `ended_at` is given) or an emergency (`kind` = "emergency"). Idempotent per client id like the single
+    endpoints: a visit already received is returned as it is, or finished if it was open and the item finishes it.
+    Returns one result per item, in order: (visit or None, "created" | "finished" | "existing" | "error", message).
+    One transaction for the batch; the verification reads are shared by the batch (a fixed number of queries)."""
+    caregiver = _caregiver_of(actor)
+    if len(items) > SYNC_MAX_ITEMS:
+        raise ApplicationError(f"一次最多上传 {SYNC_MAX_ITEMS} 条记录。", field="visits")
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _sync(actor, caregiver, items)
+        except IntegrityError:
+            # the same phone sent the same records twice at once: the second pass finds them as existing
+            if attempt == 2:
+                raise
+    return []  # unreachable
+
+
+def _sync(actor, caregiver, items):
+    now = timezone.now()
+    ids = []
+    for item in items:
+        try:
+            ids.append(uuid.UUID(str(item.get("client_id"))))
+        except (TypeError, ValueError):
+            ids.append(None)
+    existing = {
+        v.client_id: v
+        for v in Visit.objects.select_for_update(of=("self",))
+        .select_related("recipient", "caregiver", "provider", "town")
+        .filter(client_id__in=[i for i in ids if i])
+        .order_by()
+    }
+    recipients = (
+        Recipient.objects.for_actor(actor)
+        .select_related("town")
+        .in_bulk({item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()})
+    )
+    results, to_save = [], []
+    for item, client_id in zip(items, ids, strict=True):
+        try:
+            if client_id is None:
+                raise ApplicationError("记录号格式不正确。", field="client_id")
+            visit = existing.get(client_id)
+            if visit is not None:
+                if visit.caregiver_id != caregiver.pk:
+                    raise ApplicationError("该记录号已被使用。", field="client_id")
+                if visit.ended_at is None and item.get("ended_at") and item.get("kind", "regular") == "regular":
+                    _finish(
+                        visit,
+                        ended_at=item["ended_at"],
+                        service_items=item.get("service_items"),
+                        note=item.get("note", ""),
+                        latitude=item.get("checkout_latitude"),
+                        longitude=item.get("checkout_longitude"),
+                        offline=item.get("offline", False),
+                        now=now,
+                    )
+                    to_save.append(visit)
+                    results.append([visit, "finished", ""])
+                else:
+                    results.append([visit, "existing", ""])
+                continue
+            recipient = recipients.get(int(item["recipient"])) if str(item.get("recipient", "")).isdigit() else None
+            if recipient is None:
+                raise ApplicationError("未找到该服务对象，或不是您服务的对象。", field="recipient")
+            common = {
+                "actor": actor,
+                "caregiver": caregiver,
+                "client_id": client_id,
+                "recipient": recipient,
+                "started_at": item.get("started_at"),
+                "latitude": item.get("latitude"),
+                "longitude": item.get("longitude"),
+                "offline": item.get("offline", False),
+                "now": now,
+            }
+            if item.get("kind") == VisitKind.EMERGENCY:
+                visit = _new_emergency(
+                    **common, ended_at=item.get("ended_at"), what=item.get("what", ""), called=item.get("called", "")
+                )
+            else:
+                visit = _new_visit(**common, accuracy_m=item.get("accuracy_m"))
+                if item.get("ended_at"):
+                    _finish(
+                        visit,
+                        ended_at=item["ended_at"],
+                        service_items=item.get("service_items"),
+                        note=item.get("note", ""),
+                        latitude=item.get("checkout_latitude"),
+                        longitude=item.get("checkout_longitude"),
+                        offline=item.get("offline", False),
+                        now=now,
+                    )
+            existing[client_id] = visit  # a repeat inside the batch is "existing"
+            to_save.append(visit)
+            results.append([visit, "created", ""])
+        except ApplicationError as exc:
+            results.append([None, "error", exc.message])
+    if to_save:
+        loader = Loader(to_save, now)
+        for visit in sorted(to_save, key=lambda v: v.started_at):
+            apply_verification(visit, now=now, loader=loader)
+            visit.save()
+            loader.remember(visit)
+    return [tuple(r) for r in results]
 
 
 def check_image(upload):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from shenxian_care.scoping import get_for_actor_or_404
 
 from . import actions, selectors
-from .models import ServiceItem, Visit, VisitPhoto
+from .models import ServiceItem, Visit, VisitKind, VisitPhoto
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -95,6 +95,35 @@ class EmergencySerializer(serializers.Serializer):
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)
     offline = serializers.BooleanField(required=False, default=False)
+
+
+class SyncItemSerializer(serializers.Serializer):
+    client_id = serializers.UUIDField()
+    kind = serializers.ChoiceField(VisitKind.choices, default=VisitKind.REGULAR)
+    recipient = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    latitude = serializers.FloatField(required=False, allow_null=True)
+    longitude = serializers.FloatField(required=False, allow_null=True)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    checkout_latitude = serializers.FloatField(required=False, allow_null=True)
+    checkout_longitude = serializers.FloatField(required=False, allow_null=True)
+    service_items = serializers.ListField(child=serializers.ChoiceField(ServiceItem.choices), required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    what = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    called = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    offline = serializers.BooleanField(required=False, default=False)
+
+
+class SyncSerializer(serializers.Serializer):
+    visits = SyncItemSerializer(many=True, max_length=200)
+
+
+class SyncResultSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    outcome = serializers.CharField()
+    detail = serializers.CharField()
+    visit = VisitSerializer(allow_null=True)
 
 
 class PhotoSerializer(serializers.Serializer):
@@ -211,6 +240,26 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             offline=d["offline"],
         )
         return _created(visit, created)
+
+    @extend_schema(request=SyncSerializer, responses={200: SyncResultSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def sync(self, request):
+        """A phone's offline queue in one request (up to 200 visits); idempotent per client id."""
+        data = SyncSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["visits"]
+        results = actions.visit_sync(actor=request.user, items=items)
+        return Response(
+            [
+                {
+                    "client_id": str(item["client_id"]),
+                    "outcome": outcome,
+                    "detail": message,
+                    "visit": VisitSerializer(visit).data if visit is not None else None,
+                }
+                for item, (visit, outcome, message) in zip(items, results, strict=True)
+            ]
+        )
 
     @extend_schema(request={"multipart/form-data": PhotoSerializer}, responses={200: PhotoOutSerializer})
     @action(detail=True, methods=["post"])

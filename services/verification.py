@@ -7,7 +7,8 @@ the action that called it does.
 
 import datetime
 import math
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
@@ -38,6 +39,8 @@ class Context:
     now: datetime.datetime
     agreement: Agreement | None
     gps_rule: RecipientGpsRule | None
+    # (visit pk, start, end) of the caregiver's other regular, not rejected visits near this one
+    neighbours: list = field(default_factory=list)
 
 
 def _rule_agreement(visit, ctx):
@@ -106,21 +109,23 @@ def _rule_late(visit, ctx):
     return [ExceptionReason.LOGGED_LATE] if late_start or late_end else []
 
 
+def _span(start, end):
+    """An open (not checked-out) visit occupies its first minute."""
+    return start, end if end is not None else start + OPEN_VISIT_SPAN
+
+
 def _rule_overlap(visit, ctx):
     if visit.kind != VisitKind.REGULAR:
         return []
-    start = visit.started_at
-    end = visit.ended_at or start + OPEN_VISIT_SPAN
+    start, end = _span(visit.started_at, visit.ended_at)
     if end < start:
         return []
-    others = (
-        Visit.objects.filter(caregiver_id=visit.caregiver_id, kind=VisitKind.REGULAR, started_at__lt=end)
-        .exclude(status=VisitStatus.REJECTED)
-        .filter(Q(ended_at__gt=start) | Q(ended_at__isnull=True, started_at__gt=start - OPEN_VISIT_SPAN))
-    )
-    if visit.pk:
-        others = others.exclude(pk=visit.pk)
-    return [ExceptionReason.OVERLAP] if others.exists() else []
+    for pk, other_start, other_end in ctx.neighbours:
+        if visit.pk is not None and pk == visit.pk:
+            continue
+        if other_start < end and start < other_end:
+            return [ExceptionReason.OVERLAP]
+    return []
 
 
 RULES = (
@@ -134,42 +139,94 @@ RULES = (
     _rule_overlap,
 )
 
-
-def covering_agreement(recipient, day):
-    """The signed agreement covering `day`, if the recipient is in support that day."""
-    if not recipient.in_support_on(day):
-        return None
-    return Agreement.objects.covering(day).filter(recipient=recipient).first()
+# Neighbours are read this far either side of a visit (longer visits than this are not plausible).
+NEIGHBOUR_WINDOW = datetime.timedelta(hours=24)
 
 
-def approved_gps_rule(recipient):
-    return (
-        RecipientGpsRule.objects.filter(recipient=recipient, status=GpsRuleStatus.APPROVED)
-        .order_by("-decided_at", "-pk")
-        .first()
-    )
+class Loader:
+    """Reads what the rules need for a set of visits in a fixed number of queries: the agreements of their
+    recipients, approved GPS rules, the standards of their months, and each caregiver's nearby visits."""
+
+    def __init__(self, visits, now):
+        self.now = now
+        recipient_ids = {v.recipient_id for v in visits}
+        days = [v.visit_date for v in visits]
+        first, last = min(days), max(days)
+        self.agreements = defaultdict(list)
+        for agreement in (
+            Agreement.objects.filter(recipient_id__in=recipient_ids)
+            .exclude(status="draft")
+            .filter(start_date__lte=last)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+            .order_by()
+        ):
+            self.agreements[agreement.recipient_id].append(agreement)
+        self.gps_rules = {}
+        for rule in RecipientGpsRule.objects.filter(
+            recipient_id__in=recipient_ids, status=GpsRuleStatus.APPROVED
+        ).order_by("decided_at", "pk"):
+            self.gps_rules[rule.recipient_id] = rule  # the latest approved wins
+        self.standards = {}
+        self.neighbours = defaultdict(list)
+        starts = [v.started_at for v in visits]
+        regular = {v.caregiver_id for v in visits if v.kind == VisitKind.REGULAR}
+        if regular:
+            rows = (
+                Visit.objects.filter(
+                    caregiver_id__in=regular,
+                    kind=VisitKind.REGULAR,
+                    started_at__gte=min(starts) - NEIGHBOUR_WINDOW,
+                    started_at__lte=max(starts) + NEIGHBOUR_WINDOW,
+                )
+                .exclude(status=VisitStatus.REJECTED)
+                .order_by()
+                .values_list("pk", "caregiver_id", "started_at", "ended_at")
+            )
+            for pk, caregiver_id, start, end in rows:
+                self.neighbours[caregiver_id].append((pk, *_span(start, end)))
+
+    def standard(self, day):
+        month = day.replace(day=1)
+        if month not in self.standards:
+            self.standards[month] = standard_on(month)
+        return self.standards[month]
+
+    def agreement(self, recipient, day):
+        if not recipient.in_support_on(day):
+            return None
+        covering = [a for a in self.agreements.get(recipient.pk, []) if a.covers(day)]
+        return max(covering, key=lambda a: (a.start_date, a.pk)) if covering else None
+
+    def context(self, visit):
+        return Context(
+            standard=self.standard(visit.visit_date),
+            now=self.now,
+            agreement=self.agreement(visit.recipient, visit.visit_date),
+            gps_rule=self.gps_rules.get(visit.recipient_id),
+            neighbours=self.neighbours.get(visit.caregiver_id, []),
+        )
+
+    def remember(self, visit):
+        """A visit of this batch is a neighbour of the ones after it."""
+        if visit.kind == VisitKind.REGULAR and visit.status != VisitStatus.REJECTED:
+            self.neighbours[visit.caregiver_id].append((visit.pk, *_span(visit.started_at, visit.ended_at)))
 
 
-def verify_visit(visit: Visit, *, now=None) -> list[str]:
-    """Run every rule on `visit` and return its exception reasons (codes, in rule order)."""
-    now = now or timezone.now()
-    agreement = covering_agreement(visit.recipient, visit.visit_date)
-    visit.agreement = agreement
-    ctx = Context(
-        standard=standard_on(visit.visit_date),
-        now=now,
-        agreement=agreement,
-        gps_rule=approved_gps_rule(visit.recipient),
-    )
+def verify_visit(visit: Visit, *, now=None, loader=None) -> list[str]:
+    """Run every rule on `visit` and return its exception reasons (codes, in rule order). Sets the covering
+    agreement and the distance from home on the visit on the way."""
+    loader = loader or Loader([visit], now or timezone.now())
+    ctx = loader.context(visit)
+    visit.agreement = ctx.agreement
     reasons = []
     for rule in RULES:
         reasons.extend(str(code) for code in rule(visit, ctx))
     return reasons
 
 
-def apply_verification(visit: Visit, *, now=None) -> Visit:
-    """Verify and set status and reasons (the caller saves)."""
-    reasons = verify_visit(visit, now=now)
+def apply_verification(visit: Visit, *, now=None, loader=None) -> Visit:
+    """Verify and set status and reasons (the caller saves). A new verification clears an earlier review."""
+    reasons = verify_visit(visit, now=now, loader=loader)
     visit.exception_reasons = reasons
     visit.status = VisitStatus.EXCEPTION if reasons else VisitStatus.VERIFIED
     visit.reviewed_by = None

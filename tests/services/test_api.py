@@ -264,3 +264,61 @@ def test_today_has_a_fixed_query_count(api_as, caregiver, caregiver_user, django
     with django_assert_num_queries(7):
         response = api.get("/api/v1/visits/today/")
     assert len(response.json()) == rows
+
+
+def _sync_item(recipient, minutes_ago, minutes=45, **extra):
+    start = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    return {
+        "client_id": str(uuid.uuid4()),
+        "recipient": recipient.pk,
+        "started_at": start.isoformat(),
+        "ended_at": (start + datetime.timedelta(minutes=minutes)).isoformat(),
+        "latitude": float(recipient.home_latitude),
+        "longitude": float(recipient.home_longitude),
+        "service_items": ["daily_care"],
+        "offline": True,
+        **extra,
+    }
+
+
+def test_sync_sends_a_whole_offline_queue_once(api_as, caregiver, caregiver_user, agreement, provider):
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver).recipient
+    stranger = AgreementFactory(provider=provider).recipient
+    open_body = _check_in_body(agreement.recipient, minutes_ago=300)
+    api = api_as(caregiver_user)
+    api.post("/api/v1/visits/check-in/", open_body, format="json")  # checked in online, went offline
+    items = [
+        {**_sync_item(agreement.recipient, 300), "client_id": open_body["client_id"]},  # finishes the open visit
+        _sync_item(other, 200),
+        _sync_item(other, 190),  # overlaps the previous one in the same batch
+        _sync_item(agreement.recipient, 100, kind="emergency", what="摔倒", called="120"),
+        _sync_item(stranger, 50),  # not theirs
+    ]
+
+    first = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
+    retry = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
+
+    assert first.status_code == 200, first.content
+    assert [r["outcome"] for r in first.json()] == ["finished", "created", "created", "created", "error"]
+    assert [r["outcome"] for r in retry.json()] == ["existing"] * 4 + ["error"]
+    assert Visit.objects.count() == 4
+    results = first.json()
+    assert results[0]["visit"]["duration_minutes"] == 45
+    assert results[1]["visit"]["status"] == "verified"
+    assert results[2]["visit"]["exception_reasons"] == ["overlap"]
+    assert results[3]["visit"]["kind"] == "emergency"
+    assert all(r["visit"]["synced_late"] for r in results[:4])
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_sync_query_count_does_not_grow_with_the_batch_beyond_the_inserts(
+    api_as, caregiver, caregiver_user, django_assert_max_num_queries, rows
+):
+    recipients = [AgreementFactory(provider=caregiver.provider, caregiver=caregiver).recipient for _ in range(3)]
+    items = [_sync_item(recipients[i % 3], 2000 - 60 * i) for i in range(rows)]
+    api = api_as(caregiver_user)
+    # fixed reads (caregiver, existing, recipients, agreements, GPS rules, standard, neighbours, savepoints)
+    # plus, per visit, its insert and its audit record
+    with django_assert_max_num_queries(12 + 2 * rows):
+        response = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
+    assert all(r["outcome"] == "created" for r in response.json())
