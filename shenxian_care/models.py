@@ -103,3 +103,25 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxTask(models.Model):
+    """A background task handed to the queue. Written in the same transaction as the work that asks for it,
+    then sent to Celery; if Redis is down it waits here and is sent when Redis is back (nothing is lost,
+    the portal keeps working and says that background work is delayed)."""
+
+    task_name = models.CharField("任务", max_length=200)
+    args = models.JSONField("参数", default=list, blank=True)
+    kwargs = models.JSONField("关键字参数", default=dict, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField("发送次数", default=0)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务队列"
+        verbose_name_plural = "后台任务队列"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.task_name} {self.created_at:%Y-%m-%d %H:%M}"

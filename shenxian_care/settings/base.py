@@ -184,9 +184,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task (a province-scale settlement), so Redis never redelivers a running task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
+# A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {
+        "task": "shenxian_care.tasks.outbox_relay_task",
+        "schedule": 60.0,
+    },
     "settlement-draft-previous-month": {
         "task": "billing.tasks.settlement_draft_previous_month_task",
         "schedule": crontab(minute=30, hour=1, day_of_month=1),

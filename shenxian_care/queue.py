@@ -1,0 +1,69 @@
+"""Handing work to Celery without ever making the portal depend on Redis being up (a transactional outbox).
+
+`enqueue("billing.tasks.settlement_compute_task", "2026-10-01", 3)` records the task with the caller's
+transaction and sends it once that commits. If the broker cannot be reached the task stays in the outbox;
+`relay_pending()` sends it later (at the next enqueue, every minute from beat, and when a worker starts).
+Tasks must therefore be idempotent, as every task here is.
+"""
+
+import logging
+
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxTask
+
+logger = logging.getLogger(__name__)
+DELAY_NOTICE_SECONDS = 60
+
+
+def enqueue(task_name, *args, **kwargs):
+    entry = OutboxTask.objects.create(task_name=task_name, args=list(args), kwargs=kwargs)
+    transaction.on_commit(lambda: _send(entry.pk))
+    return entry
+
+
+def _send(pk):
+    with transaction.atomic():
+        entry = OutboxTask.objects.select_for_update(skip_locked=True).filter(pk=pk, sent_at__isnull=True).first()
+        if entry is None:
+            return True
+        entry.attempts += 1
+        if current_app.conf.task_always_eager:
+            # In-process mode (`make run`, tests): run it now; a failure is the task's, not the broker's.
+            try:
+                current_app.tasks[entry.task_name].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
+            except Exception as exc:
+                entry.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                logger.exception("background task %s failed", entry.task_name)
+            entry.sent_at = timezone.now()
+            entry.save(update_fields=["attempts", "last_error", "sent_at"])
+            return True
+        try:
+            current_app.send_task(entry.task_name, args=entry.args, kwargs=entry.kwargs, retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure means "try later", never a 500
+            entry.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            entry.save(update_fields=["attempts", "last_error"])
+            logger.warning("background task %s kept in the outbox: broker unavailable", entry.task_name)
+            return False
+        entry.sent_at = timezone.now()
+        entry.last_error = ""
+        entry.save(update_fields=["attempts", "last_error", "sent_at"])
+        return True
+
+
+def relay_pending(limit=500):
+    """Send what is waiting, oldest first; stop at the first failure (the broker is still down)."""
+    sent = 0
+    for pk in OutboxTask.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)[:limit]:
+        if not _send(pk):
+            break
+        sent += 1
+    return sent
+
+
+def background_delayed():
+    """True when a task has waited for the broker longer than a minute: the portal shows a notice."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=DELAY_NOTICE_SECONDS)
+    return OutboxTask.objects.filter(sent_at__isnull=True, created_at__lt=cutoff).exists()

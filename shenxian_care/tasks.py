@@ -1,0 +1,15 @@
+from celery import shared_task
+from celery.signals import worker_ready
+
+from .queue import relay_pending
+
+
+@shared_task(acks_late=True)
+def outbox_relay_task():
+    """Send background tasks that waited while Redis was down. Idempotent: a sent task is never resent."""
+    return relay_pending()
+
+
+@worker_ready.connect
+def _relay_when_a_worker_starts(sender=None, **kwargs):
+    outbox_relay_task.delay()
