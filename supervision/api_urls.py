@@ -11,5 +11,7 @@ router.register("supervision/spot-checks", api.SpotCheckViewSet, basename="super
 router.register("supervision/spot-check-draws", api.SpotCheckDrawViewSet, basename="supervision-spot-check-draw")
 router.register("supervision/reviews", api.ReviewViewSet, basename="supervision-review")
 router.register("supervision/notifications", api.NotificationViewSet, basename="supervision-notification")
+router.register("supervision/cross-check-hits", api.CrossCheckHitViewSet, basename="supervision-cross-check-hit")
+router.register("supervision/takeovers", api.TakeoverViewSet, basename="supervision-takeover")
 
 urlpatterns = router.urls

@@ -10,7 +10,7 @@ from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.scoping import actor_role, get_for_actor_or_404
+from shenxian_care.scoping import get_for_actor_or_404
 
 from ..dates import month_start
 from ..models import (
@@ -204,8 +204,8 @@ def evaluation_remind_missing(*, month: datetime.date):
 
 @transaction.atomic
 def notification_mark_read(*, actor, notification):
-    if actor_role(actor) is None:
-        raise ApplicationError("请先登录。")
+    """Only the addressee (the town's or the provider's staff) marks its reminder read, not the bureau."""
+    ensure_role(actor, Role.TOWN, Role.PROVIDER)
     notification = get_for_actor_or_404(Notification.objects.select_for_update(), actor, pk=notification.pk)
     if notification.read_at is None:
         notification.read_at = timezone.now()

@@ -26,7 +26,6 @@ from .oversight import (
     spot_check_draw_list,
     spot_check_list,
     takeover_get_for_actor,
-    visits_after_for_hit,
 )
 from .reviews import review_get_for_actor, review_list, scorecard
 
@@ -57,5 +56,4 @@ __all__ = [
     "spot_check_draw_list",
     "spot_check_list",
     "takeover_get_for_actor",
-    "visits_after_for_hit",
 ]

@@ -96,14 +96,5 @@ def crosscheck_hit_get_for_actor(*, actor, pk, batch=None):
     return get_for_actor_or_404(qs, actor, pk=pk)
 
 
-def visits_after_for_hit(hit):
-    """The visits logged after the listed date of death or cancellation (the fraud signal itself)."""
-    from services.models import Visit
-
-    return Visit.objects.filter(recipient=hit.recipient, visit_date__gt=hit.event_date).select_related(
-        "caregiver", "provider"
-    )
-
-
 def takeover_get_for_actor(*, actor, pk):
     return get_for_actor_or_404(Takeover.objects.select_related("old_provider", "new_provider", "review"), actor, pk=pk)

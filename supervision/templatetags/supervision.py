@@ -1,5 +1,8 @@
 from django import template
 
+from shenxian_care.models import Role
+from shenxian_care.scoping import actor_role
+
 from ..selectors import notification_list
 
 register = template.Library()
@@ -7,5 +10,8 @@ register = template.Library()
 
 @register.simple_tag
 def portal_notifications(user, limit=5):
-    """The signed-in person's unread reminders (their town's or provider's; the bureau sees all)."""
+    """Unread reminders addressed to the signed-in person's town or provider. The bureau is not an addressee
+    (it sees the missing-evaluation list instead), so its home page shows none."""
+    if actor_role(user) not in (Role.TOWN, Role.PROVIDER):
+        return []
     return list(notification_list(actor=user, unread_only=True)[:limit])

@@ -154,7 +154,7 @@ def evaluation_remind(request):
 
 
 @require_POST
-@role_required(Role.BUREAU, Role.TOWN, Role.PROVIDER)
+@role_required(Role.TOWN, Role.PROVIDER)
 def notification_read(request, pk):
     from ..models import Notification
 

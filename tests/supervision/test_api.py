@@ -237,3 +237,67 @@ def test_notifications_scoped(api_as, town_user, other_town_user, provider, yant
     assert api_as(other_town_user).get(f"{BASE}/notifications/").json()["count"] == 0
     assert api_as(other_town_user).post(f"{BASE}/notifications/{note['id']}/read/").status_code == 404
     assert api_as(town_user).post(f"{BASE}/notifications/{note['id']}/read/").json()["read_at"]
+
+
+def test_crosscheck_over_the_api(api_as, bureau_user, town_user, other_town_user, provider, django_assert_num_queries):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .factories import xlsx
+
+    agreements = serve(provider, "燕塔街道", n=3)
+    rows = [("张", a.recipient.id_number, "死亡", "2026-09-01") for a in agreements[:1]]
+    client = api_as(bureau_user)
+    response = client.post(
+        f"{BASE}/cross-check-hits/import/", {"file": SimpleUploadedFile("d.xlsx", xlsx(rows))}, format="multipart"
+    )
+    assert response.status_code == 201
+    [hit] = response.json()
+    bad = client.post(
+        f"{BASE}/cross-check-hits/import/",
+        {"file": SimpleUploadedFile("d.xlsx", xlsx([("张", "12345", "死亡", "2026-09-01")]))},
+        format="multipart",
+    )
+    assert bad.status_code == 400 and bad.json()["errors"][0].startswith("第2行")
+    assert api_as(other_town_user).get(f"{BASE}/cross-check-hits/").json()["count"] == 0
+    assert api_as(town_user).get(f"{BASE}/cross-check-hits/").json()["count"] == 1  # hits in its own town
+    assert api_as(town_user).post(f"{BASE}/cross-check-hits/{hit['id']}/confirm-exit/").status_code == 403
+    response = api_as(bureau_user).post(f"{BASE}/cross-check-hits/{hit['id']}/confirm-exit/")
+    assert response.json()["status"] == "confirmed"
+
+    def more():
+        actions.crosscheck_import(
+            actor=bureau_user,
+            content=xlsx([("李", a.recipient.id_number, "户籍注销", "2026-09-02") for a in agreements[1:]]),
+            file_name="e.xlsx",
+        )
+
+    fixed_queries(api_as(bureau_user), f"{BASE}/cross-check-hits/", more, django_assert_num_queries)
+
+
+def test_takeover_over_the_api(
+    api_as, bureau_user, provider_user, other_provider_user, provider, provider_contract, other_provider
+):
+    from tests.factories import CaregiverFactory
+
+    serve(provider, "燕塔街道", n=2)
+    ContractFactory(provider=other_provider)
+    helper = CaregiverFactory(provider=other_provider)
+    actions.review_build(half="2026H1")
+    review = actions.review_decide(
+        actor=bureau_user, review=HalfYearReview.objects.get(provider=provider), decision="terminate", reason="x"
+    )
+    day = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    body = {"review": review.pk, "new_provider": other_provider.pk, "takeover_date": day,
+            "caregivers": {str(town("燕塔街道").pk): helper.pk}}  # fmt: skip
+    assert api_as(provider_user).post(f"{BASE}/takeovers/", body, format="json").status_code == 404  # review unseen
+    response = api_as(bureau_user).post(f"{BASE}/takeovers/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert [line["caregiver"] for line in response.json()["report"]] == [helper.name, helper.name]
+    assert api_as(other_provider_user).get(f"{BASE}/takeovers/").json()["count"] == 1  # the new provider
+    assert api_as(provider_user).get(f"{BASE}/takeovers/").json()["count"] == 0
+
+
+def test_bureau_does_not_mark_a_towns_reminder_read(api_as, bureau_user, provider, yanta_agreements):
+    actions.evaluation_remind_missing(month=MONTH)
+    [note] = api_as(bureau_user).get(f"{BASE}/notifications/").json()["results"]
+    assert api_as(bureau_user).post(f"{BASE}/notifications/{note['id']}/read/").status_code == 403
