@@ -22,3 +22,24 @@ class SessionLimitsMiddleware:
             elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body over MAX_REQUEST_BYTES before Django reads it (a huge upload is never spooled)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from django.http import HttpResponse
+
+            limit = settings.MAX_REQUEST_BYTES // (1024 * 1024)
+            return HttpResponse(
+                f"上传内容过大（超过{limit}MB）。", status=413, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)

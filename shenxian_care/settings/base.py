@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "shenxian_care.User"
 
 MIDDLEWARE = [
+    "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -121,6 +122,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+# No request body larger than this is read at all (rosters are well under 10 MB, photos under 5 MB each).
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"

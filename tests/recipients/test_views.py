@@ -122,3 +122,35 @@ def test_list_search_by_name_or_last_digits_not_full_number(client_as, api_as, b
     ]
     assert [r["name"] for r in api.get("/api/v1/recipients/", {"q": "尾号"}).json()["results"]] == ["尾号人"]
     assert api.get("/api/v1/recipients/", {"q": recipient.id_number}).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_hostile_text_in_a_roster_is_stored_as_text_and_shown_escaped(client_as, bureau_user):
+    xss, sqlish = "<script>alert(1)</script>", "a' OR '1'='1"
+    client = client_as(bureau_user)
+    response = upload(client, workbook([row(xss, make_id_number()), row(sqlish, make_id_number())]))
+    client.post(response.url, {"decision": "apply"})
+    assert set(Recipient.objects.values_list("name", flat=True)) == {xss, sqlish}
+    page = client.get(reverse("recipients:recipient_list")).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and xss not in page
+
+
+@pytest.mark.django_db
+def test_formulas_in_a_roster_are_never_evaluated(client_as, bureau_user):
+    # A cell holding =HYPERLINK(...) has no value of its own: it is reported, not run.
+    response = upload(client_as(bureau_user), workbook([row('=HYPERLINK("http://evil","x")', make_id_number())]))
+    assert "姓名不能为空" in response.content.decode()
+    assert Recipient.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_huge_file_is_refused_before_it_is_read(client_as, bureau_user):
+    response = upload(client_as(bureau_user), b"PK" + b"\0" * (10 * 1024 * 1024 + 1))
+    assert "文件过大" in response.content.decode()
+    assert MonthlyRoster.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_non_excel_bytes_get_a_clear_error(client_as, bureau_user):
+    response = upload(client_as(bureau_user), "姓名,身份证号\n张三,1".encode("gbk"))
+    assert "请上传从省救助系统导出的 .xlsx 格式Excel文件" in response.content.decode()

@@ -169,3 +169,12 @@ def test_deployment_check_passes_with_production_settings(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_an_oversized_request_is_refused_unread(client, bureau_user, settings):
+    settings.MAX_REQUEST_BYTES = 1024
+    client.force_login(bureau_user)
+    response = client.post(reverse("recipients:roster_upload"), {"month": "2026-10", "big": "x" * 5000})
+    assert response.status_code == 413
+    assert "上传内容过大" in response.content.decode()
