@@ -7,7 +7,6 @@ from django import forms
 from contracts.models import Caregiver, DeductionRule, Provider
 from recipients.models import CareLevel, Recipient, Town
 
-from .actions.spotchecks import PHONE_SCRIPT
 from .models import (
     ComplaintChannel,
     ComplaintPriority,
@@ -17,6 +16,7 @@ from .models import (
     SpotCheckMethod,
     SpotCheckResult,
 )
+from .sampling import PHONE_SCRIPT
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -24,6 +24,7 @@ from ..models import (
     SeriousProblemReport,
 )
 from ..validators import MAX_PHOTOS, validate_photo
+from .rectification import rectification_issue
 
 
 def validate_photos(photos):
@@ -159,8 +160,6 @@ def serious_problem_verify(
     report.deduction = deduction
     report.save()
     if rectification_deadline is not None:
-        from .rectification import rectification_issue
-
         rectification_issue(
             actor=actor,
             provider=report.provider,

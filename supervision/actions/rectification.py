@@ -280,6 +280,7 @@ def complaint_close(
             complaint=complaint,
         )
     if raise_serious_problem:
+        # Imported here: problems.py imports this module (a verified problem issues a notice).
         from .problems import serious_problem_report
 
         serious_problem_report(

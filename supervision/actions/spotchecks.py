@@ -1,8 +1,6 @@
 """Spot checks (抽查): the recorded random draw and each check's record."""
 
 import datetime
-import math
-import random
 import secrets
 from decimal import Decimal
 
@@ -10,47 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import Agreement
-from recipients.models import Recipient
-from recipients.selectors import levels_on
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
 
 from ..models import SpotCheck, SpotCheckDraw, SpotCheckMethod, SpotCheckResult
+from ..sampling import PHONE_SCRIPT, draw_sample
+from ..selectors.spotchecks import population_for
 
-# The phone return visit (电话回访) script: a short satisfaction survey asked the same way every time.
-PHONE_SCRIPT = (
-    ("visited", "照料护理人本月是否按约定上门服务？", ("是", "否", "说不清")),
-    ("duration", "每次服务时间是否足够？", ("足够", "不够", "说不清")),
-    ("items", "是否提供了约定的服务项目（清洁、助洁、生活照料等）？", ("是", "部分", "否")),
-    ("attitude", "照料护理人服务态度如何？", ("好", "一般", "差")),
-    ("satisfaction", "您对本月的照料服务总体是否满意？", ("满意", "基本满意", "不满意")),
-)
-
-
-def draw_sample(population, seed: int, *, size=None, percentage=None):
-    """The sample for a sorted population and a seed: the same inputs always give the same sample."""
-    population = sorted(population)
-    if size is None:
-        size = math.ceil(len(population) * Decimal(percentage) / 100) if population else 0
-    size = min(int(size), len(population))
-    return sorted(random.Random(seed).sample(population, size))
-
-
-def population_for(*, day, town=None, provider=None, level=""):
-    """Recipient ids in support on `day` with a signed agreement covering it, by town/provider/level."""
-    agreements = Agreement.objects.covering(day)
-    if provider is not None:
-        agreements = agreements.filter(provider=provider)
-    qs = Recipient.objects.in_support_on(day).filter(pk__in=agreements.values("recipient_id"))
-    if town is not None:
-        qs = qs.filter(town=town)
-    ids = list(qs.values_list("pk", flat=True))
-    if level:
-        levels = levels_on(ids, day)
-        ids = [pk for pk in ids if levels.get(pk) == level]
-    return sorted(ids)
+__all__ = ["PHONE_SCRIPT", "draw_sample", "population_for", "spot_check_draw", "spot_check_record"]
 
 
 @transaction.atomic

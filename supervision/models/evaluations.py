@@ -6,7 +6,8 @@ from django.db.models import Q
 
 from contracts.models import Provider
 from recipients.models import Recipient, Town
-from shenxian_care.scoping import ScopedQuerySet
+from shenxian_care.models import Role
+from shenxian_care.scoping import ScopedQuerySet, actor_role
 
 
 class EvaluationSheetQuerySet(ScopedQuerySet):
@@ -77,9 +78,6 @@ class EvaluationQuerySet(ScopedQuerySet):
 
     def for_actor(self, user):
         qs = super().for_actor(user)
-        from shenxian_care.models import Role
-        from shenxian_care.scoping import actor_role
-
         if actor_role(user) == Role.PROVIDER:
             # A provider reads its evaluations once the town has submitted them, never the drafts.
             qs = qs.filter(status=EvaluationStatus.SUBMITTED)

@@ -6,7 +6,8 @@ from django.db.models import Q
 
 from contracts.models import DeductionRule, Provider, PurchaseContract
 from recipients.models import Recipient, Town
-from shenxian_care.scoping import ScopedQuerySet
+from shenxian_care.models import Role
+from shenxian_care.scoping import ScopedQuerySet, actor_role
 
 from .deductions import Deduction
 
@@ -34,9 +35,6 @@ class SeriousProblemReportQuerySet(ScopedQuerySet):
     scope_provider = "provider"
 
     def for_actor(self, user):
-        from shenxian_care.models import Role
-        from shenxian_care.scoping import actor_role
-
         qs = super().for_actor(user)
         if actor_role(user) == Role.PROVIDER:
             # The provider learns of a report once the bureau has verified it, not while it is checked.

@@ -12,6 +12,7 @@ from ..models import (
     SpotCheckDraw,
     Takeover,
 )
+from ..sampling import draw_sample
 
 
 def _filter(qs, filters, keys):
@@ -73,8 +74,6 @@ def spot_check_draw_get_for_actor(*, actor, pk):
 
 def redraw(draw) -> list:
     """Recompute the sample from the stored population and seed: equals `draw.sample` for an honest draw."""
-    from ..actions.spotchecks import draw_sample
-
     return draw_sample(draw.population, draw.seed, size=draw.size, percentage=draw.percentage)
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from contracts.models import Provider
 from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
@@ -15,7 +16,7 @@ from shenxian_care.views_helpers import form_error_from, paginate, role_required
 from .. import actions, selectors
 from ..dates import month_start, previous_month
 from ..forms import EvaluationForm, EvaluationStartForm, MonthForm, ReasonForm
-from ..models import EvaluationStatus
+from ..models import EvaluationStatus, Notification
 
 
 @role_required(Role.BUREAU, Role.TOWN, Role.PROVIDER)
@@ -41,8 +42,6 @@ def evaluation_list(request):
 @require_POST
 @role_required(Role.TOWN)
 def evaluation_start(request):
-    from contracts.models import Provider
-
     form = EvaluationStartForm(request.POST, providers=Provider.objects.all())
     if form.is_valid():
         try:
@@ -156,7 +155,5 @@ def evaluation_remind(request):
 @require_POST
 @role_required(Role.TOWN, Role.PROVIDER)
 def notification_read(request, pk):
-    from ..models import Notification
-
     actions.notification_mark_read(actor=request.user, notification=Notification(pk=pk))
     return redirect("portal:home")
