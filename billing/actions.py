@@ -125,7 +125,7 @@ class _ProviderMonth:
         self.days = 0
         self.recipients = 0
         self.contract_days = Counter()
-        self.weights = defaultdict(Fraction)
+        self.weights = defaultdict(int)  # becomes a Fraction only where a line is shared
         self.caregiver_days = Counter()
 
     def add_regular(self, line):
@@ -137,7 +137,8 @@ class _ProviderMonth:
         total = line.days
         for caregiver_id, days in line.caregiver_days.items():
             caregiver_id = int(caregiver_id)
-            self.weights[caregiver_id] += Fraction(line.amount_fen * days, total)
+            # exact share of the line's amount for the days this caregiver served
+            self.weights[caregiver_id] += line.amount_fen if days == total else Fraction(line.amount_fen * days, total)
             self.caregiver_days[caregiver_id] += days
 
     def add_adjustment(self, line):
@@ -316,6 +317,7 @@ def _difference(new, old, rates):
         )
         new_days, new_amount = dict.fromkeys(calc.LEVELS, 0), 0
     line.days_by_level = {level: new_days[level] - old_days[level] for level in calc.LEVELS}
+    line.days = sum(line.days_by_level.values())
     line.amount_fen = new_amount - old_amount
     line.rate_fen = rates.of(line.level)
     return line

@@ -42,6 +42,13 @@ def from_fen(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
+def fen_text(fen: int) -> str:
+    """'-12.05' for -1205: the fen as decimal text, without going through Decimal."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
 def div_half_up(numerator: int, denominator: int) -> int:
     """numerator / denominator rounded half away from zero (ROUND_HALF_UP), exactly, on integers."""
     if denominator <= 0:
@@ -78,11 +85,8 @@ class Line:
     days_by_level: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
     caregiver_days: dict = field(default_factory=dict)
     amount_fen: int = 0
+    days: int = 0  # sum of days_by_level, set when the line is complete
     _last_day: datetime.date = datetime.date.min
-
-    @property
-    def days(self) -> int:
-        return sum(self.days_by_level.values())
 
     def amount(self) -> Decimal:
         return from_fen(self.amount_fen)
@@ -161,6 +165,7 @@ def recipient_lines(
     result = []
     for provider_id in sorted(lines):
         line = lines[provider_id]
+        line.days = sum(line.days_by_level.values())
         if not line.days:
             continue
         numerator = sum(rates.of(level) * days for level, days in line.days_by_level.items())

@@ -16,7 +16,7 @@ from contracts.models import Agreement, AgreementStatus
 from recipients.models import LevelApproval, Recipient
 from shenxian_care.exceptions import ApplicationError
 
-from .calculation import from_fen
+from .calculation import fen_text, from_fen
 from .models import LineKind, RunState, Settlement, SettlementLine
 
 STREAM_CHUNK = 5000
@@ -97,6 +97,10 @@ _COLUMNS = (
 )
 
 
+def _null(value):
+    return r"\N" if value is None else value
+
+
 class LineWriter:
     """Writes lines as they are computed. On PostgreSQL they go to a temporary file and then into the
     table with one COPY (memory stays flat, one statement whatever the size); elsewhere bulk_create."""
@@ -119,14 +123,18 @@ class LineWriter:
         period_month = period_month or self.settlement.month
         d = line.days_by_level
         if self._copy:
-            values = (
-                self.settlement.pk, kind, period_month.isoformat(), line.recipient_id, line.town_id,
-                line.provider_id, line.contract_id, line.caregiver_id, line.level, from_fen(rate_fen),
-                line.days, d["self_care"], d["partial"], d["full"], json.dumps(line.caregiver_days, sort_keys=True),
-                from_fen(line.amount_fen), corrects_id,
+            caregivers = line.caregiver_days
+            if len(caregivers) == 1:
+                (key, days), = caregivers.items()
+                caregivers_json = f'{{"{key}": {days}}}'
+            else:
+                caregivers_json = json.dumps(caregivers, sort_keys=True)
+            self._file.write(
+                f"{self.settlement.pk}\t{kind}\t{period_month.isoformat()}\t{line.recipient_id}\t{line.town_id}\t"
+                f"{line.provider_id}\t{_null(line.contract_id)}\t{_null(line.caregiver_id)}\t{line.level}\t"
+                f"{fen_text(rate_fen)}\t{line.days}\t{d['self_care']}\t{d['partial']}\t{d['full']}\t"
+                f"{caregivers_json}\t{fen_text(line.amount_fen)}\t{_null(corrects_id)}\n"
             )
-            self._file.write("\t".join(r"\N" if v is None else str(v) for v in values))
-            self._file.write("\n")
             return
         self._batch.append(
             SettlementLine(
