@@ -5,8 +5,9 @@ import datetime
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.signals import post_save, pre_save
 from django.http import Http404
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -397,11 +398,29 @@ def _sync(actor, caregiver, items):
             results.append([None, "error", exc.message])
     if to_save:
         loader = Loader(to_save, now)
+        new = []
         for visit in sorted(to_save, key=lambda v: v.started_at):
             apply_verification(visit, now=now, loader=loader)
-            visit.save()
+            if visit.pk is None:
+                new.append(visit)
+            else:
+                visit.save()
             loader.remember(visit)
+        _insert(new)
     return [tuple(r) for r in results]
+
+
+def _insert(visits):
+    """One INSERT for the batch; the model signals a save() would send are sent for each row, so the audit trail
+    (django-auditlog listens to post_save) records every visit exactly as for a single check-in."""
+    if not visits:
+        return
+    db = router.db_for_write(Visit)
+    for visit in visits:
+        pre_save.send(sender=Visit, instance=visit, raw=False, using=db, update_fields=None)
+    Visit.objects.bulk_create(visits)
+    for visit in visits:
+        post_save.send(sender=Visit, instance=visit, created=True, update_fields=None, raw=False, using=db)
 
 
 def check_image(upload):

@@ -120,10 +120,15 @@ class SyncSerializer(serializers.Serializer):
 
 
 class SyncResultSerializer(serializers.Serializer):
+    """What the phone needs back per record (GET /visits/{client_id}/ has the rest)."""
+
     client_id = serializers.CharField()
-    outcome = serializers.CharField()
+    outcome = serializers.ChoiceField(["created", "finished", "existing", "error"])
     detail = serializers.CharField()
-    visit = VisitSerializer(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    exception_reasons = serializers.ListField(child=serializers.CharField())
+    duration_minutes = serializers.IntegerField(allow_null=True)
+    synced_late = serializers.BooleanField(allow_null=True)
 
 
 class PhotoSerializer(serializers.Serializer):
@@ -255,7 +260,10 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     "client_id": str(item["client_id"]),
                     "outcome": outcome,
                     "detail": message,
-                    "visit": VisitSerializer(visit).data if visit is not None else None,
+                    "status": visit.status if visit else None,
+                    "exception_reasons": list(visit.exception_reasons) if visit else [],
+                    "duration_minutes": visit.duration_minutes if visit else None,
+                    "synced_late": visit.synced_late if visit else None,
                 }
                 for item, (visit, outcome, message) in zip(items, results, strict=True)
             ]

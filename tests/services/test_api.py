@@ -303,11 +303,12 @@ def test_sync_sends_a_whole_offline_queue_once(api_as, caregiver, caregiver_user
     assert [r["outcome"] for r in retry.json()] == ["existing"] * 4 + ["error"]
     assert Visit.objects.count() == 4
     results = first.json()
-    assert results[0]["visit"]["duration_minutes"] == 45
-    assert results[1]["visit"]["status"] == "verified"
-    assert results[2]["visit"]["exception_reasons"] == ["overlap"]
-    assert results[3]["visit"]["kind"] == "emergency"
-    assert all(r["visit"]["synced_late"] for r in results[:4])
+    assert results[0]["duration_minutes"] == 45
+    assert results[1]["status"] == "verified"
+    assert results[2]["exception_reasons"] == ["overlap"]
+    assert Visit.objects.get(client_id=items[3]["client_id"]).kind == "emergency"
+    assert all(r["synced_late"] for r in results[:4])
+    assert results[4]["status"] is None and "未找到" in results[4]["detail"]
 
 
 @pytest.mark.parametrize("rows", [1, 20])
@@ -322,3 +323,12 @@ def test_sync_query_count_does_not_grow_with_the_batch_beyond_the_inserts(
     with django_assert_max_num_queries(12 + 2 * rows):
         response = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
     assert all(r["outcome"] == "created" for r in response.json())
+
+
+def test_sync_keeps_the_audit_trail_of_every_visit(api_as, caregiver, caregiver_user, agreement):
+    from auditlog.models import LogEntry
+
+    items = [_sync_item(agreement.recipient, 600 - 60 * i) for i in range(3)]
+    api_as(caregiver_user).post("/api/v1/visits/sync/", {"visits": items}, format="json")
+    logged = set(LogEntry.objects.filter(content_type__model="visit", action=0).values_list("object_pk", flat=True))
+    assert logged == {str(pk) for pk in Visit.objects.values_list("pk", flat=True)}

@@ -1,0 +1,736 @@
+"""Benchmark of the services app (not a test): ingestion through the API, the dashboard, the compliance report.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_visits python bench/visits.py --scale county
+
+The database named in DATABASE_URL is DROPPED and re-created (it must be a database of its own). The month's
+registry and visits are bulk-loaded with COPY; then, in this one process:
+
+- ingestion: check-in + check-out pairs POSTed to /api/v1/visits/ through DRF's APIClient (real views, real
+  verification, real database), visits per second; plus a replay of some check-ins to prove no doubles;
+- the dashboard (dashboard.json and the page) and the compliance report page: response time and query count;
+- the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL) against the ORM path
+  (services.reports.compliance_rows) for the whole county, at town level and at recipient level, as a ratio.
+
+The last line printed is one JSON object with the figures.
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCALES = {
+    # recipients, visits in the month, providers, villages per town, recipients per caregiver
+    "county": {"recipients": 5_000, "visits": 60_000, "providers": 5, "villages": 20, "per_caregiver": 10},
+    "city": {"recipients": 50_000, "visits": 600_000, "providers": 20, "villages": 80, "per_caregiver": 10},
+    "province": {"recipients": 500_000, "visits": 6_000_000, "providers": 100, "villages": 400, "per_caregiver": 10},
+}
+LEVELS = (("self_care", 0.40, 4), ("partial", 0.35, 8), ("full", 0.25, 16))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_visits"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def recreate_database(url):
+    import psycopg2
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("bench"):
+        raise SystemExit(f"refusing to drop database {name!r}: use a database whose name starts with 'bench'")
+    admin = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
+    )
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def setup_django(url):
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.test")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+def _text(value):
+    if value is None:
+        return r"\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+
+
+def copy_rows(table, columns, rows, chunk=200_000):
+    """COPY rows (an iterable of tuples) into `table` in chunks; returns the number of rows."""
+    from django.db import connection
+
+    total = 0
+    buffer = io.StringIO()
+    pending = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+        def flush():
+            buffer.seek(0)
+            raw.copy_expert(sql, buffer)
+            buffer.seek(0)
+            buffer.truncate()
+
+        for row in rows:
+            buffer.write("\t".join(_text(v) for v in row))
+            buffer.write("\n")
+            pending += 1
+            total += 1
+            if pending >= chunk:
+                flush()
+                pending = 0
+        if pending:
+            flush()
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}")
+    return total
+
+
+def load(scale, month, rng):
+    """Registry and one month of visits, bulk-loaded. Returns what the later steps need."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from contracts.models import Provider, PurchaseContract
+    from recipients.models import Town
+    from shenxian_care.models import Role, User
+
+    cfg = SCALES[scale]
+    n = cfg["recipients"]
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    bureau = User.objects.create_superuser("bench-bureau", password=None, role=Role.BUREAU)
+    towns = list(Town.objects.order_by("pk").values_list("pk", flat=True))
+
+    providers = Provider.objects.bulk_create(
+        Provider(name=f"莘县基准第{i}养老服务中心", credit_code=f"52371522{i:09d}X"[:18])
+        for i in range(cfg["providers"])
+    )
+    contracts = []
+    for i, provider in enumerate(providers):
+        contract = PurchaseContract.objects.create(
+            number=f"BENCH-{i:04d}",
+            provider=provider,
+            signed_on=datetime.date(2023, 12, 20),
+            start_date=datetime.date(2024, 1, 1),
+            end_date=datetime.date(2030, 12, 31),
+        )
+        contract.towns.set(towns)
+        contracts.append(contract)
+
+    villages_per_town = cfg["villages"]
+    village_ids = list(range(1, len(towns) * villages_per_town + 1))
+    copy_rows(
+        "recipients_village",
+        ["id", "town_id", "name"],
+        ((vid, towns[(vid - 1) // villages_per_town], f"基准{vid}村") for vid in village_ids),
+    )
+
+    n_caregivers = max(n // cfg["per_caregiver"], len(providers))
+    caregiver_provider = {c: providers[(c - 1) % len(providers)].pk for c in range(1, n_caregivers + 1)}
+    # logins for the caregivers that will post visits through the API
+    ingest_caregivers = list(range(1, min(n_caregivers, 200) + 1))
+    users = User.objects.bulk_create(
+        User(username=f"bench-cg-{c}", role=Role.CAREGIVER, password="!") for c in ingest_caregivers
+    )
+    user_of = {}
+    for c, u in zip(ingest_caregivers, users, strict=True):
+        user_of[c] = u.pk
+        u.bench_caregiver = c
+    copy_rows(
+        "contracts_caregiver",
+        [
+            "id",
+            "provider_id",
+            "user_id",
+            "name",
+            "id_number",
+            "phone",
+            "home_town_id",
+            "bank_name",
+            "bank_account_number",
+            "hired_on",
+            "left_on",
+            "is_active",
+        ],
+        (
+            (
+                c,
+                caregiver_provider[c],
+                user_of.get(c),
+                f"护理员{c}",
+                f"9{c:016d}0"[:18],
+                "13900000000",
+                None,
+                "",
+                "",
+                datetime.date(2024, 1, 1),
+                None,
+                True,
+            )
+            for c in range(1, n_caregivers + 1)
+        ),
+    )
+
+    entry = datetime.date(2024, 1, 1)
+    levels = []
+    homes = []
+
+    def recipients():
+        for r in range(1, n + 1):
+            village = village_ids[(r - 1) % len(village_ids)]
+            town = towns[(village - 1) // villages_per_town]
+            roll, acc = rng.random(), 0.0
+            for level, share, _visits in LEVELS:  # noqa: B007 (the level chosen is used after the loop)
+                acc += share
+                if roll <= acc:
+                    break
+            levels.append(level)
+            lat, lng = 36.0 + rng.random() * 0.5, 115.4 + rng.random() * 0.5
+            homes.append((lat, lng))
+            yield (
+                r,
+                f"基准{r}",
+                f"37{r:015d}0"[:18],
+                "M",
+                datetime.date(1950, 1, 1),
+                town,
+                village,
+                f"基准{village}村{r}号",
+                "",
+                f"{lat:.6f}",
+                f"{lng:.6f}",
+                "full",
+                "",
+                "",
+                "",
+                entry,
+                None,
+                now,
+                now,
+            )
+
+    copy_rows(
+        "recipients_recipient",
+        [
+            "id",
+            "name",
+            "id_number",
+            "sex",
+            "birth_date",
+            "town_id",
+            "village_id",
+            "address",
+            "phone",
+            "home_latitude",
+            "home_longitude",
+            "civil_capacity",
+            "guardian_name",
+            "guardian_id_number",
+            "guardian_phone",
+            "entry_date",
+            "exit_date",
+            "created_at",
+            "updated_at",
+        ],
+        recipients(),
+    )
+    copy_rows(
+        "recipients_levelapproval",
+        [
+            "id",
+            "recipient_id",
+            "level",
+            "effective_date",
+            "source",
+            "assessment_id",
+            "roster_id",
+            "approved_by_id",
+            "approved_at",
+        ],
+        ((r, r, levels[r - 1], entry, "roster", None, None, bureau.pk, now) for r in range(1, n + 1)),
+    )
+    # caregiver c serves recipients whose index maps to it; the caregiver's provider is the agreement's provider
+    caregiver_of = {r: ((r - 1) % n_caregivers) + 1 for r in range(1, n + 1)}
+    contract_of = {p.pk: c.pk for p, c in zip(providers, contracts, strict=True)}
+    copy_rows(
+        "contracts_agreement",
+        [
+            "id",
+            "number",
+            "contract_id",
+            "provider_id",
+            "town_id",
+            "village_id",
+            "recipient_id",
+            "signed_by_guardian",
+            "signatory_name",
+            "caregiver_id",
+            "level_at_signing",
+            "start_date",
+            "end_date",
+            "status",
+            "provider_signed_by_id",
+            "provider_signed_at",
+            "town_signed_by_id",
+            "town_signed_at",
+            "signed_on",
+            "village_signatory",
+            "terminated_at",
+            "termination_reason",
+            "replaces_id",
+            "created_at",
+        ],
+        (
+            (
+                r,
+                f"BXY{r:09d}",
+                contract_of[caregiver_provider[caregiver_of[r]]],
+                caregiver_provider[caregiver_of[r]],
+                towns[(village_ids[(r - 1) % len(village_ids)] - 1) // villages_per_town],
+                village_ids[(r - 1) % len(village_ids)],
+                r,
+                False,
+                f"基准{r}",
+                caregiver_of[r],
+                levels[r - 1],
+                entry,
+                None,
+                "signed",
+                bureau.pk,
+                now,
+                bureau.pk,
+                now,
+                entry,
+                "",
+                None,
+                "",
+                None,
+                now,
+            )
+            for r in range(1, n + 1)
+        ),
+    )
+
+    standard = {level: visits for level, _, visits in LEVELS}
+    weight = cfg["visits"] / sum(standard[lv] for lv in levels)
+    days_in_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - month
+    visit_columns = [
+        "id",
+        "client_id",
+        "kind",
+        "provider_id",
+        "caregiver_id",
+        "recipient_id",
+        "agreement_id",
+        "town_id",
+        "visit_date",
+        "started_at",
+        "ended_at",
+        "duration_minutes",
+        "checkin_latitude",
+        "checkin_longitude",
+        "checkin_accuracy_m",
+        "checkin_distance_m",
+        "checkout_latitude",
+        "checkout_longitude",
+        "service_items",
+        "note",
+        "emergency_what",
+        "emergency_called",
+        "status",
+        "exception_reasons",
+        "received_at",
+        "checkout_received_at",
+        "synced_late",
+        "confirmed_at",
+        "confirmation_method",
+        "confirmation_signature",
+        "reviewed_by_id",
+        "reviewed_at",
+        "review_reason",
+        "created_by_id",
+        "updated_at",
+    ]
+    target = cfg["visits"]
+
+    def visits():
+        vid = 0
+        for r in range(1, n + 1):
+            count = max(int(standard[levels[r - 1]] * weight * rng.uniform(0.5, 1.5) + 0.5), 0)
+            caregiver = caregiver_of[r]
+            lat, lng = homes[r - 1]
+            for k in range(count):
+                if vid >= target:
+                    return
+                vid += 1
+                day = month + datetime.timedelta(days=(k * 7 + r) % days_in_month.days)
+                start = datetime.datetime.combine(day, datetime.time(8 + (r + k) % 9, (r * 7) % 60), tz)
+                minutes = rng.randint(25, 90)
+                end = start + datetime.timedelta(minutes=minutes)
+                roll = rng.random()
+                status, reasons = ("verified", "[]")
+                if roll > 0.92:
+                    status, reasons = ("exception", '["too_far"]')
+                if roll > 0.97:
+                    status = "accepted"
+                if roll > 0.99:
+                    status = "rejected"
+                yield (
+                    vid,
+                    uuid.UUID(int=rng.getrandbits(128), version=4),
+                    "regular",
+                    caregiver_provider[caregiver],
+                    caregiver,
+                    r,
+                    r,
+                    towns[(village_ids[(r - 1) % len(village_ids)] - 1) // villages_per_town],
+                    day,
+                    start,
+                    end,
+                    minutes,
+                    f"{lat:.6f}",
+                    f"{lng:.6f}",
+                    15,
+                    20,
+                    None,
+                    None,
+                    '["daily_care"]',
+                    "",
+                    "",
+                    "",
+                    status,
+                    reasons,
+                    end,
+                    end,
+                    False,
+                    None,
+                    "none",
+                    "",
+                    None,
+                    None,
+                    "",
+                    bureau.pk,
+                    now,
+                )
+
+    t0 = time.perf_counter()
+    loaded = copy_rows("services_visit", visit_columns, visits())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    log(f"loaded {n} recipients, {loaded} visits in {time.perf_counter() - t0:.1f}s")
+    return {
+        "bureau": bureau,
+        "ingest_users": users,
+        "caregiver_of": caregiver_of,
+        "homes": homes,
+        "visits_loaded": loaded,
+        "n_caregivers": n_caregivers,
+    }
+
+
+def _plan(data, users, visits_per_user, spacing_minutes):
+    from django.utils import timezone
+
+    by_caregiver = {}
+    for r, c in data["caregiver_of"].items():
+        by_caregiver.setdefault(c, []).append(r)
+    now = timezone.now()
+    plan = []
+    for user in users:
+        recipients = by_caregiver[user.bench_caregiver]
+        for k in range(visits_per_user):
+            recipient = recipients[k % len(recipients)]
+            # one after another, no overlaps, all within the late-logging limit
+            start = now - datetime.timedelta(minutes=spacing_minutes * (visits_per_user - k) + 5)
+            lat, lng = data["homes"][recipient - 1]
+            plan.append((user, recipient, start, lat, lng))
+    return plan
+
+
+def _clients(users):
+    from rest_framework.test import APIClient
+
+    clients = {}
+    for user in users:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        clients[user.pk] = client
+    return clients
+
+
+def ingest_single(data, users, requests_target, rng):
+    """Check-in + check-out, one request each, as the caregiver page and a simple app do."""
+    from services.models import Visit
+
+    plan = _plan(data, users, max(requests_target // 2 // len(users), 1), 70)
+    clients = _clients(users)
+    before = Visit.objects.count()
+    bodies = []
+    t0 = time.perf_counter()
+    for user, recipient, start, lat, lng in plan:
+        client = clients[user.pk]
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "recipient": recipient,
+            "started_at": start.isoformat(),
+            "latitude": lat + 0.0003,
+            "longitude": lng,
+            "accuracy_m": 12,
+        }
+        response = client.post("/api/v1/visits/check-in/", body, format="json")
+        if response.status_code != 201:
+            raise SystemExit(f"check-in failed: {response.status_code} {response.content[:300]}")
+        out = {
+            "ended_at": (start + datetime.timedelta(minutes=45)).isoformat(),
+            "service_items": ["daily_care"],
+            "note": "基准",
+        }
+        response = client.post(f"/api/v1/visits/{body['client_id']}/check-out/", out, format="json")
+        if response.status_code != 200:
+            raise SystemExit(f"check-out failed: {response.status_code} {response.content[:300]}")
+        bodies.append((user.pk, body))
+    seconds = time.perf_counter() - t0
+    # replay some check-ins, as a phone on a weak network would: never a double
+    for user_pk, body in rng.sample(bodies, min(200, len(bodies))):
+        assert clients[user_pk].post("/api/v1/visits/check-in/", body, format="json").status_code == 200
+    retry_ok = Visit.objects.count() - before == len(plan)
+    return len(plan), len(plan) * 2, seconds, retry_ok
+
+
+def ingest_sync(data, users, visits_target, batch, rng):
+    """Whole visits sent as a phone's queue, `batch` visits per request to /api/v1/visits/sync/."""
+    from services.models import Visit
+
+    plan = _plan(data, users, max(visits_target // len(users), 1), 50)
+    clients = _clients(users)
+    by_user = {}
+    for user, recipient, start, lat, lng in plan:
+        by_user.setdefault(user.pk, []).append(
+            {
+                "client_id": str(uuid.uuid4()),
+                "recipient": recipient,
+                "started_at": start.isoformat(),
+                "ended_at": (start + datetime.timedelta(minutes=40)).isoformat(),
+                "latitude": lat + 0.0003,
+                "longitude": lng,
+                "service_items": ["daily_care", "emotional_support"],
+                "note": "基准",
+                "offline": True,
+            }
+        )
+    requests = [(pk, items[i : i + batch]) for pk, items in by_user.items() for i in range(0, len(items), batch)]
+    before = Visit.objects.count()
+    t0 = time.perf_counter()
+    for pk, items in requests:
+        response = clients[pk].post("/api/v1/visits/sync/", {"visits": items}, format="json")
+        if response.status_code != 200 or any(r["outcome"] != "created" for r in response.json()):
+            raise SystemExit(f"sync failed: {response.status_code} {response.content[:300]}")
+    seconds = time.perf_counter() - t0
+    for pk, items in rng.sample(requests, min(20, len(requests))):
+        response = clients[pk].post("/api/v1/visits/sync/", {"visits": items}, format="json")
+        assert all(r["outcome"] == "existing" for r in response.json())
+    retry_ok = Visit.objects.count() - before == len(plan)
+    return len(plan), len(requests), seconds, retry_ok
+
+
+def timed_get(client, url, repeat=3):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries = [], None
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - t0)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} → {response.status_code}")
+        queries = len(ctx.captured_queries)
+    return statistics.median(times), queries
+
+
+def sql_report(month, by_town):
+    """The compliance report by one hand-written query; returns (seconds, rows)."""
+    import calendar
+
+    from django.db import connection
+
+    from services.reports import REPORT_SQL
+    from services.standards import standard_on
+
+    standard = standard_on(month)
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    params = {
+        "first": month,
+        "last": last,
+        "days_in_month": calendar.monthrange(month.year, month.month)[1],
+        "visits_self_care": standard.visits_self_care,
+        "visits_partial": standard.visits_partial,
+        "visits_full": standard.visits_full,
+        "minimum_minutes": standard.minimum_minutes,
+    }
+    sql = REPORT_SQL
+    if by_town:
+        sql = (
+            "SELECT t.name, x.* FROM (SELECT town_id, COUNT(*) AS recipients, SUM(required) AS required, "
+            "SUM(required_minutes) AS required_minutes, SUM(visits) AS visits, SUM(minutes) AS minutes, "
+            f"SUM(met) AS met FROM ({REPORT_SQL}) r GROUP BY town_id) x "
+            "JOIN recipients_town t ON t.id = x.town_id ORDER BY t.sort_order"
+        )
+    times = []
+    rows = None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), rows
+
+
+def orm_report(actor, month, group):
+    from services.reports import compliance_rows
+
+    times, rows = [], None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        rows = compliance_rows(actor=actor, month=month, group=group)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default="county")
+    parser.add_argument("--requests", type=int, default=4000, help="single-visit API requests (2 per visit)")
+    parser.add_argument("--sync-visits", type=int, default=6000, help="visits sent through /sync/ in batches")
+    parser.add_argument("--batch", type=int, default=20, help="visits per /sync/ request")
+    parser.add_argument("--seed", type=int, default=20260101)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        raise SystemExit("DATABASE_URL must name a PostgreSQL database")
+    rng = random.Random(args.seed)
+    recreate_database(url)
+    setup_django(url)
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # last full month
+    t0 = time.perf_counter()
+    data = load(args.scale, month, rng)
+    load_seconds = time.perf_counter() - t0
+
+    users = data["ingest_users"]
+    half = len(users) // 2
+    single_visits, single_requests, single_seconds, single_retry_ok = ingest_single(
+        data, users[:half], args.requests, rng
+    )
+    log(f"single: {single_visits} visits ({single_requests} requests) in {single_seconds:.1f}s")
+    sync_visits, sync_requests, sync_seconds, sync_retry_ok = ingest_sync(
+        data, users[half:], args.sync_visits, args.batch, rng
+    )
+    log(f"sync: {sync_visits} visits ({sync_requests} requests) in {sync_seconds:.1f}s")
+
+    from services import actions
+
+    t0 = time.perf_counter()
+    flags = actions.visit_flag_overdue()
+    flag_seconds = time.perf_counter() - t0
+
+    client = Client()
+    client.force_login(data["bureau"])
+    m = month.strftime("%Y-%m")
+    dashboard_json_s, dashboard_json_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
+    dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
+    report_page_s, report_page_q = timed_get(client, f"/portal/services/report/?month={m}&group=town")
+    report_recipient_page_s, report_recipient_page_q = timed_get(
+        client, f"/portal/services/report/?month={m}&group=recipient&page=3"
+    )
+
+    orm_town_s, orm_town_rows = orm_report(data["bureau"], month, "town")
+    sql_town_s, sql_town_rows = sql_report(month, by_town=True)
+    orm_rec_s, orm_rec_rows = orm_report(data["bureau"], month, "recipient")
+    sql_rec_s, sql_rec_rows = sql_report(month, by_town=False)
+    # same answers, or the ratio means nothing
+    orm_totals = sorted((r.label, r.required_visits, r.visits, r.minutes, r.met_visits) for r in orm_town_rows)
+    sql_totals = sorted(
+        (name, int(req), int(v), int(mi), int(met)) for name, _t, _n, req, _rm, v, mi, met in sql_town_rows
+    )
+    same = orm_totals == sql_totals and len(orm_rec_rows) == len(sql_rec_rows)
+
+    result = {
+        "scale": args.scale,
+        "recipients": SCALES[args.scale]["recipients"],
+        "visits": data["visits_loaded"],
+        "month": m,
+        "load_seconds": round(load_seconds, 1),
+        # one visit = a check-in request + a check-out request
+        "ingest_visits_per_s": round(single_visits / single_seconds, 1),
+        "ingest_visits": single_visits,
+        "ingest_requests": single_requests,
+        "ingest_seconds": round(single_seconds, 2),
+        "ingest_requests_per_s": round(single_requests / single_seconds, 1),
+        # whole visits, `batch` per request to /api/v1/visits/sync/ (a phone's offline queue)
+        "ingest_sync_visits_per_s": round(sync_visits / sync_seconds, 1),
+        "ingest_sync_visits": sync_visits,
+        "ingest_sync_requests": sync_requests,
+        "ingest_sync_batch": args.batch,
+        "ingest_sync_seconds": round(sync_seconds, 2),
+        "retry_no_doubles": single_retry_ok and sync_retry_ok,
+        "dashboard_seconds": round(dashboard_s, 3),
+        "dashboard_queries": dashboard_q,
+        "dashboard_json_seconds": round(dashboard_json_s, 3),
+        "dashboard_json_queries": dashboard_json_q,
+        "report_page_seconds": round(report_page_s, 3),
+        "report_page_queries": report_page_q,
+        "report_recipient_page_seconds": round(report_recipient_page_s, 3),
+        "report_recipient_page_queries": report_recipient_page_q,
+        "report_seconds": round(orm_town_s, 3),
+        "report_sql_seconds": round(sql_town_s, 3),
+        "report_ratio_vs_sql": round(orm_town_s / sql_town_s, 2),
+        "report_rows_seconds": round(orm_rec_s, 3),
+        "report_rows_sql_seconds": round(sql_rec_s, 3),
+        "report_rows_ratio_vs_sql": round(orm_rec_s / sql_rec_s, 2),
+        "report_matches_sql": same,
+        "flag_task_seconds": round(flag_seconds, 2),
+        "flags": flags,
+    }
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
