@@ -110,3 +110,39 @@ def test_two_settlements_of_the_same_month_never_run_at_once(billed):
         release.set()
         thread.join()
     assert settlement_compute(actor=None, month=datetime.date(2024, 3, 1)).net == Decimal("189.00")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the side connection is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_others_while_the_month_runs(billed, monkeypatch):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from billing import persistence
+    from billing.actions import settlement_compute
+
+    for _ in range(3):
+        billed()
+    seen = []
+    original = persistence.Progress.tick
+    monkeypatch.setattr(persistence.Progress, "EVERY", 1)
+
+    def tick_and_look(self):
+        original(self)
+        if self.done == 2:
+            other = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT run_state, progress_done, progress_total FROM billing_settlement")
+                    seen.append(cursor.fetchone())
+                    cursor.execute("SELECT COUNT(*) FROM billing_settlementline")
+                    seen.append(cursor.fetchone())
+            finally:
+                other.close()
+
+    monkeypatch.setattr(persistence.Progress, "tick", tick_and_look)
+    settlement = settlement_compute(actor=None, month=datetime.date(2024, 3, 1))
+
+    # another connection saw the run in progress, and no line yet (the lines commit all at once)
+    assert seen == [("running", 2, 3), (0,)]
+    settlement.refresh_from_db()
+    assert (settlement.run_state, settlement.progress_done) == (RunState.DONE, 3)

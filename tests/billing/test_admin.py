@@ -1,0 +1,51 @@
+"""The bureau's admin: read-only settlement lists; confirm and recompute as admin actions."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from billing.actions import settlement_compute
+from billing.models import Settlement, SettlementStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_lists_open_for_bureau(client_as, bureau_user, two_provider_month):
+    client = client_as(bureau_user)
+    for model in ("settlement", "providersettlement", "settlementline", "deductionapplication", "payment"):
+        assert client.get(reverse(f"admin:billing_{model}_changelist")).status_code == 200
+    settlement, _, _ = two_provider_month
+    assert client.get(reverse("admin:billing_settlement_change", args=[settlement.pk])).status_code == 200
+
+
+def test_admin_confirm_action_freezes_the_month(client_as, bureau_user, billed):
+    billed()
+    settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
+
+    response = client_as(bureau_user).post(
+        reverse("admin:billing_settlement_changelist"),
+        {"action": "confirm", "_selected_action": [settlement.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    settlement.refresh_from_db()
+    assert (settlement.status, settlement.confirmed_by) == (SettlementStatus.CONFIRMED, bureau_user)
+
+
+def test_admin_recompute_of_a_confirmed_month_is_refused(client_as, bureau_user, two_provider_month):
+    settlement, _, _ = two_provider_month
+
+    response = client_as(bureau_user).post(
+        reverse("admin:billing_settlement_changelist"),
+        {"action": "recompute", "_selected_action": [settlement.pk]},
+        follow=True,
+    )
+
+    assert "已确认" in response.content.decode()
+    assert Settlement.objects.get(pk=settlement.pk).status == SettlementStatus.CONFIRMED
+
+
+def test_admin_closed_to_finance(client_as, finance_user, two_provider_month):
+    assert client_as(finance_user).get(reverse("admin:billing_settlement_changelist")).status_code == 302
