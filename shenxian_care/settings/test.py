@@ -1,10 +1,12 @@
 """Settings for the test suite: fast hashing, in-process tasks unless a test asks for the real worker."""
 
 from .base import *  # noqa: F403
+from .base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+# In-process tasks, except in the processes that tests start as a real worker (CELERY_REAL_WORKER=1).
+CELERY_TASK_ALWAYS_EAGER = not env.bool("CELERY_REAL_WORKER", default=False)
 MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

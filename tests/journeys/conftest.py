@@ -1,0 +1,116 @@
+"""The journeys in a real browser: Playwright driving Debian's Chromium, headless, against a live server.
+
+`make test` runs them where /usr/bin/chromium exists and skips them, saying so, where not; `.ci/run`
+installs Chromium first. With PostgreSQL and REDIS_URL (as in CI) background work goes through a real
+Celery worker on Redis. Screenshots of each journey's key pages land in test-artifacts/screenshots/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.worker import celery_worker, real_worker_available
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make are still
+# plain synchronous calls, so Django's guard against async contexts does not apply here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "Shenxian-Demo-2026"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium not found at {CHROMIUM}: browser journeys skipped (apt-get install chromium)"
+    )
+    for item in items:
+        if "journeys" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo county (small), with one login per role."""
+    call_command("seed_demo", recipients=48, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def background(transactional_db):
+    """Background work through a real Celery worker on Redis where there is one (CI), else in-process."""
+    if real_worker_available():
+        with celery_worker("journey") as queue:
+            yield queue
+    else:
+        yield None
+
+
+def _context(browser, **options):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True, **options)
+    context.set_default_timeout(30_000)
+    return context
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A bureau or town office PC."""
+    context = _context(browser, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.base = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A cheap phone in a village (360×740), with the position the test grants."""
+    context = _context(
+        browser,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        permissions=["geolocation"],
+        geolocation={"latitude": 36.2340, "longitude": 115.6710},
+    )
+    page = context.new_page()
+    page.base = live_server.url
+    yield page
+    context.close()
+
+
+def sign_in(page, username, password=PASSWORD):
+    page.goto(page.base + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/portal/**")
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

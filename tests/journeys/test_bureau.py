@@ -1,0 +1,84 @@
+"""Journey 1, the bureau at a desk: sign in → import the month's roster (see the diff, apply) → approve a
+level change → the dashboard → draw a spot check → confirm the month's settlement → download the exports."""
+
+import datetime
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from recipients.actions import assessment_create
+from recipients.imports import COLUMNS
+from recipients.models import Assessment, LevelApproval, MonthlyRoster, Recipient
+from shenxian_care.models import User
+from tests.factories import make_id_number
+
+from .conftest import shot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LABELS = {"self_care": "自理", "partial": "半失能", "full": "失能"}
+
+
+def this_month_roster_file():
+    """This month's list: last month's people, one newcomer, and one whose level got worse."""
+    from recipients.selectors import levels_on
+
+    month = datetime.date.today().replace(day=1)
+    people = list(Recipient.objects.in_support_on(month).select_related("town", "village").order_by("pk"))
+    levels = levels_on([p.pk for p in people], month)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(COLUMNS)
+    for i, person in enumerate(people):
+        level = "失能" if i == 2 else LABELS[levels[person.pk]]
+        ws.append(
+            [person.name, person.id_number, person.town.name, person.village.name, level,
+             person.entry_date.isoformat(), None, person.guardian_name or None, None, person.phone, person.address]
+        )  # fmt: skip
+    ws.append(["新纳入", make_id_number(), "燕塔街道", "东街村", "半失能", month.isoformat(), None, None, None,
+               "13500000000", "燕塔街道东街村1号"])  # fmt: skip
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue(), people[2]
+
+
+def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background, desk, tmp_path):
+    page = desk
+    content, worse = this_month_roster_file()
+    roster_file = tmp_path / "本月名单.xlsx"
+    roster_file.write_bytes(content)
+    town_official = User.objects.get(username="town")
+    reported = Recipient.objects.filter(town=town_official.town).order_by("pk").first()
+    assessment_create(
+        actor=town_official,
+        recipient=reported,
+        assessed_on=datetime.date.today(),
+        answers={f: i >= 4 for i, (f, _) in enumerate(Assessment.INDICATORS)},
+    )
+
+    sign_in(page, "bureau")
+    shot(page, "bureau-01-home")
+
+    # import the roster: the diff first, then apply
+    page.click("text=月度名单导入")
+    page.fill("#id_month", f"{datetime.date.today():%Y-%m}")
+    page.set_input_files("#id_file", str(roster_file))
+    page.click("text=上传并检查")
+    page.wait_for_selector("text=与上月对比")
+    assert page.locator("h2:has-text('新增（1）')").count() == 1
+    assert page.locator("h2:has-text('等级变化（1）')").count() == 1
+    shot(page, "bureau-02-roster-diff")
+    page.click("text=确认导入")
+    page.wait_for_selector("text=名单已导入")
+    assert MonthlyRoster.objects.filter(status="applied").count() == 3
+    assert LevelApproval.objects.filter(recipient=worse, level="full").exists()
+
+    # approve the town's reported change in the admin
+    page.goto(page.base + "/admin/recipients/assessment/")
+    page.check(f"input[name=_selected_action][value='{Assessment.objects.get().pk}']")
+    page.select_option("select[name=action]", "approve_from_next_month")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=已审定")
+    shot(page, "bureau-03-level-approved")
+    assert Assessment.objects.get().status == "approved"

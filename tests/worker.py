@@ -1,0 +1,67 @@
+"""A real Celery worker for tests that must prove work goes through Redis, as in production.
+
+The worker is a subprocess on a queue of its own (unique per run, so parallel runs never take each other's
+tasks), pointed at this test database; tests using it commit their rows (transaction=True) so it sees them.
+Needs PostgreSQL (a worker process cannot share an in-memory SQLite database) and REDIS_URL.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from shenxian_care.celery import app as celery_app
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def real_worker_available():
+    return bool(os.environ.get("REDIS_URL")) and connection.vendor == "postgresql"
+
+
+def test_database_url():
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(prefix="test"):
+    """Start a worker on a fresh queue; make it the default queue of this process while it runs."""
+    queue = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shenxian_care.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_REAL_WORKER": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    celery = Path(sys.executable).with_name("celery")
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
+        [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", f"{queue}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        if process.returncode not in (0, -15, 15):
+            print(output.decode(errors="replace"))  # noqa: T201 - shown only when the worker failed
