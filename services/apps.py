@@ -6,15 +6,14 @@ class ServicesConfig(AppConfig):
     verbose_name = "上门服务"
 
     def ready(self):
-        from auditlog.registry import auditlog
+        from shenxian_care.audit import register
 
         from . import models
 
-        for model in (
+        register(
             models.ServiceStandard,
             models.RecipientGpsRule,
             models.Visit,
             models.VisitCorrection,
             models.PlannedVisit,
-        ):
-            auditlog.register(model)
+        )

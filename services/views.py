@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement
+from shenxian_care.audit import record_export
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
@@ -252,6 +253,9 @@ def compliance_report(request):
     group = request.GET.get("group") if request.GET.get("group") in reports.GROUPS else "town"
     if request.GET.get("format") == "xlsx":
         rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters)
+        record_export(
+            user=request.user, request=request, what="服务达标月报", month=f"{month:%Y-%m}", group=group, rows=len(rows)
+        )
         response = HttpResponse(
             exports.compliance_workbook(rows, month=month, group=group),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

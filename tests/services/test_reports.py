@@ -90,3 +90,12 @@ def test_report_page_query_count_is_fixed(client_as, bureau_user, march, assert_
 def test_report_is_not_for_finance_or_caregivers(client_as, finance_user, caregiver_user):
     assert client_as(finance_user).get("/portal/services/report/").status_code == 403
     assert client_as(caregiver_user).get("/portal/services/report/").status_code == 403
+
+
+def test_export_is_recorded_as_a_security_event(client_as, bureau_user, march):
+    from shenxian_care.models import SecurityEvent
+
+    client_as(bureau_user).get("/portal/services/report/?month=2025-03&group=recipient&format=xlsx")
+    event = SecurityEvent.objects.get(user=bureau_user, kind="export")
+    assert event.detail["what"] == "服务达标月报"
+    assert event.detail["rows"] == 3
