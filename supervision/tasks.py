@@ -26,3 +26,9 @@ def evaluation_remind_missing_task(month=None):
 def half_year_review_build_task(half=None):
     """Runs on 1 January and 1 July: build the reviews of the half year that has just ended."""
     return actions.review_build(half=half or half_ended_before(timezone.localdate()))
+
+
+@shared_task(name="supervision.tasks.takeover_run_task")
+def takeover_run_task(takeover_id):
+    """Queued by `takeover_request` after commit: the handover itself, one transaction."""
+    return actions.takeover_run(takeover_id=takeover_id).status

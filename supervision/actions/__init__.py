@@ -22,8 +22,9 @@ from .rectification import (
     rectification_mark_overdue,
     rectification_send_back,
 )
-from .reviews import review_build, review_decide, takeover_execute
+from .reviews import review_build, review_decide
 from .spotchecks import spot_check_draw, spot_check_record
+from .takeover import takeover_execute, takeover_request, takeover_run
 
 __all__ = [
     "complaint_answer",
@@ -42,6 +43,8 @@ __all__ = [
     "spot_check_draw",
     "spot_check_record",
     "takeover_execute",
+    "takeover_request",
+    "takeover_run",
     "evaluation_remind_missing",
     "evaluation_return",
     "evaluation_save",

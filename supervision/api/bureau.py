@@ -81,7 +81,10 @@ class CrossCheckHitViewSet(viewsets.ReadOnlyModelViewSet):
 class TakeoverSerializer(serializers.ModelSerializer):
     class Meta:
         model = Takeover
-        fields = ["id", "review", "old_provider", "new_provider", "takeover_date", "executed_at", "report"]
+        fields = [
+            "id", "review", "old_provider", "new_provider", "takeover_date", "status", "executed_at", "finished_at",
+            "report", "errors",
+        ]  # fmt: skip
 
 
 class TakeoverCreateSerializer(serializers.Serializer):
@@ -102,12 +105,13 @@ class TakeoverViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return Takeover.objects.for_actor(self.request.user).select_related("old_provider", "new_provider")
 
-    @extend_schema(request=TakeoverCreateSerializer, responses={201: TakeoverSerializer})
+    @extend_schema(request=TakeoverCreateSerializer, responses={202: TakeoverSerializer})
     def create(self, request, *args, **kwargs):
         data = TakeoverCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         review = get_for_actor_or_404(HalfYearReview.objects.all(), request.user, pk=values.pop("review").pk)
         caregivers = {int(town_id): caregiver for town_id, caregiver in values.pop("caregivers").items()}
-        takeover = actions.takeover_execute(actor=request.user, review=review, caregivers=caregivers, **values)
-        return Response(TakeoverSerializer(takeover).data, status=status.HTTP_201_CREATED)
+        takeover = actions.takeover_request(actor=request.user, review=review, caregivers=caregivers, **values)
+        # Accepted: the handover runs on a worker after commit; poll GET /takeovers/{id}/ for its status.
+        return Response(TakeoverSerializer(takeover).data, status=status.HTTP_202_ACCEPTED)

@@ -24,7 +24,7 @@ from .rectification import (
     RectificationSource,
     RectificationStatus,
 )
-from .reviews import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, TakeoverLine
+from .reviews import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, TakeoverLine, TakeoverStatus
 from .spotchecks import SpotCheck, SpotCheckDraw, SpotCheckMethod, SpotCheckResult
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "SpotCheckResult",
     "Takeover",
     "TakeoverLine",
+    "TakeoverStatus",
     "Deduction",
     "DeductionQuerySet",
     "DeductionSource",

@@ -76,6 +76,12 @@ class HalfYearReview(models.Model):
         return f"{self.provider} {self.half} 半年评估"
 
 
+class TakeoverStatus(models.TextChoices):
+    PENDING = "pending", "办理中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "未执行（有协议无法移交）"
+
+
 class TakeoverQuerySet(ScopedQuerySet):
     scope_provider = "new_provider"
 
@@ -98,7 +104,11 @@ class Takeover(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="办理人", on_delete=models.PROTECT, related_name="+"
     )
     executed_at = models.DateTimeField("办理时间", auto_now_add=True)
+    status = models.CharField("状态", max_length=16, choices=TakeoverStatus.choices, default=TakeoverStatus.DONE)
+    caregiver_choices = models.JSONField("指定的照料护理人（镇ID→护理人ID）", default=dict, blank=True)
     report = models.JSONField("移交报告（逐人）", default=list)
+    errors = models.JSONField("无法移交的原因", default=list, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     objects = TakeoverQuerySet.as_manager()
 

@@ -12,7 +12,7 @@ from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from .. import actions, selectors
 from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm
-from ..models import CrossCheckBatch, CrossCheckHitStatus, ReviewDecision, ReviewStatus
+from ..models import CrossCheckBatch, CrossCheckHitStatus, ReviewDecision, ReviewStatus, Takeover, TakeoverStatus
 
 
 @role_required(Role.BUREAU)
@@ -82,15 +82,22 @@ def review_detail(request, pk):
             else:
                 messages.success(request, "决定已登记。")
                 return redirect("supervision:review_detail", pk=review.pk)
+    existing = Takeover.objects.filter(review=review).first()
     can_takeover = (
         review.status == ReviewStatus.DECIDED
         and review.decision == ReviewDecision.TERMINATE
-        and not hasattr(review, "takeover")
+        and (existing is None or existing.status == TakeoverStatus.FAILED)
     )
     return render(
         request,
         "supervision/review_detail.html",
-        {"review": review, "f": review.figures, "decide_form": decide_form, "can_takeover": can_takeover},
+        {
+            "review": review,
+            "f": review.figures,
+            "decide_form": decide_form,
+            "can_takeover": can_takeover,
+            "existing_takeover": existing,
+        },
     )
 
 
@@ -110,7 +117,7 @@ def takeover(request, pk):
     lines = []
     if request.method == "POST" and form.is_valid():
         try:
-            result = actions.takeover_execute(
+            result = actions.takeover_request(
                 actor=request.user,
                 review=review,
                 new_provider=form.cleaned_data["new_provider"],
@@ -122,7 +129,6 @@ def takeover(request, pk):
             errors = exc.extra.get("errors", [])
             lines = exc.extra.get("lines", [])
         else:
-            messages.success(request, f"接管已完成：{len(result.report)}人。")
             return redirect("supervision:takeover_report", pk=result.pk)
     return render(
         request, "supervision/takeover_form.html", {"review": review, "form": form, "errors": errors, "lines": lines}

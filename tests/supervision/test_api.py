@@ -275,8 +275,9 @@ def test_crosscheck_over_the_api(api_as, bureau_user, town_user, other_town_user
 
 
 def test_takeover_over_the_api(
-    api_as, bureau_user, provider_user, other_provider_user, provider, provider_contract, other_provider
-):
+    api_as, bureau_user, provider_user, other_provider_user, provider, provider_contract, other_provider,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     from tests.factories import CaregiverFactory
 
     serve(provider, "燕塔街道", n=2)
@@ -290,9 +291,14 @@ def test_takeover_over_the_api(
     body = {"review": review.pk, "new_provider": other_provider.pk, "takeover_date": day,
             "caregivers": {str(town("燕塔街道").pk): helper.pk}}  # fmt: skip
     assert api_as(provider_user).post(f"{BASE}/takeovers/", body, format="json").status_code == 404  # review unseen
-    response = api_as(bureau_user).post(f"{BASE}/takeovers/", body, format="json")
-    assert response.status_code == 201, response.json()
-    assert [line["caregiver"] for line in response.json()["report"]] == [helper.name, helper.name]
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = api_as(bureau_user).post(f"{BASE}/takeovers/", body, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "pending"
+    assert len(queued) == 1  # the handover runs on the worker after commit
+    done = api_as(bureau_user).get(f"{BASE}/takeovers/{response.json()['id']}/").json()
+    assert done["status"] == "done"
+    assert [line["caregiver"] for line in done["report"]] == [helper.name, helper.name]
     assert api_as(other_provider_user).get(f"{BASE}/takeovers/").json()["count"] == 1  # the new provider
     assert api_as(provider_user).get(f"{BASE}/takeovers/").json()["count"] == 0
 

@@ -5,7 +5,7 @@ import pytest
 from contracts.models import Agreement, AgreementStatus, ContractStatus
 from shenxian_care.exceptions import ApplicationError
 from supervision import actions
-from supervision.models import HalfYearReview, Takeover
+from supervision.models import HalfYearReview, Takeover, TakeoverStatus
 from tests.factories import AgreementFactory, CaregiverFactory, ContractFactory, RecipientFactory, town
 
 from .factories import serve
@@ -168,3 +168,53 @@ def test_recipient_leaving_before_the_takeover_gets_no_new_agreement(
     )
     assert takeover.lines.count() == 2
     assert not Agreement.objects.filter(provider=new_provider, recipient=leaving).exists()
+
+
+def test_requested_takeover_runs_after_commit(
+    bureau_user, provider, terminated_review, old_agreements, new_provider, new_caregivers,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        takeover = actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+    assert takeover.status == TakeoverStatus.PENDING
+    assert Agreement.objects.filter(provider=new_provider).count() == 0  # nothing moved yet
+    with pytest.raises(ApplicationError, match="正在办理"):
+        actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+
+    [callback] = queued
+    callback()  # the worker picks it up
+
+    takeover.refresh_from_db()
+    assert takeover.status == TakeoverStatus.DONE
+    assert takeover.lines.count() == 3
+    assert actions.takeover_run(takeover_id=takeover.pk).status == TakeoverStatus.DONE  # idempotent
+    assert Agreement.objects.filter(provider=new_provider).count() == 3
+
+
+def test_failed_run_is_recorded_and_can_be_retried(
+    bureau_user, provider, terminated_review, old_agreements, new_provider, django_capture_on_commit_callbacks
+):
+    # given the takeover provider has no caregiver yet: every line fails
+    with django_capture_on_commit_callbacks(execute=True):
+        takeover = actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+    takeover.refresh_from_db()
+    assert takeover.status == TakeoverStatus.FAILED
+    assert len(takeover.errors) == 3
+    assert [line["result"] for line in takeover.report] == ["失败"] * 3
+    assert Agreement.objects.filter(status=AgreementStatus.SIGNED, provider=provider).count() == 3
+    assert provider.contracts.get().status == ContractStatus.ACTIVE
+
+    # when a caregiver is hired and the bureau tries again, the same takeover record completes
+    CaregiverFactory(provider=new_provider)
+    retried = actions.takeover_execute(
+        actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+    )
+    assert retried.pk == takeover.pk
+    assert retried.status == TakeoverStatus.DONE
+    assert retried.errors == []

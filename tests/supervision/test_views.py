@@ -364,7 +364,9 @@ def test_crosscheck_pages(client_as, bureau_user, town_user, provider):
     assert client_as(town_user).get(reverse("supervision:crosscheck")).status_code == 403
 
 
-def test_review_decision_and_takeover_pages(client_as, bureau_user, provider, provider_contract, other_provider):
+def test_review_decision_and_takeover_pages(
+    client_as, bureau_user, provider, provider_contract, other_provider, django_capture_on_commit_callbacks
+):
     serve(provider, "燕塔街道", n=2)
     ContractFactory(provider=other_provider)
     helper = CaregiverFactory(provider=other_provider)
@@ -379,14 +381,15 @@ def test_review_decision_and_takeover_pages(client_as, bureau_user, provider, pr
 
     takeover_url = reverse("supervision:takeover", args=[review.pk])
     day = TODAY + datetime.timedelta(days=5)
-    response = client.post(
-        takeover_url,
-        {
-            "new_provider": other_provider.pk,
-            "takeover_date": day.isoformat(),
-            f"caregiver_{town('燕塔街道').pk}": helper.pk,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            takeover_url,
+            {
+                "new_provider": other_provider.pk,
+                "takeover_date": day.isoformat(),
+                f"caregiver_{town('燕塔街道').pk}": helper.pk,
+            },
+        )
     assert response.status_code == 302
     report = client.get(response["Location"]).content.decode()
     assert report.count("已移交") == 2

@@ -8,6 +8,7 @@ import datetime
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -17,14 +18,16 @@ from celery.result import EagerResult
 from django.conf import settings
 from django.db import connection
 
+from contracts.models import Agreement, AgreementStatus
 from shenxian_care.celery import app as celery_app
 from supervision import actions
-from supervision.models import HalfYearReview, Notification, RectificationStatus
+from supervision.models import HalfYearReview, Notification, RectificationStatus, TakeoverStatus
 from supervision.tasks import (
     evaluation_remind_missing_task,
     half_year_review_build_task,
     rectification_mark_overdue_task,
 )
+from tests.factories import CaregiverFactory, ContractFactory
 
 from .factories import contract_with_rule, serve
 
@@ -67,12 +70,14 @@ def worker_queue():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
-    was_eager = celery_app.conf.task_always_eager
+    was_eager, was_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue  # tasks queued by the actions (on commit) go to our worker too
     try:
         yield queue
     finally:
         celery_app.conf.task_always_eager = was_eager
+        celery_app.conf.task_default_queue = was_queue
         process.terminate()
         try:
             output, _ = process.communicate(timeout=30)
@@ -113,3 +118,35 @@ def test_tasks_run_through_a_real_worker(worker_queue, bureau_user, provider):
     assert Notification.objects.get().town.name == "燕塔街道"
     assert built == {"created": 1, "updated": 0, "decided": 0}
     assert HalfYearReview.objects.get(provider=provider, half="2026H1").figures["period"]["end"] == "2026-06-30"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_requested_takeover_runs_on_the_worker(worker_queue, bureau_user, provider, other_provider):
+    # given a provider whose contract the bureau decided to terminate, and a takeover provider with a caregiver
+    contract_with_rule(provider)
+    serve(provider, "燕塔街道", n=3)
+    ContractFactory(provider=other_provider)
+    CaregiverFactory(provider=other_provider)
+    actions.review_build(half="2026H1")
+    review = actions.review_decide(
+        actor=bureau_user, review=HalfYearReview.objects.get(provider=provider), decision="terminate", reason="x"
+    )
+
+    # when the bureau requests the takeover (queued on commit, run by the worker)
+    takeover = actions.takeover_request(
+        actor=bureau_user,
+        review=review,
+        new_provider=other_provider,
+        takeover_date=datetime.date.today() + datetime.timedelta(days=3),
+    )
+
+    # then the worker completes it in this database
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        takeover.refresh_from_db()
+        if takeover.status != TakeoverStatus.PENDING:
+            break
+        time.sleep(0.5)
+    assert takeover.status == TakeoverStatus.DONE, takeover.errors
+    assert takeover.lines.count() == 3
+    assert Agreement.objects.filter(provider=other_provider, status=AgreementStatus.SIGNED).count() == 3
