@@ -230,6 +230,7 @@ class TakeoverLineInline(ReadOnlyInline):
 
 @admin.register(Takeover)
 class TakeoverAdmin(ScopedAdmin):
-    list_display = ("takeover_date", "old_provider", "new_provider", "executed_by", "executed_at")
+    list_display = ("takeover_date", "old_provider", "new_provider", "status", "executed_by", "executed_at")
+    list_filter = ("status",)
     list_select_related = ("old_provider", "new_provider", "executed_by")
     inlines = [TakeoverLineInline]

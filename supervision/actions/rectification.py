@@ -17,6 +17,8 @@ from ..models import (
     ComplaintPriority,
     ComplaintRoute,
     ComplaintStatus,
+    Notification,
+    NotificationKind,
     ProblemCategory,
     RectificationNotice,
     RectificationSource,
@@ -151,16 +153,33 @@ def rectification_send_back(*, actor, notice, reason: str, deadline: datetime.da
 
 @transaction.atomic
 def rectification_mark_overdue(*, today: datetime.date | None = None) -> int:
-    """System action (daily task): open notices past their deadline become overdue. Idempotent: a notice
-    already overdue, answered or accepted is left alone; returns how many were marked this run."""
+    """System action (daily task): open notices past their deadline become overdue, and the provider gets a
+    reminder in the portal. Idempotent: a notice already overdue, answered or accepted is left alone; returns
+    how many were marked this run."""
     today = today or timezone.localdate()
-    ids = list(
+    notices = list(
         RectificationNotice.objects.select_for_update(skip_locked=True)
         .filter(status__in=OPEN_RECTIFICATION, deadline__lt=today)
-        .values_list("pk", flat=True)
+        .only("pk", "number", "deadline", "provider_id", "overdue_on")
     )
+    ids = [n.pk for n in notices]
     RectificationNotice.objects.filter(pk__in=ids, overdue_on__isnull=True).update(overdue_on=today)
-    return RectificationNotice.objects.filter(pk__in=ids).update(status=RectificationStatus.OVERDUE)
+    marked = RectificationNotice.objects.filter(pk__in=ids).update(status=RectificationStatus.OVERDUE)
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                kind=NotificationKind.RECTIFICATION_OVERDUE,
+                provider_id=n.provider_id,
+                subject_key=f"notice:{n.pk}:{n.deadline:%Y-%m-%d}",
+                message=f"整改通知{n.number}已超过整改期限（{n.deadline:%Y年%m月%d日}），请尽快整改并反馈。",
+                last_sent_at=now,
+            )
+            for n in notices
+        ],
+        ignore_conflicts=True,
+    )
+    return marked
 
 
 @transaction.atomic

@@ -83,6 +83,10 @@ def test_overdue_marking_is_daily_and_idempotent(bureau_user, provider_user, pro
         returned.pk: RectificationStatus.OVERDUE,
     }
     assert RectificationNotice.objects.get(pk=open_notice.pk).overdue_on == tomorrow
+    # the provider is reminded once per notice, in the portal
+    reminders = selectors.notification_list(actor=provider_user)
+    assert reminders.count() == 2
+    assert all("已超过整改期限" in n.message for n in reminders)
 
     # an overdue notice can still be answered and accepted; it stays on record as having been overdue
     actions.rectification_answer(actor=provider_user, notice=open_notice, answer="迟到的整改")
