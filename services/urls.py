@@ -18,4 +18,5 @@ urlpatterns = [
     path("visits/<uuid:client_id>/", views.visit_detail, name="visit_detail"),
     path("photos/<int:pk>/", views.visit_photo, name="visit_photo"),
     path("plan/", views.plan, name="plan"),
+    path("gps-rules/", views.gps_rules, name="gps_rules"),
 ]

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement
+from recipients.models import Recipient
 from shenxian_care.audit import record_export
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
@@ -32,6 +33,7 @@ from .models import (
     ConfirmationMode,
     CorrectionReason,
     CorrectionStatus,
+    RecipientGpsRule,
     ServiceItem,
     VisitCorrection,
     VisitPhoto,
@@ -421,5 +423,42 @@ def plan(request):
         request,
         "services/plan.html",
         {"rows": rows, "month": month, "error": error, "typed": request.POST},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def gps_rules(request):
+    """Towns and providers ask for a recipient's own check-in rule (no GPS at home, or a wider radius); the bureau
+    approves in the admin. Everyone sees the requests of their own scope."""
+    if actor_role(request.user) not in (Role.TOWN, Role.PROVIDER, Role.BUREAU):
+        raise PermissionDenied("您的角色无权查看此页面。")
+    error = None
+    if request.method == "POST":
+        id_number = request.POST.get("id_number", "").strip().upper()
+        recipient = Recipient.objects.for_actor(request.user).filter(id_number=id_number).first()
+        try:
+            if recipient is None:
+                raise ApplicationError("未找到该身份证号的服务对象（或不在您的管辖范围内）。", field="id_number")
+            radius = request.POST.get("radius_m", "")
+            actions.gps_rule_request(
+                actor=request.user,
+                recipient=recipient,
+                reason=request.POST.get("reason", ""),
+                gps_exempt=request.POST.get("gps_exempt") == "on",
+                radius_m=int(radius) if radius.isdigit() else None,
+            )
+            messages.success(request, "已提交，待县民政局审批。")
+            return redirect("services:gps_rules")
+        except ApplicationError as exc:
+            error = exc.message
+    rules = Paginator(
+        RecipientGpsRule.objects.for_actor(request.user).select_related("recipient", "requested_by", "decided_by"),
+        PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "services/gps_rules.html",
+        {"page": rules, "error": error, "typed": request.POST},
         status=400 if error else 200,
     )

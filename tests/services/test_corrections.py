@@ -156,3 +156,20 @@ def test_plan_for_another_providers_agreement_is_404(client_as, other_provider_u
         "/portal/services/plan/", {"month": "2025-03", "agreement": agreement.pk, "days": "3"}
     )
     assert response.status_code == 404
+
+
+def test_gps_rule_request_page(client_as, town_user, other_town_user, visit):
+    id_number = visit.recipient.id_number
+    other = client_as(other_town_user).post(
+        "/portal/services/gps-rules/", {"id_number": id_number, "gps_exempt": "on", "reason": "无信号"}
+    )
+    assert other.status_code == 400  # not in 朝城镇's territory
+    client = client_as(town_user)
+    missing = client.post("/portal/services/gps-rules/", {"id_number": id_number, "reason": "山区"})
+    assert missing.status_code == 400
+    assert "山区" in missing.content.decode()
+    ok = client.post("/portal/services/gps-rules/", {"id_number": id_number, "radius_m": "800", "reason": "山区"})
+    assert ok.status_code == 302
+    assert RecipientGpsRule.objects.get().radius_m == 800
+    assert visit.recipient.name in client.get("/portal/services/gps-rules/").content.decode()
+    assert visit.recipient.name not in client_as(other_town_user).get("/portal/services/gps-rules/").content.decode()
