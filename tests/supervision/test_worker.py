@@ -115,7 +115,8 @@ def test_tasks_run_through_a_real_worker(worker_queue, bureau_user, provider):
     assert notice.status == RectificationStatus.OVERDUE
     assert notice.overdue_on == tomorrow
     assert reminded == 1
-    assert Notification.objects.get().town.name == "燕塔街道"
+    assert Notification.objects.get(kind="evaluation_missing").town.name == "燕塔街道"
+    assert Notification.objects.get(kind="rectification_overdue").provider == provider
     assert built == {"created": 1, "updated": 0, "decided": 0}
     assert HalfYearReview.objects.get(provider=provider, half="2026H1").figures["period"]["end"] == "2026-06-30"
 
