@@ -411,3 +411,22 @@ def test_review_list_is_bureau_only(
     actions.review_build(half="2026H1")
     with django_assert_num_queries(first_count):
         client.get(url)
+
+
+@pytest.mark.parametrize(
+    "role_fixture, expected",
+    [("bureau_user", "半年评估与退出"), ("town_user", "填写月度考评"), ("provider_user", "转本机构办理的投诉")],
+)
+def test_home_card_per_role(request, client_as, role_fixture, expected):
+    user = request.getfixturevalue(role_fixture)
+    body = client_as(user).get(reverse("portal:home")).content.decode()
+    assert expected in body
+
+
+def test_provider_sees_its_overdue_reminder_on_home(
+    client_as, bureau_user, provider_user, other_provider_user, provider
+):
+    actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=TODAY)
+    actions.rectification_mark_overdue(today=TODAY + datetime.timedelta(days=1))
+    assert "已超过整改期限" in client_as(provider_user).get(reverse("portal:home")).content.decode()
+    assert "已超过整改期限" not in client_as(other_provider_user).get(reverse("portal:home")).content.decode()
