@@ -726,10 +726,10 @@ def visit_flag_overdue(*, day: datetime.date | None = None) -> dict:
             recipient_id=recipient_id,
             town_id=town_id,
             provider_id=provider_id,
-            caregiver_id=None,
+            caregiver_id=caregiver_id,
             days_since_visit=(day - last).days if last else None,
         )
-        for recipient_id, town_id, provider_id, _caregiver_id, last in overdue.iterator(chunk_size=5000)
+        for recipient_id, town_id, provider_id, caregiver_id, last in overdue.iterator(chunk_size=5000)
     ]
     flagged = (
         Visit.objects.filter(

@@ -445,7 +445,7 @@ class VisitFlag(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["day", "kind", "caregiver"],
-                condition=Q(caregiver__isnull=False),
+                condition=Q(kind="caregiver_exceptions"),
                 name="visitflag_unique_caregiver_day",
             ),
         ]

@@ -72,8 +72,9 @@
     root.appendChild(table("正在服务", ["服务对象", "照料护理人", "镇（街道）", "签到时间"], d.in_progress, function (v) { return [link(v), v.caregiver, v.town, v.started_at]; }));
     root.appendChild(table("异常待审核", ["服务对象", "照料护理人", "镇（街道）", "时间", "异常原因"], d.exceptions, function (v) { return [link(v), v.caregiver, v.town, v.started_at, v.reasons.join("；")]; }));
     root.appendChild(table("计划上门未按时开始", ["服务对象", "照料护理人", "镇（街道）", "计划时间"], d.late_plans, function (p) { return [p.recipient, p.caregiver, p.town, p.planned_time]; }));
-    root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "最近上门", "天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.last_visit || "从未", r.days == null ? "—" : r.days]; }));
-    root.appendChild(table("每日检查预警", ["类型", "对象", "镇（街道）", "情况"], d.flags.rows, function (f) { return [f.kind, f.who, f.town, f.detail]; }, d.flags.day ? "检查日期：" + d.flags.day : "尚未运行每日检查"));
+    var checked = d.flags.day ? "每日检查：" + d.flags.day + "（此后已上门的不再列出）" : "尚未运行每日检查";
+    root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "未上门天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.days == null ? "从未上门" : r.days + " 天"]; }, checked));
+    root.appendChild(table("有异常记录的照料护理人（近30天）", ["照料护理人", "镇（街道）", "情况"], d.flags.rows, function (f) { return [f.who, f.town, f.detail]; }, checked));
     document.getElementById("dash-time").textContent = d.generated_at;
   }
 

@@ -27,6 +27,7 @@ def test_dashboard_json_shows_live_figures(client_as, bureau_user):
     _now_visit(yanta, ended_at=None, duration_minutes=None)
     _now_visit(_agreement_in("朝城镇"), status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
     _agreement_in("朝城镇")  # never visited → overdue
+    actions.visit_flag_overdue()
     data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
     assert data["counts"]["in_progress"] == 1
     assert data["counts"]["today"] == 2
@@ -132,10 +133,23 @@ def test_daily_task_flags_overdue_recipients_and_caregivers_with_exceptions():
     assert VisitFlag.objects.get(kind=FlagKind.CAREGIVER_EXCEPTIONS).caregiver_id == recent.caregiver_id
 
 
-def test_flags_show_on_the_dashboard_scoped(client_as, town_user):
-    _agreement_in("燕塔街道")
+def test_flags_show_on_the_dashboard_scoped_and_drop_once_visited(client_as, town_user):
+    visited_later = _agreement_in("燕塔街道")
+    never = _agreement_in("燕塔街道")
     _agreement_in("朝城镇")
+    exceptions = _agreement_in("燕塔街道")
+    VisitFactory(
+        agreement=exceptions,
+        started_at=timezone.now() - datetime.timedelta(days=20),
+        status=VisitStatus.EXCEPTION,
+        exception_reasons=["too_far"],
+    )
     actions.visit_flag_overdue()
+    _now_visit(visited_later)  # visited after the daily check ran
+
     data = client_as(town_user).get("/portal/services/dashboard.json").json()
-    assert len(data["flags"]["rows"]) == 1
-    assert data["flags"]["rows"][0]["town"] == "燕塔街道"
+
+    assert [row["recipient"] for row in data["overdue"]] == [never.recipient.name, exceptions.recipient.name]
+    assert data["overdue"][0]["days"] is None and data["overdue"][1]["days"] == 20
+    assert data["counts"]["overdue"] == 2
+    assert [row["who"] for row in data["flags"]["rows"]] == [exceptions.caregiver.name]
