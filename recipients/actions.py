@@ -1,6 +1,7 @@
 """Every write to the registry. Each function is one transaction and checks who may do it."""
 
 import datetime
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,21 +10,27 @@ from django.utils import timezone
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
+from shenxian_care.progress import SideProgress
+from shenxian_care.queue import enqueue
 from shenxian_care.scoping import actor_role
 from shenxian_care.validators import parse_id_number, validate_phone
 
+from .imports import MAX_BYTES, parse_roster
 from .models import (
     ApprovalStatus,
     Assessment,
     CivilCapacity,
     LevelApproval,
     LevelSource,
+    MonthlyRoster,
     Recipient,
+    RosterEntry,
+    RosterStatus,
     SupportExit,
     Town,
     Village,
 )
-from .selectors import level_from_indicators
+from .selectors import level_from_indicators, levels_on, roster_diff, roster_level_effective_date
 
 
 def _clean_id(value, *, field="id_number"):
@@ -264,9 +271,6 @@ def roster_preview(*, actor, month: datetime.date, file_name: str, content: byte
 
     A file with any bad row raises ApplicationError listing every error; nothing is stored.
     """
-    from .imports import parse_roster
-    from .models import MonthlyRoster
-    from .selectors import roster_diff
 
     ensure_role(actor, Role.BUREAU)
     month = month.replace(day=1)
@@ -282,8 +286,67 @@ def roster_preview(*, actor, month: datetime.date, file_name: str, content: byte
 
 
 @transaction.atomic
+def roster_upload(*, actor, month: datetime.date, file_name: str, content: bytes):
+    """Keep an uploaded roster and check it in the background (large files take a while); the page
+    shows the progress, then the errors or the diff."""
+
+    ensure_role(actor, Role.BUREAU)
+    if not content:
+        raise ApplicationError("上传的文件是空的。")
+    if len(content) > MAX_BYTES:
+        raise ApplicationError(f"文件过大（超过{MAX_BYTES // 1024 // 1024}MB），请检查是否选错了文件。")
+    roster = MonthlyRoster.objects.create(
+        month=month.replace(day=1),
+        status=RosterStatus.CHECKING,
+        file_name=file_name[:200],
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        imported_by=actor,
+    )
+    enqueue("recipients.tasks.roster_check_task", roster.pk)
+    return roster
+
+
+def roster_check(*, roster_id):
+    """Check an uploaded roster (the background half of `roster_upload`). Safe to run twice."""
+
+    roster = MonthlyRoster.objects.filter(pk=roster_id, status=RosterStatus.CHECKING).first()
+    if roster is None:
+        return None
+    progress = SideProgress(MonthlyRoster, roster.pk)
+    try:
+        rows, _digest = parse_roster(bytes(roster.content), month=roster.month, progress=progress)
+    except ApplicationError as exc:
+        roster.status = RosterStatus.FAILED
+        roster.error_message = exc.message[:300]
+        roster.errors = exc.extra.get("errors", [])
+        roster.save(update_fields=["status", "error_message", "errors"])
+        return roster
+    finally:
+        progress.close()
+    roster.rows = rows
+    roster.diff = roster_diff(rows, roster.month)
+    roster.status = RosterStatus.PREVIEW
+    roster.save(update_fields=["rows", "diff", "status"])
+    return roster
+
+
+@transaction.atomic
+def roster_apply_request(*, actor, roster):
+    """The bureau confirms the diff: the roster is applied in the background, with its progress shown."""
+
+    ensure_role(actor, Role.BUREAU)
+    roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
+    if roster.status != RosterStatus.PREVIEW:
+        raise ApplicationError("该名单已处理，不能重复导入。")
+    roster.status = RosterStatus.APPLYING
+    roster.save(update_fields=["status"])
+    enqueue("recipients.tasks.roster_apply_task", roster.pk, actor.pk)
+    return roster
+
+
+@transaction.atomic
 def roster_discard(*, actor, roster):
-    from .models import MonthlyRoster, RosterStatus
 
     ensure_role(actor, Role.BUREAU)
     roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
@@ -303,22 +366,30 @@ def roster_apply(*, actor, roster):
     approved exit. Recipients missing from the list are only reported: their exit needs its own approval.
     Applying the same file again for the same month changes nothing.
     """
-    from .models import MonthlyRoster, RosterEntry, RosterStatus
-    from .selectors import levels_on, roster_level_effective_date
 
     ensure_role(actor, Role.BUREAU)
     roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
-    if roster.status != RosterStatus.PREVIEW:
+    if roster.status not in (RosterStatus.PREVIEW, RosterStatus.APPLYING):
         raise ApplicationError("该名单已处理，不能重复导入。")
     # Serialise imports of the same month: lock the month's applied roster, if any.
     current = MonthlyRoster.objects.select_for_update().filter(month=roster.month, status=RosterStatus.APPLIED).first()
     if current is not None and current.file_sha256 == roster.file_sha256:
         roster.status = RosterStatus.DISCARDED
-        roster.save(update_fields=["status"])
+        roster.error_message = "与已导入的本月名单完全相同，未作任何改动。"
+        roster.save(update_fields=["status", "error_message"])
         return current
+    progress = SideProgress(MonthlyRoster, roster.pk)
+    try:
+        return _apply_rows(actor, roster, current, progress)
+    finally:
+        progress.close()
+
+
+def _apply_rows(actor, roster, current, progress):
 
     month_start = roster.month
     rows = roster.rows
+    progress.start(len(rows))
     towns = {t.pk: t for t in Town.objects.all()}
     existing = {
         r.id_number: r
@@ -329,6 +400,7 @@ def roster_apply(*, actor, roster):
     entries = []
     level_rows = []
     for row in rows:
+        progress.tick()
         town = towns[row["town_id"]]
         village = villages.get((town.pk, row["village"]))
         if village is None:
@@ -417,5 +489,6 @@ def roster_apply(*, actor, roster):
     roster.status = RosterStatus.APPLIED
     roster.applied_at = timezone.now()
     roster.created_villages = created_villages
-    roster.save(update_fields=["status", "applied_at", "created_villages"])
+    roster.progress_done = len(rows)
+    roster.save(update_fields=["status", "applied_at", "created_villages", "progress_done"])
     return roster

@@ -16,5 +16,6 @@ class RecipientsConfig(AppConfig):
             models.Assessment,
             models.LevelApproval,
             models.SupportExit,
-            models.MonthlyRoster,
         )
+        # The roster's file and rows are kept on the record itself; the trail records who did what to it.
+        register(models.MonthlyRoster, exclude_fields=["content", "rows", "diff", "progress_done", "progress_total"])

@@ -101,8 +101,11 @@ def template_workbook_bytes():
     return buffer.getvalue()
 
 
-def parse_roster(content: bytes, *, month: datetime.date):
-    """Check the whole file. Returns (rows, sha256). Raises ApplicationError(extra={"errors": [...]})."""
+def parse_roster(content: bytes, *, month: datetime.date, progress=None):
+    """Check the whole file. Returns (rows, sha256). Raises ApplicationError(extra={"errors": [...]}).
+
+    `progress`, if given, is told the number of rows (`start(n)`) and each row checked (`tick()`).
+    """
     if not content:
         raise ApplicationError("上传的文件是空的。")
     if len(content) > MAX_BYTES:
@@ -124,10 +127,14 @@ def parse_roster(content: bytes, *, month: datetime.date):
                 f"表头缺少必填列：{'、'.join(missing)}。请使用平台提供的名单模板。", extra={"errors": []}
             )
         index = {c: keys.index(c) for c in COLUMNS if c in keys}
+        if progress is not None:
+            progress.start(max((ws.max_row or 1) - 1, 0))
         towns = {t.name: t for t in Town.objects.all()}
         start, next_start = month_bounds(month)
         errors, rows, seen = [], [], {}
         for line_no, raw in enumerate(rows_iter, start=2):
+            if progress is not None:
+                progress.tick()
             if raw is None or all(v in (None, "") for v in raw):
                 continue
             if len(rows) + len(errors) >= MAX_ROWS:

@@ -302,7 +302,10 @@ class SupportExit(models.Model):
 
 
 class RosterStatus(models.TextChoices):
+    CHECKING = "checking", "检查中"
+    FAILED = "failed", "有错误，未导入"
     PREVIEW = "preview", "待确认"
+    APPLYING = "applying", "导入中"
     APPLIED = "applied", "已导入"
     SUPERSEDED = "superseded", "已被重新导入替换"
     DISCARDED = "discarded", "已放弃"
@@ -323,6 +326,11 @@ class MonthlyRoster(models.Model):
     status = models.CharField("状态", max_length=16, choices=RosterStatus.choices, default=RosterStatus.PREVIEW)
     file_name = models.CharField("文件名", max_length=200)
     file_sha256 = models.CharField("文件摘要", max_length=64)
+    content = models.BinaryField("上传文件", null=True, editable=False)
+    errors = models.JSONField("错误清单", default=list, blank=True)
+    error_message = models.CharField("错误说明", max_length=300, blank=True)
+    progress_done = models.PositiveIntegerField("已处理行数", default=0)
+    progress_total = models.PositiveIntegerField("总行数", default=0)
     rows = models.JSONField("名单行", default=list)
     diff = models.JSONField("与上月对比", default=dict)
     created_villages = models.JSONField("新建村（居）", default=list)

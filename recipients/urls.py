@@ -13,4 +13,5 @@ urlpatterns = [
     path("roster/", views.roster_upload, name="roster_upload"),
     path("roster/template.xlsx", views.roster_template, name="roster_template"),
     path("roster/<int:pk>/", views.roster_preview, name="roster_preview"),
+    path("roster/<int:pk>/progress.json", views.roster_progress, name="roster_progress"),
 ]

@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -135,7 +135,7 @@ def roster_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            roster = actions.roster_preview(
+            roster = actions.roster_upload(
                 actor=request.user, month=form.cleaned_data["month"], file_name=upload.name, content=upload.read()
             )
         except ApplicationError as exc:
@@ -153,11 +153,7 @@ def roster_preview(request, pk):
     if request.method == "POST" and roster.status == RosterStatus.PREVIEW:
         try:
             if request.POST.get("decision") == "apply":
-                applied = actions.roster_apply(actor=request.user, roster=roster)
-                if applied.pk == roster.pk:
-                    messages.success(request, f"{roster.month:%Y年%m月}名单已导入，共{roster.diff['total']}人。")
-                else:
-                    messages.info(request, "与已导入的本月名单完全相同，未作任何改动。")
+                actions.roster_apply_request(actor=request.user, roster=roster)
             else:
                 actions.roster_discard(actor=request.user, roster=roster)
                 messages.info(request, "已放弃本次上传。")
@@ -165,3 +161,18 @@ def roster_preview(request, pk):
             messages.error(request, exc.message)
         return redirect("recipients:roster_preview", pk=roster.pk)
     return render(request, "recipients/roster_preview.html", {"roster": roster, "diff": roster.diff})
+
+
+@role_required(Role.BUREAU)
+def roster_progress(request, pk):
+    """Where a roster's check or import has got to (polled by its page)."""
+    roster = get_object_or_404(MonthlyRoster.objects.for_actor(request.user), pk=pk)
+    return JsonResponse(
+        {
+            "status": roster.status,
+            "status_display": roster.get_status_display(),
+            "done": roster.progress_done,
+            "total": roster.progress_total,
+            "running": roster.status in (RosterStatus.CHECKING, RosterStatus.APPLYING),
+        }
+    )

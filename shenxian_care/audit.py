@@ -12,11 +12,18 @@ from .models import SecurityEvent, SecurityEventKind, UserSession
 from .privacy import SENSITIVE_FIELDS
 
 
-def register(*models):
-    """Record every create, change and delete of these models, sensitive fields masked in the record."""
+def register(*models, exclude_fields=()):
+    """Record every create, change and delete of these models, sensitive fields masked in the record.
+
+    `exclude_fields`: bulky or binary fields (an uploaded file, progress counters) not worth a diff.
+    """
     for model in models:
         names = {f.name for f in model._meta.get_fields()}
-        auditlog.register(model, mask_fields=[f for f in SENSITIVE_FIELDS if f in names])
+        auditlog.register(
+            model,
+            mask_fields=[f for f in SENSITIVE_FIELDS if f in names],
+            exclude_fields=[f for f in exclude_fields if f in names],
+        )
 
 
 def _ip(request):

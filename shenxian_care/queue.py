@@ -9,6 +9,7 @@ Tasks must therefore be idempotent, as every task here is.
 import logging
 
 from celery import current_app
+from celery.utils.imports import symbol_by_name
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +34,8 @@ def _send(pk):
         if current_app.conf.task_always_eager:
             # In-process mode (`make run`, tests): run it now; a failure is the task's, not the broker's.
             try:
-                current_app.tasks[entry.task_name].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
+                task = current_app.tasks.get(entry.task_name) or symbol_by_name(entry.task_name)
+                task.apply(args=entry.args, kwargs=entry.kwargs, throw=True)
             except Exception as exc:
                 entry.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 logger.exception("background task %s failed", entry.task_name)

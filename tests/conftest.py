@@ -121,3 +121,14 @@ def pytest_sessionfinish(session, exitstatus):
             f"FAILED: {len(leaked)} full ID number(s) appear in the suite's logs ({SUITE_LOG}): {masked}", red=True
         )
         session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """Transactional tests flush the database afterwards, which would also remove the reference data the
+    migrations load (the 24 towns, the 2023 rates, the scoring sheet). Give every one of them a serialized
+    rollback, so each later test starts from the migrated database."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"):
+            continue
+        item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}), append=False)

@@ -18,8 +18,9 @@ def upload(client, content, month="2026-10"):
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_bureau_uploads_sees_the_diff_and_applies(client_as, bureau_user):
+    # (transaction=True: the check and the import run as background tasks once the upload is committed)
     client = client_as(bureau_user)
     response = upload(client, workbook([row("甲", make_id_number()), row("乙", make_id_number(), level="失能")]))
     roster = MonthlyRoster.objects.get()
@@ -29,18 +30,31 @@ def test_bureau_uploads_sees_the_diff_and_applies(client_as, bureau_user):
     assert Recipient.objects.count() == 0
     client.post(response.url, {"decision": "apply"})
     assert Recipient.objects.count() == 2
-    assert "已导入" in client.get(response.url).content.decode()
+    assert "名单已导入，共2人" in client.get(response.url).content.decode()
+    progress = client.get(reverse("recipients:roster_progress", args=[roster.pk])).json()
+    assert progress == {"status": "applied", "status_display": "已导入", "done": 2, "total": 2, "running": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bad_file_shows_every_error_and_changes_nothing(client_as, bureau_user):
+    client = client_as(bureau_user)
+    response = upload(client, workbook([row(town_name="火星镇"), row(level="很好")]))
+    page = client.get(response.url).content.decode()
+    assert "未知的镇（街道）“火星镇”" in page and "自理能力“很好”无法识别" in page
+    assert "未导入任何数据" in page
+    assert MonthlyRoster.objects.get().status == "failed"
+    assert Recipient.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_bad_file_shows_every_error_and_keeps_the_month(client_as, bureau_user):
+def test_while_checking_the_page_shows_progress(client_as, bureau_user, django_capture_on_commit_callbacks):
     client = client_as(bureau_user)
-    response = upload(client, workbook([row(town_name="火星镇"), row(level="很好")]))
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "未知的镇（街道）“火星镇”" in page and "自理能力“很好”无法识别" in page
-    assert 'value="2026-10"' in page  # the form keeps what was typed
-    assert MonthlyRoster.objects.count() == 0
+    # the background check has not run yet (its on-commit callback is held back)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = upload(client, workbook([row("甲", make_id_number())]))
+    page = client.get(response.url).content.decode()
+    assert "正在逐行检查名单" in page and "<progress" in page
+    assert client.get(reverse("recipients:roster_progress", args=[MonthlyRoster.objects.get().pk])).json()["running"]
 
 
 @pytest.mark.django_db
@@ -124,7 +138,7 @@ def test_list_search_by_name_or_last_digits_not_full_number(client_as, api_as, b
     assert api.get("/api/v1/recipients/", {"q": recipient.id_number}).json()["count"] == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_hostile_text_in_a_roster_is_stored_as_text_and_shown_escaped(client_as, bureau_user):
     xss, sqlish = "<script>alert(1)</script>", "a' OR '1'='1"
     client = client_as(bureau_user)
@@ -135,11 +149,12 @@ def test_hostile_text_in_a_roster_is_stored_as_text_and_shown_escaped(client_as,
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and xss not in page
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_formulas_in_a_roster_are_never_evaluated(client_as, bureau_user):
     # A cell holding =HYPERLINK(...) has no value of its own: it is reported, not run.
-    response = upload(client_as(bureau_user), workbook([row('=HYPERLINK("http://evil","x")', make_id_number())]))
-    assert "姓名不能为空" in response.content.decode()
+    client = client_as(bureau_user)
+    response = upload(client, workbook([row('=HYPERLINK("http://evil","x")', make_id_number())]))
+    assert "姓名不能为空" in client.get(response.url).content.decode()
     assert Recipient.objects.count() == 0
 
 
@@ -150,7 +165,8 @@ def test_a_huge_file_is_refused_before_it_is_read(client_as, bureau_user):
     assert MonthlyRoster.objects.count() == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_non_excel_bytes_get_a_clear_error(client_as, bureau_user):
-    response = upload(client_as(bureau_user), "姓名,身份证号\n张三,1".encode("gbk"))
-    assert "请上传从省救助系统导出的 .xlsx 格式Excel文件" in response.content.decode()
+    client = client_as(bureau_user)
+    response = upload(client, "姓名,身份证号\n张三,1".encode("gbk"))
+    assert "请上传从省救助系统导出的 .xlsx 格式Excel文件" in client.get(response.url).content.decode()

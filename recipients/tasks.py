@@ -1,0 +1,30 @@
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from shenxian_care.exceptions import ApplicationError
+
+from . import actions
+from .models import MonthlyRoster, RosterStatus
+
+
+@shared_task(acks_late=True)
+def roster_check_task(roster_id):
+    """Check an uploaded roster. Idempotent: a roster no longer being checked is left alone."""
+    roster = actions.roster_check(roster_id=roster_id)
+    return roster.status if roster else None
+
+
+@shared_task(acks_late=True)
+def roster_apply_task(roster_id, actor_id):
+    """Apply a confirmed roster. Idempotent: an applied roster is not applied again (its status moved on)."""
+    roster = MonthlyRoster.objects.get(pk=roster_id)
+    if roster.status != RosterStatus.APPLYING:
+        return roster.status
+    actor = get_user_model().objects.get(pk=actor_id)
+    try:
+        return actions.roster_apply(actor=actor, roster=roster).status
+    except ApplicationError as exc:
+        MonthlyRoster.objects.filter(pk=roster_id, status=RosterStatus.APPLYING).update(
+            status=RosterStatus.PREVIEW, error_message=exc.message[:300]
+        )
+        return RosterStatus.PREVIEW
