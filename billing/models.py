@@ -167,17 +167,29 @@ class SettlementLine(models.Model):
     there was one. Its days and amount are the difference (may be negative).
     """
 
-    settlement = models.ForeignKey(Settlement, verbose_name="月度结算", on_delete=models.CASCADE, related_name="lines")
+    # Half a million rows a month at province scale: only the indexes the reads use (each costs on
+    # every COPY). Lookups by settlement go through the unique constraint and the composite indexes.
+    settlement = models.ForeignKey(
+        Settlement, verbose_name="月度结算", on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     kind = models.CharField("类型", max_length=16, choices=LineKind.choices, default=LineKind.REGULAR)
     period_month = models.DateField("所属月份")
-    recipient = models.ForeignKey(Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="+")
-    town = models.ForeignKey(Town, verbose_name="镇（街道）", on_delete=models.PROTECT, related_name="+")
-    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    town = models.ForeignKey(
+        Town, verbose_name="镇（街道）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    provider = models.ForeignKey(
+        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     contract = models.ForeignKey(
-        PurchaseContract, verbose_name="合同", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PurchaseContract, verbose_name="合同", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     caregiver = models.ForeignKey(
-        Caregiver, verbose_name="照料护理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Caregiver, verbose_name="照料护理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     level = models.CharField("自理能力（月末）", max_length=16, choices=CareLevel.choices)
     rate = models.DecimalField("标准（元/月）", **MONEY)
@@ -188,7 +200,8 @@ class SettlementLine(models.Model):
     caregiver_days = models.JSONField("护理人服务天数", default=dict)
     amount = models.DecimalField("金额（元）", **MONEY)
     corrects = models.ForeignKey(
-        "self", verbose_name="更正的已冻结明细", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", verbose_name="更正的已冻结明细", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
     )
 
     objects = SettlementLineQuerySet.as_manager()
@@ -210,6 +223,8 @@ class SettlementLine(models.Model):
             models.Index(fields=["settlement", "provider"], name="line_settlement_provider"),
             models.Index(fields=["settlement", "town"], name="line_settlement_town"),
             models.Index(fields=["period_month", "recipient", "provider"], name="line_period_recipient"),
+            # Deleting a draft line checks that no adjustment corrects it: keep that lookup indexed, small.
+            models.Index(fields=["corrects"], condition=Q(corrects__isnull=False), name="line_corrects"),
         ]
 
     def __str__(self):
