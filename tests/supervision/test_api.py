@@ -307,3 +307,27 @@ def test_bureau_does_not_mark_a_towns_reminder_read(api_as, bureau_user, provide
     actions.evaluation_remind_missing(month=MONTH)
     [note] = api_as(bureau_user).get(f"{BASE}/notifications/").json()["results"]
     assert api_as(bureau_user).post(f"{BASE}/notifications/{note['id']}/read/").status_code == 403
+
+
+def test_draw_notification_and_takeover_lists_queries(
+    api_as, bureau_user, town_user, provider, django_assert_num_queries
+):
+    serve(provider, "燕塔街道", n=3)
+    client = api_as(bureau_user)
+    client.post(f"{BASE}/spot-check-draws/", {"size": 1}, format="json")
+    fixed_queries(
+        client,
+        f"{BASE}/spot-check-draws/",
+        lambda: [client.post(f"{BASE}/spot-check-draws/", {"size": 2}, format="json") for _ in range(3)],
+        django_assert_num_queries,
+    )
+    actions.evaluation_remind_missing(month=MONTH)
+
+    def more_reminders():
+        for name in ("朝城镇", "观城镇"):
+            serve(ProviderFactory(), name)
+        actions.evaluation_remind_missing(month=MONTH)
+
+    first, after = fixed_queries(client, f"{BASE}/notifications/", more_reminders, django_assert_num_queries)
+    assert (first["count"], after["count"]) == (1, 3)
+    assert api_as(town_user).get(f"{BASE}/notifications/").json()["count"] == 1

@@ -430,3 +430,34 @@ def test_provider_sees_its_overdue_reminder_on_home(
     actions.rectification_mark_overdue(today=TODAY + datetime.timedelta(days=1))
     assert "已超过整改期限" in client_as(provider_user).get(reverse("portal:home")).content.decode()
     assert "已超过整改期限" not in client_as(other_provider_user).get(reverse("portal:home")).content.decode()
+
+
+def test_missing_page_queries_fixed(client_as, bureau_user, django_assert_num_queries):
+    serve(ProviderFactory(), "燕塔街道")
+    client = client_as(bureau_user)
+    url = f"{reverse('supervision:evaluation_missing')}?month=2026-10"
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).context["rows"]
+    first_count = len(one.captured_queries)
+    for name in ("朝城镇", "观城镇", "古城镇"):
+        serve(ProviderFactory(), name)
+    with django_assert_num_queries(first_count):
+        assert len(client.get(url).context["rows"]) == 4
+
+
+def test_crosscheck_batch_page_queries_fixed(client_as, bureau_user, provider, django_assert_num_queries):
+    agreements = serve(provider, "燕塔街道", n=5)
+    one_row = actions.crosscheck_import(
+        actor=bureau_user, content=xlsx([("a", agreements[0].recipient.id_number, "死亡", "2026-09-01")]), file_name="1"
+    )
+    many = actions.crosscheck_import(
+        actor=bureau_user,
+        content=xlsx([("a", a.recipient.id_number, "死亡", "2026-09-01") for a in agreements]),
+        file_name="5",
+    )
+    client = client_as(bureau_user)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("supervision:crosscheck_batch", args=[one_row.pk]))
+    first_count = len(one.captured_queries)
+    with django_assert_num_queries(first_count):
+        assert len(client.get(reverse("supervision:crosscheck_batch", args=[many.pk])).context["hits"]) == 5
