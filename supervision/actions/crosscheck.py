@@ -11,7 +11,8 @@ from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 
 from ..imports import file_digest, parse_crosscheck
-from ..models import CrossCheckBatch, CrossCheckEvent, CrossCheckHit, CrossCheckHitStatus
+from ..models import CrossCheckBatch, CrossCheckEvent, CrossCheckHit, CrossCheckHitStatus, ProblemCategory
+from .problems import serious_problem_report
 
 
 @transaction.atomic
@@ -58,8 +59,11 @@ def _lock_flagged(hit):
 
 
 @transaction.atomic
-def crosscheck_confirm_exit(*, actor, hit, note: str = ""):
-    """One step: report and approve the exit from support, effective on the listed date."""
+def crosscheck_confirm_exit(*, actor, hit, note: str = "", report_false_data: bool = False):
+    """One step: report and approve the exit from support, effective on the listed date.
+
+    With `report_false_data`, each provider that logged visits after that date gets a serious-problem report
+    of the category 弄虚作假、虚报数据 for the bureau to verify (verified, it is the review's one-vote veto)."""
     ensure_role(actor, Role.BUREAU)
     hit = _lock_flagged(hit)
     if SupportExit.objects.filter(recipient=hit.recipient, status=ApprovalStatus.PENDING).exists():
@@ -76,7 +80,31 @@ def crosscheck_confirm_exit(*, actor, hit, note: str = ""):
     hit.decided_at = timezone.now()
     hit.note = (note or "").strip()[:300]
     hit.save()
+    if report_false_data:
+        _report_visits_after(actor=actor, hit=hit)
     return hit
+
+
+def _report_visits_after(*, actor, hit):
+    visits = Visit.objects.filter(recipient=hit.recipient, visit_date__gt=hit.event_date).select_related("provider")
+    by_provider = {}
+    for visit in visits.order_by("visit_date", "pk"):
+        by_provider.setdefault(visit.provider, []).append(visit)
+    if not by_provider:
+        raise ApplicationError("该日期之后没有服务记录，无需登记虚报问题。")
+    for provider, logged in by_provider.items():
+        serious_problem_report(
+            actor=actor,
+            provider=provider,
+            town=hit.recipient.town,
+            recipient=hit.recipient,
+            category=ProblemCategory.FALSE_DATA,
+            occurred_on=logged[0].visit_date,
+            description=(
+                f"数据比对：{hit.recipient.name}已于{hit.event_date}{hit.get_event_display()}，"
+                f"此后仍登记上门服务{len(logged)}次（{logged[0].visit_date}至{logged[-1].visit_date}）。"
+            ),
+        )
 
 
 @transaction.atomic

@@ -40,6 +40,10 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class ConfirmExitSerializer(NoteSerializer):
+    report_false_data = serializers.BooleanField(required=False, default=False)
+
+
 class CrossCheckHitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CrossCheckHitSerializer
     filterset_fields = ["batch", "status"]
@@ -61,10 +65,10 @@ class CrossCheckHitViewSet(viewsets.ReadOnlyModelViewSet):
         hits = selectors.crosscheck_hit_list(actor=request.user, filters={"batch": batch})
         return Response(CrossCheckHitSerializer(hits, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=NoteSerializer, responses=CrossCheckHitSerializer)
+    @extend_schema(request=ConfirmExitSerializer, responses=CrossCheckHitSerializer)
     @action(detail=True, methods=["post"], url_path="confirm-exit")
     def confirm_exit(self, request, pk=None):
-        data = NoteSerializer(data=request.data)
+        data = ConfirmExitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         hit = actions.crosscheck_confirm_exit(actor=request.user, hit=self.get_object(), **data.validated_data)
         return Response(CrossCheckHitSerializer(hit).data)

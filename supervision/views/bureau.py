@@ -44,7 +44,12 @@ def crosscheck_batch(request, pk):
             if "dismiss" in request.POST:
                 actions.crosscheck_dismiss(actor=request.user, hit=hit, note=request.POST.get("note", ""))
             else:
-                actions.crosscheck_confirm_exit(actor=request.user, hit=hit, note=request.POST.get("note", ""))
+                actions.crosscheck_confirm_exit(
+                    actor=request.user,
+                    hit=hit,
+                    note=request.POST.get("note", ""),
+                    report_false_data=bool(request.POST.get("report_false_data")),
+                )
         except ApplicationError as exc:
             messages.error(request, f"{hit.recipient.name}：{exc.message}")
         else:

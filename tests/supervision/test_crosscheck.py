@@ -6,7 +6,13 @@ from django.core.exceptions import PermissionDenied
 from recipients.models import ApprovalStatus, ExitReason
 from shenxian_care.exceptions import ApplicationError
 from supervision import actions
-from supervision.models import CrossCheckBatch, CrossCheckHit, CrossCheckHitStatus
+from supervision.models import (
+    CrossCheckBatch,
+    CrossCheckHit,
+    CrossCheckHitStatus,
+    ProblemCategory,
+    SeriousProblemReport,
+)
 from tests.factories import RecipientFactory, VillageFactory, make_id_number, town
 
 from .factories import make_visit, serve, xlsx
@@ -142,3 +148,34 @@ def test_dismiss_needs_a_note_and_only_bureau_imports(bureau_user, town_user):
     assert hit.status == CrossCheckHitStatus.DISMISSED
     recipient.refresh_from_db()
     assert recipient.exit_date is None
+
+
+def test_visits_after_death_can_become_a_false_data_report(bureau_user, provider, provider_contract):
+    agreement = serve(provider, "燕塔街道")[0]
+    make_visit(agreement, DEATH + datetime.timedelta(days=3))
+    make_visit(agreement, DEATH + datetime.timedelta(days=10))
+    batch = actions.crosscheck_import(
+        actor=bureau_user, content=xlsx([("张", agreement.recipient.id_number, "死亡", DEATH)]), file_name="a.xlsx"
+    )
+
+    actions.crosscheck_confirm_exit(actor=bureau_user, hit=batch.hits.get(), report_false_data=True)
+
+    report = SeriousProblemReport.objects.get()
+    assert report.category == ProblemCategory.FALSE_DATA
+    assert report.provider == provider
+    assert report.occurred_on == DEATH + datetime.timedelta(days=3)
+    assert "此后仍登记上门服务2次" in report.description
+    # once verified, it vetoes the provider in the half-year review
+    actions.serious_problem_verify(actor=bureau_user, report=report, reason="属实", rule=provider_contract[1])
+    assert SeriousProblemReport.objects.verified_fraud().filter(provider=provider).exists()
+
+
+def test_false_data_report_needs_visits_after_the_date(bureau_user, provider):
+    agreement = serve(provider, "燕塔街道")[0]
+    batch = actions.crosscheck_import(
+        actor=bureau_user, content=xlsx([("张", agreement.recipient.id_number, "死亡", DEATH)]), file_name="a.xlsx"
+    )
+    with pytest.raises(ApplicationError, match="没有服务记录"):
+        actions.crosscheck_confirm_exit(actor=bureau_user, hit=batch.hits.get(), report_false_data=True)
+    agreement.recipient.refresh_from_db()
+    assert agreement.recipient.exit_date is None  # all or nothing
