@@ -1,11 +1,16 @@
 from auditlog.admin import LogEntryAdmin as BaseLogEntryAdmin
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import TokenProxy
 
 from . import actions
 from .admin_mixins import ScopedAdminMixin
 from .models import SecurityEvent, User
+from .scoping import is_bureau
 
 
 @admin.register(User)
@@ -60,3 +65,23 @@ class SecurityEventAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("username", "ip")
     date_hierarchy = "at"
+
+
+# Third-party admins follow the same rule: the role decides, not Django's per-model permissions.
+admin.site.unregister(Group)  # roles, not groups, decide what a login may do
+
+
+def _bureau_only(model, mixin, *, may_delete=False):
+    base = type(admin.site._registry[model])
+    admin.site.unregister(model)
+    attrs = {}
+    if may_delete:
+        attrs["has_delete_permission"] = lambda self, request, obj=None: is_bureau(request.user)
+    admin.site.register(model, type(base.__name__, (mixin, base), attrs))
+
+
+_bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True)  # revoke a lost phone's API token
+_bureau_only(TOTPDevice, ScopedAdminMixin, may_delete=True)  # enrol or remove a second factor
+_bureau_only(AccessAttempt, ReadOnlyAuditMixin, may_delete=True)  # deleting the attempts unlocks the account
+_bureau_only(AccessLog, ReadOnlyAuditMixin)
+_bureau_only(AccessFailureLog, ReadOnlyAuditMixin)
