@@ -140,13 +140,23 @@ def _check_no_overlap(*, recipient, start_date, end_date, exclude_pk=None):
 
 @transaction.atomic
 def agreement_create(
-    *, actor, recipient, caregiver, start_date, provider=None, village=None, end_date=None, village_signatory=""
+    *,
+    actor,
+    recipient,
+    caregiver,
+    start_date,
+    provider=None,
+    village=None,
+    end_date=None,
+    village_signatory="",
+    replaces=None,
 ):
     """The provider drafts (and signs) the four-party agreement; the town then signs it.
 
     Checks: the recipient is in support; the provider has an active contract covering the recipient's town;
     the caregiver is the provider's own and active; a guardian signs where the recipient has no civil
-    capacity; and the recipient has no other agreement on any of these days.
+    capacity; and the recipient has no other agreement on any of these days. `replaces` names the agreement
+    this one follows (a takeover or a change of caregiver).
     """
     ensure_role(actor, Role.BUREAU, Role.PROVIDER)
     provider = _provider_of(actor, provider)
@@ -187,6 +197,7 @@ def agreement_create(
         start_date=start_date,
         end_date=end_date,
         village_signatory=village_signatory,
+        replaces=replaces,
         provider_signed_by=actor,
         provider_signed_at=timezone.now(),
     )

@@ -100,10 +100,9 @@ def _handover(*, actor, review, takeover, agreements, caregivers):
                     start_date=takeover_date,
                     end_date=agreement.end_date,
                     village_signatory=agreement.village_signatory,
+                    replaces=agreement,
                 )
                 new = agreement_sign_as_town(actor=actor, agreement=new, signed_on=today)
-                # The agreement model records what it replaces; contracts' actions do not take it as an argument.
-                Agreement.objects.filter(pk=new.pk).update(replaces=agreement)
         except ApplicationError as exc:
             line.update(result="失败", error=exc.message)
             report.append(line)

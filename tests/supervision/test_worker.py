@@ -6,20 +6,12 @@ tasks), pointed at this test database; the test commits its rows (transaction=Tr
 
 import datetime
 import os
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery.result import EagerResult
-from django.conf import settings
-from django.db import connection
 
 from contracts.models import Agreement, AgreementStatus
-from shenxian_care.celery import app as celery_app
 from supervision import actions
 from supervision.models import HalfYearReview, Notification, RectificationStatus, TakeoverStatus
 from supervision.tasks import (
@@ -28,10 +20,10 @@ from supervision.tasks import (
     rectification_mark_overdue_task,
 )
 from tests.factories import CaregiverFactory, ContractFactory
+from tests.worker import celery_worker, real_worker_available
 
 from .factories import contract_with_rule, serve
 
-ROOT = Path(settings.BASE_DIR)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 pytestmark = [
@@ -40,52 +32,12 @@ pytestmark = [
 ]
 
 
-def _database_url():
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker_queue():
-    if connection.vendor != "postgresql":
+    if not real_worker_available():
         pytest.skip("the worker process cannot share an in-memory SQLite test database; run with DATABASE_URL")
-    queue = f"supervision-test-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.supervision.worker_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": REDIS_URL,
-        "CELERY_REAL_WORKER": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-    celery = Path(sys.executable).with_name("celery")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
-        [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", f"{queue}@%h",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    was_eager, was_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue  # tasks queued by the actions (on commit) go to our worker too
-    try:
+    with celery_worker("supervision-test") as queue:
         yield queue
-    finally:
-        celery_app.conf.task_always_eager = was_eager
-        celery_app.conf.task_default_queue = was_queue
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        if process.returncode not in (0, -15, 15):
-            print(output.decode(errors="replace"))  # noqa: T201 - shown only when the worker failed
 
 
 def _run(task, queue, **kwargs):
