@@ -97,7 +97,7 @@ AGREEMENT_FIELDS = (
     "pk",
     "recipient_id",
     "recipient__name",
-    "recipient__id_number",
+    "recipient__id_number_masked",
     "recipient__entry_date",
     "recipient__exit_date",
     "town_id",

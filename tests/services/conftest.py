@@ -63,3 +63,11 @@ def assert_fixed_queries(django_assert_num_queries):
         return len(first)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """API write throttles count in the cache; a user id reused by a later test must not inherit the count."""
+    from django.core.cache import cache
+
+    cache.clear()

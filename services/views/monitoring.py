@@ -1,25 +1,16 @@
-"""Portal pages of the services app. Thin: read through selectors, write through actions.
-
-The caregiver's day page works on its own with plain forms; `static/services/caregiver.js` turns the
-same forms into an offline queue (IndexedDB) that posts to the API when the network returns.
-"""
+"""Pages for the bureau, towns and providers: dashboard, report, exceptions, corrections, plans, GPS rules."""
 
 import datetime
-import hashlib
-import uuid
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement
 from recipients.models import Recipient
@@ -28,9 +19,8 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
-from . import actions, exports, monitoring, reports, selectors
-from .models import (
-    ConfirmationMode,
+from .. import actions, exports, monitoring, reports, selectors
+from ..models import (
     CorrectionReason,
     CorrectionStatus,
     RecipientGpsRule,
@@ -38,171 +28,8 @@ from .models import (
     VisitCorrection,
     VisitPhoto,
 )
-from .standards import standard_on
 
-OFFLINE_ASSETS = ("services/caregiver.js", "services/services.css", "portal/portal.css")
-
-
-def _caregiver_only(request):
-    if actor_role(request.user) != Role.CAREGIVER:
-        raise PermissionDenied("仅照料护理人使用此页面。")
-
-
-def _moment(value):
-    """A time the phone sent (ISO 8601), or now when the form was posted without script."""
-    parsed = parse_datetime(value) if value else None
-    return parsed or timezone.now()
-
-
-def _client_id(value):
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return uuid.uuid4()
-
-
-def _day_context(request, *, error_key=None, error=None, typed=None):
-    """`error_key` is the recipient id or the open visit's client id the error belongs to."""
-    today = timezone.localdate()
-    rows = selectors.caregiver_day(actor=request.user, day=today)
-    for row in rows:
-        if error_key is not None and error_key in (str(row["recipient"]), str(row["open_visit"])):
-            row["error"], row["typed"] = error, typed or {}
-    standard = standard_on(today)
-    return {
-        "rows": rows,
-        "today": today,
-        "items": [(code, label) for code, label in ServiceItem.choices if code != ServiceItem.EMERGENCY_RESCUE],
-        "confirmation_mode": standard.confirmation_mode,
-        "ConfirmationMode": ConfirmationMode,
-        "max_photos": VisitPhoto.MAX_PER_VISIT,
-        "max_photo_mb": VisitPhoto.MAX_BYTES // (1024 * 1024),
-    }
-
-
-@login_required
-def caregiver_day(request):
-    _caregiver_only(request)
-    return render(request, "services/caregiver_day.html", _day_context(request))
-
-
-def _render_error(request, key, exc, typed):
-    context = _day_context(request, error_key=str(key), error=exc.message, typed=typed)
-    if not any(row.get("error") for row in context["rows"]):
-        messages.error(request, exc.message)
-    return render(request, "services/caregiver_day.html", context, status=400)
-
-
-@login_required
-@require_POST
-def caregiver_check_in(request, recipient_id):
-    _caregiver_only(request)
-    try:
-        actions.visit_check_in(
-            actor=request.user,
-            client_id=_client_id(request.POST.get("client_id")),
-            recipient_id=recipient_id,
-            started_at=_moment(request.POST.get("started_at")),
-            latitude=request.POST.get("latitude") or None,
-            longitude=request.POST.get("longitude") or None,
-            accuracy_m=int(float(request.POST["accuracy"])) if request.POST.get("accuracy") else None,
-        )
-    except ApplicationError as exc:
-        return _render_error(request, recipient_id, exc, {})
-    messages.success(request, "已签到。")
-    return redirect("services:caregiver_day")
-
-
-@login_required
-@require_POST
-def caregiver_check_out(request, client_id):
-    _caregiver_only(request)
-    items = request.POST.getlist("service_items")
-    note = request.POST.get("note", "")
-    photos = request.FILES.getlist("photos")
-    try:
-        if len(photos) > VisitPhoto.MAX_PER_VISIT:
-            raise ApplicationError(f"每次服务最多上传 {VisitPhoto.MAX_PER_VISIT} 张照片。", field="photos")
-        for photo in photos:
-            actions.check_image(photo)
-        actions.visit_check_out(
-            actor=request.user,
-            visit_client_id=client_id,
-            ended_at=_moment(request.POST.get("ended_at")),
-            service_items=items,
-            note=note,
-            latitude=request.POST.get("latitude") or None,
-            longitude=request.POST.get("longitude") or None,
-        )
-        for photo in photos:
-            actions.visit_photo_add(actor=request.user, visit_client_id=client_id, upload=photo)
-    except ApplicationError as exc:
-        return _render_error(request, client_id, exc, {"service_items": items, "note": note})
-    messages.success(request, "已签退，服务记录已上传。")
-    return redirect("services:caregiver_day")
-
-
-@login_required
-@require_POST
-def caregiver_emergency(request, recipient_id):
-    _caregiver_only(request)
-    what, called = request.POST.get("what", ""), request.POST.get("called", "")
-    try:
-        actions.visit_log_emergency(
-            actor=request.user,
-            client_id=_client_id(request.POST.get("client_id")),
-            recipient_id=recipient_id,
-            started_at=_moment(request.POST.get("started_at")),
-            what=what,
-            called=called,
-            latitude=request.POST.get("latitude") or None,
-            longitude=request.POST.get("longitude") or None,
-        )
-    except ApplicationError as exc:
-        return _render_error(request, recipient_id, exc, {"what": what, "called": called})
-    messages.success(request, "紧急救援已记录。")
-    return redirect("services:caregiver_day")
-
-
-@login_required
-@require_POST
-def caregiver_confirm(request, client_id):
-    _caregiver_only(request)
-    try:
-        actions.visit_confirm(
-            actor=request.user,
-            visit_client_id=client_id,
-            code=request.POST.get("code", ""),
-            signature=request.FILES.get("signature"),
-        )
-    except ApplicationError as exc:
-        return _render_error(request, client_id, exc, {})
-    messages.success(request, "服务对象已确认。")
-    return redirect("services:caregiver_day")
-
-
-def service_worker(request):
-    """The service worker script, served under /portal/services/ so it may control the caregiver pages."""
-    body = render_to_string("services/sw.js", {"version": _sw_version(), "assets": OFFLINE_ASSETS}, request=request)
-    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = "/portal/services/"
-    response["Cache-Control"] = "no-cache"
-    return response
-
-
-def _sw_version():
-    """Changes whenever the offline assets change, so phones drop the old cache."""
-    digest = hashlib.sha256()
-    for name in OFFLINE_ASSETS:
-        path = finders.find(name)
-        if path:
-            with open(path, "rb") as handle:
-                digest.update(handle.read())
-    return digest.hexdigest()[:12]
-
-
-# --- monitoring, report, review, corrections, plans (bureau, towns, providers) ---------------------------------
-
+PER_PAGE = 50
 WATCHERS = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
 
 
@@ -290,9 +117,6 @@ def compliance_report(request):
             "query": request.GET.urlencode(),
         },
     )
-
-
-PER_PAGE = 50
 
 
 @login_required
@@ -436,7 +260,7 @@ def gps_rules(request):
     error = None
     if request.method == "POST":
         id_number = request.POST.get("id_number", "").strip().upper()
-        recipient = Recipient.objects.for_actor(request.user).filter(id_number=id_number).first()
+        recipient = Recipient.objects.for_actor(request.user).with_id_number(id_number).first()
         try:
             if recipient is None:
                 raise ApplicationError("未找到该身份证号的服务对象（或不在您的管辖范围内）。", field="id_number")

@@ -1,0 +1,39 @@
+"""Portal pages of the services app. Thin: read through selectors, write through actions."""
+
+from .caregiver import (
+    caregiver_check_in,
+    caregiver_check_out,
+    caregiver_confirm,
+    caregiver_day,
+    caregiver_emergency,
+    service_worker,
+)
+from .monitoring import (
+    compliance_report,
+    correction_queue,
+    dashboard,
+    dashboard_json,
+    exception_queue,
+    gps_rules,
+    plan,
+    visit_detail,
+    visit_photo,
+)
+
+__all__ = [
+    "caregiver_check_in",
+    "caregiver_check_out",
+    "caregiver_confirm",
+    "caregiver_day",
+    "caregiver_emergency",
+    "compliance_report",
+    "correction_queue",
+    "dashboard",
+    "dashboard_json",
+    "exception_queue",
+    "gps_rules",
+    "plan",
+    "service_worker",
+    "visit_detail",
+    "visit_photo",
+]
