@@ -332,3 +332,31 @@ def test_sync_keeps_the_audit_trail_of_every_visit(api_as, caregiver, caregiver_
     api_as(caregiver_user).post("/api/v1/visits/sync/", {"visits": items}, format="json")
     logged = set(LogEntry.objects.filter(content_type__model="visit", action=0).values_list("object_pk", flat=True))
     assert logged == {str(pk) for pk in Visit.objects.values_list("pk", flat=True)}
+
+
+def test_token_auth_for_a_mobile_app(caregiver_user, agreement):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=caregiver_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert (
+        client.post("/api/v1/visits/check-in/", _check_in_body(agreement.recipient), format="json").status_code == 201
+    )
+
+
+def test_the_caregiver_page_can_post_with_its_session_and_csrf_cookie(caregiver_user, agreement):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(caregiver_user)
+    client.get("/portal/services/caregiver/")  # sets the csrftoken cookie, as the page does in the browser
+    body = _check_in_body(agreement.recipient)
+    without = client.post("/api/v1/visits/check-in/", body, content_type="application/json")
+    assert without.status_code == 403
+    token = client.cookies["csrftoken"].value
+    with_token = client.post(
+        "/api/v1/visits/check-in/", body, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert with_token.status_code == 201
