@@ -21,6 +21,14 @@ from .sampling import PHONE_SCRIPT
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class PortalForm(forms.Form):
+    """Labels without Django's ASCII colon: the pages put each label above its field, as Chinese forms do."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class MonthField(forms.CharField):
     widget = forms.TextInput(attrs={"type": "month"})
 
@@ -34,11 +42,11 @@ class MonthField(forms.CharField):
             raise forms.ValidationError("月份格式应为 YYYY-MM，例如 2026-10。") from None
 
 
-class MonthForm(forms.Form):
+class MonthForm(PortalForm):
     month = MonthField(label="月份", required=False)
 
 
-class EvaluationStartForm(forms.Form):
+class EvaluationStartForm(PortalForm):
     provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.none())
     month = MonthField(label="考评月份")
 
@@ -47,7 +55,7 @@ class EvaluationStartForm(forms.Form):
         self.fields["provider"].queryset = providers if providers is not None else Provider.objects.none()
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(PortalForm):
     """One score field (and a note) per item of the evaluation's sheet, plus remarks per recipient."""
 
     summary = forms.CharField(label="总体评价", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -84,7 +92,7 @@ class EvaluationForm(forms.Form):
         return [(r.pk, self.cleaned_data.get(f"remark_{r.pk}", "")) for r in self.recipients]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PortalForm):
     reason = forms.CharField(label="理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -101,7 +109,7 @@ class MultiplePhotoField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class ProblemReportForm(forms.Form):
+class ProblemReportForm(PortalForm):
     provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.none())
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.all(), required=False)
     category = forms.ChoiceField(label="问题类别", choices=ProblemCategory.choices)
@@ -120,7 +128,7 @@ class ProblemReportForm(forms.Form):
             del self.fields["town"]
 
 
-class ProblemVerifyForm(forms.Form):
+class ProblemVerifyForm(PortalForm):
     rule = forms.ModelChoiceField(label="适用扣款标准", queryset=DeductionRule.objects.none())
     amount = forms.DecimalField(label="扣款金额（元，留空按标准）", required=False, min_value=0, decimal_places=2)
     amount_changed_reason = forms.CharField(label="调整金额理由", max_length=300, required=False)
@@ -133,14 +141,14 @@ class ProblemVerifyForm(forms.Form):
         self.fields["rule"].queryset = DeductionRule.objects.filter(contract_id=report.contract_id)
 
 
-class RectificationIssueForm(forms.Form):
+class RectificationIssueForm(PortalForm):
     provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.all())
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.all(), required=False)
     problem = forms.CharField(label="存在问题及整改要求", widget=forms.Textarea(attrs={"rows": 4}))
     deadline = forms.DateField(label="整改期限", widget=DATE)
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(PortalForm):
     answer = forms.CharField(label="答复", widget=forms.Textarea(attrs={"rows": 4}))
 
 
@@ -148,7 +156,7 @@ class SendBackForm(ReasonForm):
     deadline = forms.DateField(label="新的整改期限（可不填）", widget=DATE, required=False)
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(PortalForm):
     channel = forms.ChoiceField(label="渠道", choices=ComplaintChannel.choices)
     priority = forms.ChoiceField(label="优先级", choices=ComplaintPriority.choices)
     received_on = forms.DateField(label="受理日期", widget=DATE)
@@ -161,7 +169,7 @@ class ComplaintForm(forms.Form):
     due_date = forms.DateField(label="办理期限（留空按优先级）", widget=DATE, required=False)
 
 
-class ComplaintCloseForm(forms.Form):
+class ComplaintCloseForm(PortalForm):
     founded = forms.TypedChoiceField(
         label="核实结论", choices=[("1", "属实"), ("0", "不属实")], coerce=lambda v: v == "1", widget=forms.RadioSelect
     )
@@ -170,7 +178,7 @@ class ComplaintCloseForm(forms.Form):
     raise_serious_problem = forms.BooleanField(label="同时登记严重服务质量问题，待查证", required=False)
 
 
-class DrawForm(forms.Form):
+class DrawForm(PortalForm):
     day = forms.DateField(label="抽样基准日", widget=DATE, required=False)
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.all(), required=False)
     provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.all(), required=False)
@@ -182,7 +190,7 @@ class DrawForm(forms.Form):
     seed = forms.IntegerField(label="随机种子（复核时填写原种子）", required=False)
 
 
-class SpotCheckForm(forms.Form):
+class SpotCheckForm(PortalForm):
     recipient = forms.ModelChoiceField(label="特困人员", queryset=Recipient.objects.none())
     method = forms.ChoiceField(label="检查方式", choices=SpotCheckMethod.choices)
     checked_on = forms.DateField(label="检查日期", widget=DATE)
@@ -210,17 +218,17 @@ class SpotCheckForm(forms.Form):
         return [self[f"answer_{key}"] for key, _, _ in PHONE_SCRIPT] + [self["answer_comment"]]
 
 
-class CrossCheckUploadForm(forms.Form):
+class CrossCheckUploadForm(PortalForm):
     file = forms.FileField(label="名单文件（.xlsx：姓名、身份证号、情形、日期）")
     source = forms.CharField(label="数据来源", max_length=100, required=False, help_text="如：县公安局、殡葬管理所")
 
 
-class DecideForm(forms.Form):
+class DecideForm(PortalForm):
     decision = forms.ChoiceField(label="决定", choices=ReviewDecision.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label="决定理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class TakeoverForm(forms.Form):
+class TakeoverForm(PortalForm):
     new_provider = forms.ModelChoiceField(label="接管服务机构", queryset=Provider.objects.none())
     takeover_date = forms.DateField(label="接管日期（原协议前一日终止）", widget=DATE)
 

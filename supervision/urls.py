@@ -14,6 +14,7 @@ urlpatterns = [
     path("problems/", views.problem_list, name="problem_list"),
     path("problems/new/", views.problem_report, name="problem_report"),
     path("problems/<int:pk>/", views.problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/photos/<int:photo>/", views.problem_photo, name="problem_photo"),
     path("rectifications/", views.rectification_list, name="rectification_list"),
     path("rectifications/new/", views.rectification_issue, name="rectification_issue"),
     path("rectifications/<int:pk>/", views.rectification_detail, name="rectification_detail"),

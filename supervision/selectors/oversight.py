@@ -1,5 +1,7 @@
 """Scoped reads: serious problems, rectification notices, complaints, spot checks."""
 
+from django.http import Http404
+
 from shenxian_care.scoping import get_for_actor_or_404
 
 from ..models import (
@@ -7,6 +9,7 @@ from ..models import (
     CrossCheckBatch,
     CrossCheckHit,
     RectificationNotice,
+    SeriousProblemPhoto,
     SeriousProblemReport,
     SpotCheck,
     SpotCheckDraw,
@@ -29,10 +32,19 @@ def serious_problem_list(*, actor, filters=None):
     return _filter(qs, filters, ("status", "town", "provider", "category"))
 
 
+def serious_problem_photo_get_for_actor(*, actor, report_pk, pk):
+    """A photo of a report this actor may see (404 otherwise: the evidence is as private as the report)."""
+    report = get_for_actor_or_404(SeriousProblemReport.objects.all(), actor, pk=report_pk)
+    photo = SeriousProblemPhoto.objects.filter(report=report, pk=pk).first()
+    if photo is None:
+        raise Http404("未找到该照片。")
+    return photo
+
+
 def serious_problem_get_for_actor(*, actor, pk):
     return get_for_actor_or_404(
         SeriousProblemReport.objects.select_related(
-            "town", "provider", "recipient", "contract", "deduction"
+            "town", "provider", "recipient", "contract", "deduction", "reported_by"
         ).prefetch_related("photos"),
         actor,
         pk=pk,

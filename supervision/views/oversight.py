@@ -1,6 +1,7 @@
 """Pages for serious problems, rectification notices, complaints and spot checks."""
 
 from django.contrib import messages
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -104,6 +105,17 @@ def problem_detail(request, pk):
         "supervision/problem_detail.html",
         {"report": report, "verify_form": verify_form, "reject_form": reject_form},
     )
+
+
+@role_required(*PORTAL_ROLES)
+def problem_photo(request, pk, photo):
+    """The photo evidence of a report, served through the same scope as the report (never a public media URL)."""
+    item = selectors.serious_problem_photo_get_for_actor(actor=request.user, report_pk=pk, pk=photo)
+    name = item.image.name.rsplit("/", 1)[-1]
+    content_type = "image/png" if name.lower().endswith(".png") else "image/jpeg"
+    response = FileResponse(item.image.open("rb"), content_type=content_type, filename=name)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # --- rectification notices --------------------------------------------------------------------------------

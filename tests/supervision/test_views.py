@@ -159,6 +159,31 @@ def test_town_reports_with_photo_and_bureau_verifies(
     assert report.deduction.amount == 200
 
 
+def test_problem_photo_is_served_only_within_the_reports_scope(
+    client_as, town_user, other_town_user, bureau_user, provider_user, provider, yanta_agreements
+):
+    report = actions.serious_problem_report(
+        actor=town_user, provider=provider, occurred_on=MONTH, description="x", photos=[png_upload("a.png")]
+    )
+    photo = report.photos.get()
+    url = reverse("supervision:problem_photo", args=[report.pk, photo.pk])
+    detail = client_as(town_user).get(reverse("supervision:problem_detail", args=[report.pk])).content.decode()
+    assert url in detail and "/media/" not in detail
+    for user in (town_user, bureau_user):
+        response = client_as(user).get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png"
+        assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    # another town, and the provider before the bureau has verified the report: not found
+    assert client_as(other_town_user).get(url).status_code == 404
+    assert client_as(provider_user).get(url).status_code == 404
+    # a photo id that belongs to no such report
+    assert (
+        client_as(town_user).get(reverse("supervision:problem_photo", args=[report.pk, photo.pk + 1])).status_code
+        == 404
+    )
+
+
 def test_bad_photo_keeps_the_form(client_as, town_user, provider, yanta_agreements):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
