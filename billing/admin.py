@@ -87,7 +87,7 @@ class SettlementLineAdmin(ReadOnlyAdmin):
     list_display = ("settlement", "kind", "period_month", "recipient_name", "masked_id", "town", "provider",
                     "level", "days", "amount", "corrects")
     list_filter = ("settlement__month", "kind", "level", "town", "provider")
-    search_fields = ("recipient__name", "=recipient__id_number")
+    search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("settlement", "recipient", "town", "provider")
     show_full_result_count = False
 

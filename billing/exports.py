@@ -40,7 +40,7 @@ def detail_rows(*, actor, settlement, chunk_size=5000):
         .filter(settlement=settlement)
         .order_by("town__sort_order", "town_id", "recipient_id", "kind", "period_month", "provider_id")
         .values_list(
-            "recipient__name", "recipient__id_number", "town__name", "provider__name", "caregiver__name", "kind",
+            "recipient__name", "recipient__id_number_masked", "town__name", "provider__name", "caregiver__name", "kind",
             "period_month", "level", "days_self_care", "days_partial", "days_full", "days", "rate", "amount",
         )
         .iterator(chunk_size=chunk_size)

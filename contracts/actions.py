@@ -90,7 +90,7 @@ def caregiver_create(
         number, _, _ = parse_id_number(id_number)
     except ValidationError as exc:
         raise ApplicationError(exc.messages[0], field="id_number") from None
-    if Caregiver.objects.filter(id_number=number).exists():
+    if Caregiver.objects.with_id_number(number).exists():
         raise ApplicationError("该身份证号已登记为照料护理人（照料护理人只能属于一个服务机构）。", field="id_number")
     user = None
     if username:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.privacy import mask_bank_account, mask_id_number
+from shenxian_care.privacy import mask_bank_account
 
 from . import actions
 from .models import Agreement, AgreementStatus, Caregiver, DeductionRule, Provider, PurchaseContract, RateTable
@@ -52,13 +52,13 @@ class PurchaseContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class CaregiverAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "masked_id", "phone", "provider", "home_town", "is_active", "hired_on")
     list_filter = ("provider", "is_active", "home_town")
-    search_fields = ("name", "=id_number", "phone")
+    search_fields = ("name", "id_number_masked", "phone")
     list_select_related = ("provider", "home_town")
     raw_id_fields = ("user",)
 
     @admin.display(description="身份证号")
     def masked_id(self, obj):
-        return mask_id_number(obj.id_number)
+        return obj.id_number_masked
 
 
 @admin.register(Agreement)
@@ -75,7 +75,7 @@ class AgreementAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "status",
     )
     list_filter = ("status", "provider", "town")
-    search_fields = ("number", "recipient__name", "=recipient__id_number", "caregiver__name")
+    search_fields = ("number", "recipient__name", "recipient__id_number_masked", "caregiver__name")
     list_select_related = ("recipient", "provider", "town", "village", "caregiver")
     actions = ["sign_as_town"]
 

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from recipients.models import Recipient
-from shenxian_care.privacy import mask_bank_account, mask_id_number, mask_phone
+from shenxian_care.privacy import mask_bank_account, mask_phone
 from shenxian_care.scoping import get_for_actor_or_404
 
 from . import actions, selectors
@@ -100,7 +100,7 @@ class CaregiverSerializer(serializers.ModelSerializer):
         ]
 
     def get_id_number(self, obj) -> str:
-        return mask_id_number(obj.id_number)
+        return obj.id_number_masked
 
     def get_phone(self, obj) -> str:
         return mask_phone(obj.phone)
@@ -172,7 +172,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_recipient_id_number(self, obj) -> str:
-        return mask_id_number(obj.recipient.id_number)
+        return obj.recipient.id_number_masked
 
 
 class AgreementCreateSerializer(serializers.Serializer):

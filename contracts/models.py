@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 
 from recipients.models import Recipient, Town, Village
+from shenxian_care.crypto import digest
+from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
 from shenxian_care.scoping import ScopedQuerySet
 from shenxian_care.validators import validate_credit_code, validate_id_number, validate_phone
 
@@ -24,7 +26,7 @@ class Provider(models.Model):
     address = models.CharField("地址", max_length=200, blank=True)
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
     bank_account_name = models.CharField("账户名称", max_length=100, blank=True)
-    bank_account_number = models.CharField("银行账号", max_length=32, blank=True)
+    bank_account_number = EncryptedTextField("银行账号", blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     objects = ProviderQuerySet.as_manager()
@@ -172,6 +174,9 @@ class CaregiverQuerySet(ScopedQuerySet):
     scope_town = "agreements__town"
     scope_caregiver = "pk"
 
+    def with_id_number(self, number):
+        return self.filter(id_number_digest=digest(number.strip().upper()))
+
 
 class Caregiver(models.Model):
     """A caregiver (照料护理人) hired by one provider; never lent to another (no subcontracting)."""
@@ -186,13 +191,15 @@ class Caregiver(models.Model):
         related_name="caregiver",
     )
     name = models.CharField("姓名", max_length=32)
-    id_number = models.CharField("身份证号", max_length=18, unique=True, validators=[validate_id_number])
+    id_number = EncryptedTextField("身份证号", validators=[validate_id_number])
+    id_number_digest = DigestField("身份证号摘要", source="id_number", unique=True, null=True)
+    id_number_masked = MaskedIdField("身份证号（脱敏）", source="id_number", blank=True, default="", db_default="")
     phone = models.CharField("手机号", max_length=20, validators=[validate_phone])
     home_town = models.ForeignKey(
         Town, verbose_name="所在镇（街道）", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
-    bank_account_number = models.CharField("个人银行账号", max_length=32, blank=True)
+    bank_account_number = EncryptedTextField("个人银行账号", blank=True)
     hired_on = models.DateField("聘用日期")
     left_on = models.DateField("离职日期", null=True, blank=True)
     is_active = models.BooleanField("在岗", default=True)

@@ -81,7 +81,7 @@ def recipient_create(
 ):
     ensure_role(actor, Role.BUREAU)
     number, birth_date, sex = _clean_id(id_number)
-    if Recipient.objects.filter(id_number=number).exists():
+    if Recipient.objects.with_id_number(number).exists():
         raise ApplicationError("该身份证号已登记，不能重复登记。", field="id_number")
     if village.town_id != town.pk:
         raise ApplicationError("村（居）委会不属于所选镇（街道）。", field="village")
@@ -393,7 +393,7 @@ def _apply_rows(actor, roster, current, progress):
     towns = {t.pk: t for t in Town.objects.all()}
     existing = {
         r.id_number: r
-        for r in Recipient.objects.select_for_update().filter(id_number__in=[row["id_number"] for row in rows])
+        for r in Recipient.objects.select_for_update().with_id_numbers([row["id_number"] for row in rows])
     }
     villages = {(v.town_id, v.name): v for v in Village.objects.filter(town_id__in={r["town_id"] for r in rows})}
     created_villages = []

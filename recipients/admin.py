@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.privacy import mask_id_number
 
 from . import actions
 from .models import (
@@ -84,7 +83,7 @@ class RecipientAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = RecipientAdminForm
     list_display = ("name", "masked_id", "sex", "town", "village", "current_level", "entry_date", "exit_date")
     list_filter = ("town", "civil_capacity", "entry_date", "exit_date")
-    search_fields = ("name", "=id_number", "village__name", "guardian_name")
+    search_fields = ("name", "id_number_masked", "village__name", "guardian_name")
     list_select_related = ("town", "village")
     autocomplete_fields = ("village",)
     readonly_fields = ("sex", "birth_date", "exit_date", "created_at", "updated_at")
@@ -109,7 +108,7 @@ class RecipientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="身份证号")
     def masked_id(self, obj):
-        return mask_id_number(obj.id_number)
+        return obj.id_number_masked
 
     @admin.display(description="当前等级")
     def current_level(self, obj):
@@ -139,7 +138,7 @@ class RecipientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class AssessmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("recipient", "assessed_on", "level", "status", "effective_date", "created_by", "decided_by")
     list_filter = ("status", "level", "recipient__town")
-    search_fields = ("recipient__name", "=recipient__id_number")
+    search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("recipient", "created_by", "decided_by")
     autocomplete_fields = ("recipient",)
     readonly_fields = ("level", "status", "effective_date", "decided_by", "decided_at", "decision_reason")
@@ -188,7 +187,7 @@ class AssessmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class LevelApprovalAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("recipient", "level", "effective_date", "source", "approved_by", "approved_at")
     list_filter = ("level", "source", "recipient__town")
-    search_fields = ("recipient__name", "=recipient__id_number")
+    search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("recipient", "approved_by")
 
     def has_add_permission(self, request):
@@ -202,7 +201,7 @@ class LevelApprovalAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class SupportExitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("recipient", "reason", "effective_date", "status", "created_by", "decided_by")
     list_filter = ("status", "reason", "recipient__town")
-    search_fields = ("recipient__name", "=recipient__id_number")
+    search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("recipient", "created_by", "decided_by")
     autocomplete_fields = ("recipient",)
     readonly_fields = ("reported_on", "status", "decided_by", "decided_at", "decision_reason", "roster")

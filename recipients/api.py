@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shenxian_care.privacy import mask_address, mask_id_number, mask_phone
+from shenxian_care.privacy import mask_address, mask_phone
 from shenxian_care.scoping import actor_role
 
 from . import actions, selectors
@@ -65,7 +65,7 @@ class RecipientSerializer(serializers.Serializer):
     level_today = serializers.ChoiceField(choices=CareLevel.choices, read_only=True, allow_null=True)
 
     def get_id_number(self, obj) -> str:
-        return mask_id_number(obj.id_number)
+        return obj.id_number_masked
 
     def get_phone(self, obj) -> str:
         return mask_phone(obj.phone)
@@ -91,7 +91,7 @@ class RecipientCreateSerializer(serializers.Serializer):
 
 
 class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """特困人员名册。Filter with ?town=, ?village=, ?level=, ?q= (name, or the last 4–6 digits of the ID
+    """特困人员名册。Filter with ?town=, ?village=, ?level=, ?q= (name, or the last 4 digits of the ID
     number), ?in_support=1. Look up by full ID number with POST find/."""
 
     serializer_class = RecipientSerializer

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from shenxian_care.crypto import digest
+from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
 from shenxian_care.scoping import ScopedQuerySet
-from shenxian_care.validators import validate_id_number, validate_phone
+from shenxian_care.validators import normalize_id_number, validate_id_number, validate_phone
 
 
 class CareLevel(models.TextChoices):
@@ -78,13 +80,23 @@ class RecipientQuerySet(ScopedQuerySet):
     def in_support_on(self, day):
         return self.filter(entry_date__lte=day).filter(Q(exit_date__isnull=True) | Q(exit_date__gt=day))
 
+    def with_id_number(self, number):
+        """The recipient with this ID number (15 or 18 digits, any case), found by its digest."""
+        return self.filter(id_number_digest=digest(normalize_id_number(number)))
+
+    def with_id_numbers(self, numbers):
+        return self.filter(id_number_digest__in=[digest(normalize_id_number(n)) for n in numbers])
+
 
 class Recipient(models.Model):
     """A dispersed-support extremely poor person (分散供养特困人员) under the county's care."""
 
     name = models.CharField("姓名", max_length=32)
-    id_number = models.CharField(
-        "身份证号", max_length=18, unique=True, validators=[validate_id_number], help_text="18位，末位可为X"
+    # Encrypted at rest; unique and searchable through its keyed digest; shown masked from its masked copy.
+    id_number = EncryptedTextField("身份证号", validators=[validate_id_number], help_text="18位，末位可为X")
+    id_number_digest = DigestField("身份证号摘要", source="id_number", unique=True, null=True)
+    id_number_masked = MaskedIdField(
+        "身份证号（脱敏）", source="id_number", db_index=True, blank=True, default="", db_default=""
     )
     sex = models.CharField("性别", max_length=1, choices=[("M", "男"), ("F", "女")], editable=False)
     birth_date = models.DateField("出生日期", editable=False)
@@ -100,7 +112,7 @@ class Recipient(models.Model):
         "民事行为能力", max_length=8, choices=CivilCapacity.choices, default=CivilCapacity.FULL
     )
     guardian_name = models.CharField("监护人姓名", max_length=32, blank=True)
-    guardian_id_number = models.CharField("监护人身份证号", max_length=18, blank=True, validators=[validate_id_number])
+    guardian_id_number = EncryptedTextField("监护人身份证号", blank=True, validators=[validate_id_number])
     guardian_phone = models.CharField("监护人电话", max_length=20, blank=True, validators=[validate_phone])
     entry_date = models.DateField("纳入特困供养日期")
     exit_date = models.DateField(

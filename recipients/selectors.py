@@ -73,8 +73,8 @@ def recipient_list(*, actor, filters=None, day=None):
         # A name, or the last digits of the ID number. A full ID number is never taken from a URL (it would
         # end up in access logs): look it up with `recipient_find_by_id_number`, which is a POST.
         q = filters["q"].strip().upper()
-        if q[:-1].isdigit() and len(q) <= 6:
-            qs = qs.filter(id_number__endswith=q)
+        if q[:-1].isdigit() and len(q) <= 4:
+            qs = qs.filter(id_number_masked__endswith=q)
         else:
             qs = qs.filter(name__contains=q)
     if filters.get("in_support"):
@@ -133,7 +133,7 @@ def roster_diff(rows, month: datetime.date):
     month_start = month.replace(day=1)
     labels = dict(CareLevel.choices)
     ids = [r["id_number"] for r in rows]
-    existing = {r.id_number: r for r in Recipient.objects.filter(id_number__in=ids).select_related("town", "village")}
+    existing = {r.id_number: r for r in Recipient.objects.with_id_numbers(ids).select_related("town", "village")}
     villages = set(Village.objects.values_list("town_id", "name"))
     # One query per distinct effective date (almost always just the first of the month).
     by_date = {}
@@ -203,8 +203,5 @@ def recipient_full_id_number(*, actor, recipient, remote_addr=None):
 
 def recipient_find_by_id_number(*, actor, id_number):
     """The recipient with this ID number, if the actor may see them (else 404). Accepts 15/18 digits, x."""
-    from shenxian_care.validators import normalize_id_number
-
-    return get_for_actor_or_404(
-        Recipient.objects.select_related("town", "village"), actor, id_number=normalize_id_number(id_number)
-    )
+    matches = Recipient.objects.with_id_number(id_number).values_list("pk", flat=True)
+    return get_for_actor_or_404(Recipient.objects.select_related("town", "village"), actor, pk__in=matches)

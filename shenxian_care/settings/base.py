@@ -143,6 +143,20 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # Throttle counters stay in-process: Redis being down must never stop the portal.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
 
+
+# Encryption at rest of ID numbers and bank accounts (shenxian_care.crypto). Production sets both from the
+# environment (FIELD_ENCRYPTION_KEYS: Fernet keys, comma-separated, first one encrypts); development and tests
+# derive fixed ones from SECRET_KEY so that `make run` needs nothing set.
+def _derived_key(purpose):
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(f"{SECRET_KEY}:{purpose}".encode()).digest()).decode()
+
+
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_derived_key("field-encryption")])
+ID_HASH_KEY = env("ID_HASH_KEY", default=_derived_key("id-digest"))
+
 # The audit trail never stores a full ID number, bank account or phone (see shenxian_care.audit.register).
 AUDITLOG_MASK_CALLABLE = "shenxian_care.privacy.mask_audit_value"
 # Audit records are kept at least 6 months (等保); the default keeps them three years.

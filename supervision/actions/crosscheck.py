@@ -22,7 +22,7 @@ def crosscheck_import(*, actor, content: bytes, file_name: str, source: str = ""
     ensure_role(actor, Role.BUREAU)
     rows = parse_crosscheck(content)
     by_id = {row["id_number"]: row for row in rows}
-    recipients = Recipient.objects.filter(id_number__in=by_id)
+    recipients = Recipient.objects.with_id_numbers(list(by_id))
     batch = CrossCheckBatch.objects.create(
         file_name=(file_name or "名单.xlsx")[:200],
         file_sha256=file_digest(content),

@@ -67,11 +67,11 @@ def test_good_file_registers_recipients_with_their_levels(bureau_user):
     # then all three are registered, with approved levels, and the new villages are listed
     assert applied.status == RosterStatus.APPLIED
     assert Recipient.objects.count() == 3
-    third = Recipient.objects.get(id_number=ids[2])
+    third = Recipient.objects.with_id_number(ids[2]).get()
     assert third.town.name == "朝城镇" and third.entry_date == datetime.date(2026, 10, 10)
     assert level_on(third, datetime.date(2026, 10, 10)) == "full"
     assert level_on(third, datetime.date(2026, 10, 9)) is None
-    assert level_on(Recipient.objects.get(id_number=ids[0]), MONTH) == "self_care"
+    assert level_on(Recipient.objects.with_id_number(ids[0]).get(), MONTH) == "self_care"
     assert sorted(applied.created_villages) == ["朝城镇北街村", "燕塔街道东关村", "燕塔街道西关村"]
     assert [n["name"] for n in roster.diff["new"]] == ["甲", "乙", "丙"]
     # the diff never shows a full ID number

@@ -155,7 +155,7 @@ class Command(BaseCommand):
                     id_number = _id_number(rng, (1966, 1990))
                     phone = f"139{town.sort_order:02d}{i:02d}{rng.randint(1000, 9999)}"
                     account = f"62179{rng.randint(10**12, 10**13 - 1)}"
-                    caregiver = Caregiver.objects.filter(id_number=id_number).first()
+                    caregiver = Caregiver.objects.with_id_number(id_number).first()
                     if caregiver is None:
                         login = "caregiver" if (town.name == "燕塔街道" and i == 0) else None
                         caregiver = contract_actions.caregiver_create(
@@ -224,7 +224,7 @@ class Command(BaseCommand):
             # The bureau records that the people without civil capacity have guardians (from the file).
             for r in month_rows:
                 if r["监护人"]:
-                    Recipient.objects.filter(id_number=r["身份证号"]).update(civil_capacity="none")
+                    Recipient.objects.with_id_number(r["身份证号"]).update(civil_capacity="none")
 
     def _agreements(self, users, providers, caregivers, start):
         bureau = users["bureau"]

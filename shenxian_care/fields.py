@@ -1,0 +1,76 @@
+"""Model fields for sensitive personal data: encrypted at rest, with a digest and a masked copy beside them."""
+
+from django.core.exceptions import FieldError
+from django.db import models
+
+from . import crypto
+from .privacy import mask_id_number
+
+
+class EncryptedTextField(models.TextField):
+    """Stored encrypted; read back in the clear. It cannot be filtered on (the ciphertext is different each
+    time): look ID numbers up by their digest field instead. An empty value is stored empty."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return crypto.encrypt(str(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        return crypto.decrypt(value)
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(f"加密字段 {self.name} 不能按“{lookup_name}”查询：请用摘要字段查找。")
+
+    def get_transform(self, lookup_name):
+        raise FieldError(f"加密字段 {self.name} 不能按“{lookup_name}”查询。")
+
+
+class _DerivedField(models.CharField):
+    """A column computed from another field of the row whenever the row is saved (also by bulk_create)."""
+
+    def __init__(self, *args, source=None, **kwargs):
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def derive(self, value):
+        raise NotImplementedError
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.source)
+        derived = self.derive(value) if value else (None if self.null else "")
+        setattr(model_instance, self.attname, derived)
+        return derived
+
+
+class DigestField(_DerivedField):
+    """HMAC digest of the source value (unique, searchable by equality)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(*args, **kwargs)
+
+    def derive(self, value):
+        return crypto.digest(value)
+
+
+class MaskedIdField(_DerivedField):
+    """The masked form shown by default everywhere (3715**********1234), kept so lists never decrypt."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+    def derive(self, value):
+        return mask_id_number(value)
