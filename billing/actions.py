@@ -251,16 +251,17 @@ def _adjustments_for(prior: Settlement, progress, cleanup):
         new_key = (new.recipient_id, new.provider_id) if new is not None else None
         old_key = (old["recipient_id"], old["provider_id"]) if old is not None else None
         if old_key is None or (new_key is not None and new_key < old_key):
-            yield _difference(new, None, rates), None
+            line, corrects_id = _difference(new, None, rates), None
             new = next(fresh, None)
         elif new_key is None or old_key < new_key:
-            yield _difference(None, old, rates), old["frozen_id"]
+            line, corrects_id = _difference(None, old, rates), old["frozen_id"]
             old = next(billed, None)
         else:
-            line = _difference(new, old, rates)
-            if line.amount_fen or any(line.days_by_level.values()):
-                yield line, old["frozen_id"]
+            line, corrects_id = _difference(new, old, rates), old["frozen_id"]
             new, old = next(fresh, None), next(billed, None)
+        # Nothing to correct (e.g. a line already fully reversed by an earlier adjustment): no line.
+        if line.amount_fen or any(line.days_by_level.values()):
+            yield line, corrects_id
 
 
 def _billed_for(period_month):

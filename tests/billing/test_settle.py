@@ -459,3 +459,23 @@ def test_users_are_recorded(settle, billed, bureau_user):
     assert settlement.computed_by == bureau_user
     assert settlement.progress_done == settlement.progress_total == 1
     assert UserFactory  # factories importable for other modules
+
+
+def test_a_fully_reversed_month_is_corrected_once(settle, billed, bureau_user):
+    # given a confirmed March, then an exit approved late with effect from 1 March (no day in support)
+    recipient = billed()
+    march = settle(2024, 3)
+    settlement_confirm(actor=bureau_user, settlement=march)
+    type(recipient).objects.filter(pk=recipient.pk).update(exit_date=D(2024, 3, 1))
+
+    # when April and then May are settled
+    april = settle(2024, 4)
+    settlement_confirm(actor=bureau_user, settlement=april)
+    may = settle(2024, 5)
+
+    # then April reverses March's line in full, and May has nothing more to correct
+    adjustment = SettlementLine.objects.get(settlement=april, kind="adjustment")
+    assert (adjustment.amount, adjustment.days, adjustment.corrects_id) == (
+        Decimal("-189.00"), -31, line_of(march, recipient).pk,
+    )
+    assert not SettlementLine.objects.filter(settlement=may).exists()
