@@ -9,6 +9,7 @@ from ..models import (
     CrossCheckBatch,
     CrossCheckHit,
     RectificationNotice,
+    RectificationStatus,
     SeriousProblemPhoto,
     SeriousProblemReport,
     SpotCheck,
@@ -56,9 +57,16 @@ def rectification_list(*, actor, filters=None):
     return _filter(qs, filters, ("status", "provider", "town", "source"))
 
 
+def rectification_awaiting_answer(*, actor):
+    """The notices this provider still has to answer (issued, sent back, or past the deadline unanswered)."""
+    return RectificationNotice.objects.for_actor(actor).filter(
+        status__in=[RectificationStatus.ISSUED, RectificationStatus.RETURNED, RectificationStatus.OVERDUE]
+    )
+
+
 def rectification_get_for_actor(*, actor, pk):
     return get_for_actor_or_404(
-        RectificationNotice.objects.select_related("provider", "town", "recipient"), actor, pk=pk
+        RectificationNotice.objects.select_related("provider", "town", "recipient", "answered_by"), actor, pk=pk
     )
 
 

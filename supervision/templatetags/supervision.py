@@ -3,7 +3,7 @@ from django import template
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
 
-from ..selectors import notification_list
+from ..selectors import notification_list, rectification_awaiting_answer
 
 register = template.Library()
 
@@ -15,3 +15,11 @@ def portal_notifications(user, limit=5):
     if actor_role(user) not in (Role.TOWN, Role.PROVIDER):
         return []
     return list(notification_list(actor=user, unread_only=True)[:limit])
+
+
+@register.simple_tag
+def rectifications_to_answer(user):
+    """How many rectification notices the signed-in provider still has to answer (0 for other roles)."""
+    if actor_role(user) != Role.PROVIDER:
+        return 0
+    return rectification_awaiting_answer(actor=user).count()

@@ -177,6 +177,7 @@ def rectification_detail(request, pk):
                 actions.rectification_answer(
                     actor=request.user, notice=notice, answer=answer_form.cleaned_data["answer"]
                 )
+                done = "整改情况已提交，等待县民政局核查。"
             elif "send_back" in request.POST:
                 if not back_form.is_valid():
                     raise ApplicationError("请填写退回理由。", field="reason")
@@ -186,12 +187,14 @@ def rectification_detail(request, pk):
                     reason=back_form.cleaned_data["reason"],
                     deadline=back_form.cleaned_data["deadline"],
                 )
+                done = "已退回服务机构重新整改。"
             else:
                 actions.rectification_accept(actor=request.user, notice=notice, reason=request.POST.get("reason", ""))
+                done = "已核查通过，整改完成。"
         except ApplicationError as exc:
             form_error_from(answer_form if can_answer else back_form, exc)
         else:
-            messages.success(request, "已办理。")
+            messages.success(request, done)
             return redirect("supervision:rectification_detail", pk=notice.pk)
     return render(
         request,

@@ -448,6 +448,17 @@ def test_home_card_per_role(request, client_as, role_fixture, expected):
     assert expected in body
 
 
+def test_provider_home_counts_the_notices_it_must_answer(
+    client_as, bureau_user, provider_user, other_provider_user, provider
+):
+    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=TODAY)
+    actions.rectification_issue(actor=bureau_user, provider=provider, problem="y", deadline=TODAY)
+    assert "整改通知（2件待答复）" in client_as(provider_user).get(reverse("portal:home")).content.decode()
+    assert "件待答复" not in client_as(other_provider_user).get(reverse("portal:home")).content.decode()
+    actions.rectification_answer(actor=provider_user, notice=notice, answer="已整改")
+    assert "整改通知（1件待答复）" in client_as(provider_user).get(reverse("portal:home")).content.decode()
+
+
 def test_provider_sees_its_overdue_reminder_on_home(
     client_as, bureau_user, provider_user, other_provider_user, provider
 ):
