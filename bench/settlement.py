@@ -133,8 +133,15 @@ def load(scale, n):
 
     from contracts.models import Agreement, Caregiver, PayeeMode, Provider, PurchaseContract
     from recipients.models import LevelApproval, Recipient, Town, Village
+    from shenxian_care.crypto import digest, encrypt
     from shenxian_care.models import Role, User
+    from shenxian_care.privacy import mask_id_number
     from supervision.models import Deduction
+
+    def sensitive_id(number):
+        # what the model's fields store: ciphertext, keyed digest, masked copy
+        return {"id_number": encrypt(number), "id_number_digest": digest(number),
+                "id_number_masked": mask_id_number(number)}
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (scale text, recipients int)")
@@ -185,9 +192,9 @@ def load(scale, n):
             Caregiver,
             (
                 {
-                    "provider_id": providers[i % PROVIDERS].pk, "name": f"护理员{i}", "id_number": f"371599{i:012d}",
-                    "phone": "13900000000", "hired_on": datetime.date(2023, 1, 1), "is_active": True,
-                    "bank_name": "莘县农商银行", "bank_account_number": f"62170000{i:010d}",
+                    "provider_id": providers[i % PROVIDERS].pk, "name": f"护理员{i}", "phone": "13900000000",
+                    "hired_on": datetime.date(2023, 1, 1), "is_active": True, "bank_name": "莘县农商银行",
+                    "bank_account_number": encrypt(f"62170000{i:010d}"), **sensitive_id(f"371599{i:012d}"),
                 }
                 for i in range(per_provider * PROVIDERS)
             ),
@@ -211,19 +218,19 @@ def load(scale, n):
             Recipient,
             (
                 {
-                    "name": f"基准{i}", "id_number": f"371522{i:012d}", "sex": "M" if i % 2 else "F",
+                    "name": f"基准{i}", **sensitive_id(f"371522{i:012d}"), "sex": "M" if i % 2 else "F",
                     "birth_date": datetime.date(1950, 1, 1), "town_id": town_id,
                     "village_id": villages[town_id][i % 10], "entry_date": entry, "exit_date": exit_date,
                 }
                 for i, town_id, entry, exit_date in plans
             ),
         )
-        ids = dict(Recipient.objects.filter(name__startswith="基准").values_list("id_number", "pk"))
+        ids = dict(Recipient.objects.filter(name__startswith="基准").values_list("name", "pk"))
         levels = ["self_care"] * 6 + ["partial"] * 3 + ["full"]
 
         def approvals():
             for i, _, entry, _ in plans:
-                rid = ids[f"371522{i:012d}"]
+                rid = ids[f"基准{i}"]
                 yield {"recipient_id": rid, "level": rng.choice(levels), "effective_date": entry, "source": "roster",
                        "approved_by_id": user.pk}
                 if rng.random() < 0.08:
@@ -239,7 +246,7 @@ def load(scale, n):
             for i, town_id, entry, _ in plans:
                 if rng.random() < 0.02:
                     continue  # no agreement: not billed
-                rid = ids[f"371522{i:012d}"]
+                rid = ids[f"基准{i}"]
                 p = (i % len(towns)) % PROVIDERS
                 start = entry
                 if rng.random() < 0.05:
@@ -457,7 +464,7 @@ def phase_export():
             raw = connection.connection.cursor(name="bare_export")
             raw.itersize = 5000
             raw.execute(
-                """SELECT r.name, r.id_number, t.name, p.name, c.name, l.kind, l.period_month, l.level,
+                """SELECT r.name, r.id_number_masked, t.name, p.name, c.name, l.kind, l.period_month, l.level,
                           l.days_self_care, l.days_partial, l.days_full, l.days, l.rate, l.amount
                    FROM billing_settlementline l JOIN recipients_recipient r ON r.id = l.recipient_id
                    JOIN recipients_town t ON t.id = l.town_id JOIN contracts_provider p ON p.id = l.provider_id

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.privacy import mask_id_number
 
 from . import actions
 from .models import DeductionApplication, Payment, ProviderSettlement, Settlement, SettlementLine
@@ -97,7 +96,7 @@ class SettlementLineAdmin(ReadOnlyAdmin):
 
     @admin.display(description="身份证号")
     def masked_id(self, obj):
-        return mask_id_number(obj.recipient.id_number)
+        return obj.recipient.id_number_masked  # the masked copy: a list never decrypts
 
 
 @admin.register(DeductionApplication)

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from shenxian_care.privacy import mask_bank_account, mask_id_number
+from shenxian_care.privacy import mask_bank_account
 
 from . import selectors
 from .models import Payment, ProviderSettlement, Settlement, SettlementLine
@@ -87,7 +87,7 @@ class ProviderSettlementViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SettlementLineSerializer(serializers.ModelSerializer):
     recipient_name = serializers.CharField(source="recipient.name", read_only=True)
-    id_number = serializers.SerializerMethodField()
+    id_number = serializers.CharField(source="recipient.id_number_masked", read_only=True)
     town_name = serializers.CharField(source="town.name", read_only=True)
     provider_name = serializers.CharField(source="provider.name", read_only=True)
 
@@ -98,9 +98,6 @@ class SettlementLineSerializer(serializers.ModelSerializer):
             "town_name", "provider", "provider_name", "caregiver", "level", "rate", "days", "days_self_care",
             "days_partial", "days_full", "amount", "corrects",
         ]
-
-    def get_id_number(self, obj) -> str:
-        return mask_id_number(obj.recipient.id_number)
 
 
 @extend_schema_view(list=extend_schema(parameters=[_SETTLEMENT_PARAM]))

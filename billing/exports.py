@@ -2,7 +2,8 @@
 summary by provider, payment list. Chinese headers, numbers as numbers, a 合计 row at the bottom.
 
 Every sheet goes through the same scoped selectors as the pages, so a provider's download holds only
-its own rows. ID numbers are masked. Text that a spreadsheet would read as a formula is escaped.
+its own rows. ID numbers come from the masked copy beside the ciphertext. Text that a spreadsheet would
+read as a formula is escaped.
 """
 
 from decimal import Decimal
@@ -10,7 +11,6 @@ from decimal import Decimal
 from openpyxl import Workbook
 
 from recipients.models import CareLevel
-from shenxian_care.privacy import mask_id_number
 
 from . import selectors
 from .models import LineKind, PayeeKind, SettlementLine
@@ -40,15 +40,15 @@ def detail_rows(*, actor, settlement, chunk_size=5000):
         .filter(settlement=settlement)
         .order_by("town__sort_order", "town_id", "recipient_id", "kind", "period_month", "provider_id")
         .values_list(
-            "recipient__name", "recipient__id_number_masked", "town__name", "provider__name", "caregiver__name", "kind",
-            "period_month", "level", "days_self_care", "days_partial", "days_full", "days", "rate", "amount",
+            "recipient__name", "recipient__id_number_masked", "town__name", "provider__name", "caregiver__name",
+            "kind", "period_month", "level", "days_self_care", "days_partial", "days_full", "days", "rate", "amount",
         )
         .iterator(chunk_size=chunk_size)
     )
-    for number, (name, id_number, town, provider, caregiver, kind, period, level, d_sc, d_p, d_f, days, rate,
+    for number, (name, masked_id, town, provider, caregiver, kind, period, level, d_sc, d_p, d_f, days, rate,
                  amount) in enumerate(rows, start=1):
         yield (
-            number, safe_text(name), mask_id_number(id_number), safe_text(town), safe_text(provider),
+            number, safe_text(name), masked_id, safe_text(town), safe_text(provider),
             safe_text(caregiver or ""), _KINDS[kind], f"{period:%Y-%m}", _LEVELS.get(level, level), d_sc, d_p, d_f,
             days, rate, amount,
         )
