@@ -98,6 +98,7 @@ def test_provider_answers_a_rectification_notice_and_reads_its_settlement(demo, 
         assert format_yuan(amount) in detail
     assert re.search(r"¥\d{1,3}(,\d{3})*\.\d{2}", format_yuan(mine.gross))
     assert format_yuan(settlement.gross) not in detail and format_yuan(theirs.gross) not in detail
+    assert f"/ {settlement.progress_total} 人" not in detail  # the county's head count is not theirs either
     provider_row = page.get_by_role("row").filter(has_text=own.name).first.inner_text()
     assert format_yuan(mine.gross) in provider_row and format_yuan(mine.net) in provider_row
     shot(page, "provider-06-settlement-detail")
