@@ -3,6 +3,7 @@ corrections it decides. Statuses are read-only here; every change goes through a
 
 from django.contrib import admin, messages
 
+from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
 
 from . import actions
@@ -20,11 +21,6 @@ from .models import (
 )
 
 
-class ScopedAdminMixin:
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_actor(request.user)
-
-
 def _run(modeladmin, request, queryset, fn, done):
     count = 0
     for obj in queryset:
@@ -38,7 +34,7 @@ def _run(modeladmin, request, queryset, fn, done):
 
 
 @admin.register(ServiceStandard)
-class ServiceStandardAdmin(admin.ModelAdmin):
+class ServiceStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "effective_month",
         "visits_self_care",
