@@ -90,6 +90,10 @@ class RecipientCreateSerializer(serializers.Serializer):
     guardian_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
+class FindByIdNumberSerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=20)
+
+
 class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """特困人员名册。Filter with ?town=, ?village=, ?level=, ?q= (name, or the last 4 digits of the ID
     number), ?in_support=1. Look up by full ID number with POST find/."""
@@ -114,15 +118,15 @@ class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         recipient = selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), datetime.date.today())
         return Response(self.get_serializer(recipient.get()).data, status=201)
 
-    @extend_schema(
-        request=inline_serializer("FindByIdNumber", {"id_number": serializers.CharField()}),
-        responses=RecipientSerializer,
-    )
+    @extend_schema(request=FindByIdNumberSerializer, responses=RecipientSerializer)
     @action(detail=False, methods=["post"])
     def find(self, request):
         """Find a recipient by full ID number (a POST: the number never appears in a URL)."""
-        number = str(request.data.get("id_number", ""))
-        recipient = selectors.recipient_find_by_id_number(actor=request.user, id_number=number)
+        data = FindByIdNumberSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        recipient = selectors.recipient_find_by_id_number(
+            actor=request.user, id_number=data.validated_data["id_number"]
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=recipient.pk)).data)
 
     @extend_schema(request=None, responses=inline_serializer("FullIdNumber", {"id_number": serializers.CharField()}))

@@ -5,6 +5,7 @@ caregiver. `for_actor(user)` applies the one that fits the user's role; anything
 role is invisible to it. Bureau staff (and superusers) see everything.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -78,5 +79,6 @@ def get_for_actor_or_404(queryset, user, **lookup):
     """The object if this user may see it; 404 otherwise (never 403: we do not confirm it exists)."""
     try:
         return queryset.for_actor(user).get(**lookup)
-    except queryset.model.DoesNotExist:
+    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+        # A malformed id ("abc", "null,null") is simply not something the user can see.
         raise Http404("未找到该记录，或您无权查看。") from None

@@ -1,0 +1,46 @@
+"""Schemathesis against the OpenAPI schema: generated requests to every operation, as bureau staff (who may
+reach everything) and as a town official; no response is a server error, and responses match the schema."""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from shenxian_care.models import Role
+from tests.factories import AgreementFactory, RecipientFactory, UserFactory, town
+
+_raw = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+schema = schemathesis.openapi.from_dict(_raw)
+schema.app = get_wsgi_application()
+
+
+def not_a_server_error(ctx, response, case):
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} → {response.status_code}"
+
+
+@pytest.fixture
+def headers(db):
+    # Something to find: a recipient with an agreement in the town official's town.
+    AgreementFactory(recipient=RecipientFactory(name="接口测试"))
+    bureau = UserFactory(username="st-bureau", role=Role.BUREAU, is_staff=True)
+    official = UserFactory(username="st-town", role=Role.TOWN, town=town("燕塔街道"))
+    return {
+        "bureau": {"Authorization": f"Token {Token.objects.create(user=bureau).key}"},
+        "town": {"Authorization": f"Token {Token.objects.create(user=official).key}"},
+    }
+
+
+@pytest.mark.django_db
+@schema.exclude(path_regex=r"^/api/v1/auth/token/$").parametrize()
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_never_errors_and_answers_as_documented(case, headers):
+    for who in ("bureau", "town"):
+        case.call_and_validate(
+            headers=headers[who], checks=[not_a_server_error, response_schema_conformance], excluded_checks=None
+        )
