@@ -142,6 +142,8 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     page.get_by_role("button", name="报告县民政局").click()
     page.wait_for_selector("text=已报告县民政局，等待查证。")
     page.wait_for_selector("img[alt^='现场照片']")
+    # the photo is really shown (served through the report's scope), not a broken image
+    page.wait_for_function("() => document.querySelector(\"img[alt^='现场照片']\").naturalWidth === 320")
     shot(page, "town-08-problem-reported")
 
     report = SeriousProblemReport.objects.get()
