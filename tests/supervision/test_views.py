@@ -67,7 +67,14 @@ def test_town_fills_and_submits_through_the_page(client_as, town_user, provider,
     data[f"item_{items[0].pk}"] = "99"
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "总体良好" in response.content.decode()
+    body = response.content.decode()
+    assert "总体良好" in body
+    assert f'name="item_{items[0].pk}" id="id_item_{items[0].pk}" value="99"' in body
+    assert 'aria-invalid="true"' in body
+    # every score box is labelled by its item, every note by the item's code (keyboard and screen readers)
+    for item in items:
+        assert f'<label for="id_item_{item.pk}">{item.code} {item.title}</label>' in body
+        assert f'aria-label="{item.code} 扣分说明"' in body
     assert Evaluation.objects.get().status == EvaluationStatus.DRAFT
 
     data[f"item_{items[0].pk}"] = "20"
