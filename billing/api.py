@@ -80,9 +80,9 @@ class ProviderSettlementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProviderSettlementSerializer
 
     def get_queryset(self):
-        return selectors.provider_settlement_list(
-            actor=self.request.user, filters={"settlement": self.request.query_params.get("settlement")}
-        )
+        settlement = self.request.query_params.get("settlement", "")
+        filters = {"settlement": int(settlement)} if settlement.isdigit() else {}
+        return selectors.provider_settlement_list(actor=self.request.user, filters=filters)
 
 
 class SettlementLineSerializer(serializers.ModelSerializer):

@@ -100,3 +100,14 @@ def test_lists_run_a_fixed_number_of_queries(request, api_as, who, provider, oth
     for path in ENDPOINTS:
         with django_assert_num_queries(few[path]):
             _results(client, path)
+
+
+def test_a_malformed_settlement_filter_is_ignored_not_an_error(api_as, finance_user, two_provider_month):
+    client = api_as(finance_user)
+    for path in ENDPOINTS[1:]:
+        assert client.get(f"/api/v1/{path}/?settlement=null").status_code == 200
+    settlement, _, _ = two_provider_month
+    filtered = client.get(f"/api/v1/settlements/providers/?settlement={settlement.pk}").json()["results"]
+    assert len(filtered) == 2
+    other = client.get(f"/api/v1/settlements/providers/?settlement={settlement.pk + 1}").json()["results"]
+    assert other == []
