@@ -43,7 +43,9 @@ def problem_list(request):
 
 @role_required(Role.BUREAU, Role.TOWN)
 def problem_report(request):
-    form = ProblemReportForm(request.POST or None, request.FILES or None, actor=request.user)
+    form = ProblemReportForm(
+        request.POST or None, request.FILES or None, actor=request.user, initial={"occurred_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
