@@ -15,7 +15,6 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
 from contracts.models import Agreement, AgreementStatus
 from recipients.models import CareLevel, LevelApproval
-from shenxian_care.privacy import mask_id_number
 from shenxian_care.scoping import is_bureau
 
 from .models import Visit, VisitStatus
@@ -161,7 +160,7 @@ def _recipient_row(values, totals, month, days_in_month, standard):
         town=town,
         provider=provider,
         caregiver=caregiver,
-        id_number_masked=mask_id_number(id_number),
+        id_number_masked=id_number,  # the stored masked copy: lists never decrypt
         level=level or "",
         recipients=1,
         days=days,
