@@ -479,3 +479,42 @@ def test_a_fully_reversed_month_is_corrected_once(settle, billed, bureau_user):
         Decimal("-189.00"), -31, line_of(march, recipient).pk,
     )
     assert not SettlementLine.objects.filter(settlement=may).exists()
+
+
+def test_caregiver_change_mid_month_splits_one_line_between_two_caregivers(settle):
+    from tests.factories import AgreementFactory, CaregiverFactory, ContractFactory, RecipientFactory
+
+    caring = ProviderFactory()
+    contract = ContractFactory(provider=caring, payee_mode=PayeeMode.CAREGIVERS)
+    first, second = CaregiverFactory(provider=caring), CaregiverFactory(provider=caring)
+    recipient = RecipientFactory(level="self_care")
+    AgreementFactory(
+        recipient=recipient, provider=caring, contract=contract, caregiver=first, start_date=D(2024, 1, 1),
+        end_date=D(2024, 3, 15), status=AgreementStatus.TERMINATED,
+    )
+    AgreementFactory(
+        recipient=recipient, provider=caring, contract=contract, caregiver=second, start_date=D(2024, 3, 16)
+    )
+
+    settlement = settle(2024, 3)
+
+    line = line_of(settlement, recipient)  # one line per recipient per provider
+    assert (line.amount, line.caregiver_id) == (Decimal("189.00"), second.pk)
+    assert line.caregiver_days == {str(first.pk): 15, str(second.pk): 16}
+    payments = {p.caregiver_id: (p.amount, p.days) for p in settlement.payments.all()}
+    # 189 × 15/31 = 91.451… and 189 × 16/31 = 97.548…: floors 91.45 + 97.54, the last fen to the larger remainder
+    assert payments == {first.pk: (Decimal("91.45"), 15), second.pk: (Decimal("97.55"), 16)}
+
+
+def test_adjustments_look_back_a_bounded_number_of_frozen_months(settle, billed, bureau_user, settings):
+    settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS = 1
+    recipient = billed()
+    for month in (3, 4):
+        settlement_confirm(actor=bureau_user, settlement=settle(2024, month))
+    type(recipient).objects.filter(pk=recipient.pk).update(exit_date=D(2024, 3, 20))
+
+    may = settle(2024, 5)
+
+    # only April (one month back) is re-checked: it is reversed in full; March is left as frozen
+    adjustments = list(SettlementLine.objects.filter(settlement=may, kind="adjustment"))
+    assert [(a.period_month, a.amount) for a in adjustments] == [(D(2024, 4, 1), Decimal("-189.00"))]
