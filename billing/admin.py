@@ -3,12 +3,14 @@ that call the actions (never by editing a row)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
 
 from . import actions
 from .models import DeductionApplication, Payment, ProviderSettlement, Settlement, SettlementLine
+from .tasks import settlement_compute_task
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -62,10 +64,13 @@ class SettlementAdmin(ReadOnlyAdmin):
 
     @admin.action(description="重新计算所选草稿")
     def recompute(self, request, queryset):
+        # A province-sized month takes a minute: checked here, computed by the worker (progress on the row).
         def compute(*, actor, settlement):
-            actions.settlement_compute(actor=actor, month=settlement.month)
+            actions.settlement_check_computable(actor=actor, month=settlement.month)
+            month, user_id = settlement.month.isoformat(), actor.pk
+            transaction.on_commit(lambda: settlement_compute_task.delay(month, user_id))
 
-        _run(self, request, queryset, compute, "结算已重新计算")
+        _run(self, request, queryset, compute, "结算已开始重新计算，请稍后刷新查看进度")
 
     @admin.action(description="登记所选结算为已支付")
     def mark_paid(self, request, queryset):

@@ -49,3 +49,20 @@ def test_admin_recompute_of_a_confirmed_month_is_refused(client_as, bureau_user,
 
 def test_admin_closed_to_finance(client_as, finance_user, two_provider_month):
     assert client_as(finance_user).get(reverse("admin:billing_settlement_changelist")).status_code == 302
+
+
+def test_admin_recompute_action_runs_the_draft_again(
+    client_as, bureau_user, billed, django_capture_on_commit_callbacks
+):
+    billed()
+    settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
+    billed(level="full")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(bureau_user).post(
+            reverse("admin:billing_settlement_changelist"),
+            {"action": "recompute", "_selected_action": [settlement.pk]},
+        )
+
+    settlement.refresh_from_db()
+    assert (settlement.status, str(settlement.gross)) == (SettlementStatus.DRAFT, "815.00")
