@@ -313,7 +313,7 @@ def roster_check(*, roster_id):
     roster = MonthlyRoster.objects.filter(pk=roster_id, status=RosterStatus.CHECKING).first()
     if roster is None:
         return None
-    progress = SideProgress(MonthlyRoster, roster.pk)
+    progress = SideProgress(roster)
     try:
         rows, _digest = parse_roster(bytes(roster.content), month=roster.month, progress=progress)
     except ApplicationError as exc:
@@ -378,7 +378,7 @@ def roster_apply(*, actor, roster):
         roster.error_message = "与已导入的本月名单完全相同，未作任何改动。"
         roster.save(update_fields=["status", "error_message"])
         return current
-    progress = SideProgress(MonthlyRoster, roster.pk)
+    progress = SideProgress(roster)
     try:
         return _apply_rows(actor, roster, current, progress)
     finally:
@@ -489,6 +489,6 @@ def _apply_rows(actor, roster, current, progress):
     roster.status = RosterStatus.APPLIED
     roster.applied_at = timezone.now()
     roster.created_villages = created_villages
-    roster.progress_done = len(rows)
-    roster.save(update_fields=["status", "applied_at", "created_villages", "progress_done"])
+    roster.save(update_fields=["status", "applied_at", "created_villages"])
+    progress.finish()
     return roster

@@ -18,4 +18,4 @@ class RecipientsConfig(AppConfig):
             models.SupportExit,
         )
         # The roster's file and rows are kept on the record itself; the trail records who did what to it.
-        register(models.MonthlyRoster, exclude_fields=["content", "rows", "diff", "progress_done", "progress_total"])
+        register(models.MonthlyRoster, exclude_fields=["content", "rows", "diff"])

@@ -341,8 +341,6 @@ class MonthlyRoster(models.Model):
     content = models.BinaryField("上传文件", null=True, editable=False)
     errors = models.JSONField("错误清单", default=list, blank=True)
     error_message = models.CharField("错误说明", max_length=300, blank=True)
-    progress_done = models.PositiveIntegerField("已处理行数", default=0)
-    progress_total = models.PositiveIntegerField("总行数", default=0)
     rows = models.JSONField("名单行", default=list)
     diff = models.JSONField("与上月对比", default=dict)
     created_villages = models.JSONField("新建村（居）", default=list)

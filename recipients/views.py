@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
+from shenxian_care.progress import progress_of
 from shenxian_care.scoping import actor_role
 from shenxian_care.views_helpers import client_ip, form_error_from, paginate, role_required
 
@@ -160,19 +161,25 @@ def roster_preview(request, pk):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("recipients:roster_preview", pk=roster.pk)
-    return render(request, "recipients/roster_preview.html", {"roster": roster, "diff": roster.diff})
+    done, total = progress_of(roster)
+    return render(
+        request,
+        "recipients/roster_preview.html",
+        {"roster": roster, "diff": roster.diff, "progress_done": done, "progress_total": total},
+    )
 
 
 @role_required(Role.BUREAU)
 def roster_progress(request, pk):
     """Where a roster's check or import has got to (polled by its page)."""
     roster = get_object_or_404(MonthlyRoster.objects.for_actor(request.user), pk=pk)
+    done, total = progress_of(roster)
     return JsonResponse(
         {
             "status": roster.status,
             "status_display": roster.get_status_display(),
-            "done": roster.progress_done,
-            "total": roster.progress_total,
+            "done": done,
+            "total": total,
             "running": roster.status in (RosterStatus.CHECKING, RosterStatus.APPLYING),
         }
     )

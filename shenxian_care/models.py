@@ -125,3 +125,20 @@ class OutboxTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class JobProgress(models.Model):
+    """How far a long piece of work has got. A row of its own, so that writing progress never waits on the
+    locks the work itself holds (the work's own rows stay locked until it commits)."""
+
+    job = models.CharField("任务", max_length=100, unique=True, help_text="例：recipients.monthlyroster:12")
+    done = models.PositiveIntegerField("已完成", default=0)
+    total = models.PositiveIntegerField("总数", default=0)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "任务进度"
+        verbose_name_plural = "任务进度"
+
+    def __str__(self):
+        return f"{self.job} {self.done}/{self.total}"

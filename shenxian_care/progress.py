@@ -1,49 +1,61 @@
 """Progress of long work (roster import, settlement, exports) that people watch while it runs.
 
-The work itself is one transaction; progress is written next to it so others can see it: on PostgreSQL
-through a separate autocommit connection (which never waits on the working transaction's locks), elsewhere
-(SQLite, in-process tasks) with a plain update.
+The work itself is one transaction; its progress goes to a `JobProgress` row of its own, written next to
+the work so others can see it: on PostgreSQL through a separate autocommit connection, elsewhere (SQLite,
+in-process tasks) with a plain write. Nothing the work has locked is touched, so nothing ever waits.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+from .models import JobProgress
+
+
+def job_key(instance):
+    return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+def progress_of(instance):
+    """(done, total) of the work on this object, (0, 0) if none has been recorded."""
+    row = JobProgress.objects.filter(job=job_key(instance)).values_list("done", "total").first()
+    return row or (0, 0)
 
 
 class SideProgress:
     EVERY = 200
 
-    def __init__(self, model, pk, *, done_field="progress_done", total_field="progress_total", every=None):
-        self.table = model._meta.db_table
-        self.model = model
-        self.pk = pk
-        self.done_field = done_field
-        self.total_field = total_field
+    def __init__(self, instance, *, every=None):
+        self.job = job_key(instance)
         self.every = every or self.EVERY
         self.done = 0
         self.total = 0
         self._side = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
 
-    def write(self, **values):
+    def _write(self):
         if self._side is None:
-            self.model._default_manager.filter(pk=self.pk).update(**values)
+            JobProgress.objects.update_or_create(job=self.job, defaults={"done": self.done, "total": self.total})
             return
-        columns = ", ".join(f'"{self.model._meta.get_field(name).column}" = %s' for name in values)
+        table = JobProgress._meta.db_table
         with self._side.cursor() as cursor:
             cursor.execute(
-                f'UPDATE "{self.table}" SET {columns} WHERE id IN '  # noqa: S608 - names are the model's own
-                f'(SELECT id FROM "{self.table}" WHERE id = %s FOR UPDATE SKIP LOCKED)',
-                [*values.values(), self.pk],
+                f'INSERT INTO "{table}" (job, done, total, updated_at) VALUES (%s, %s, %s, now()) '  # noqa: S608
+                "ON CONFLICT (job) DO UPDATE SET done = EXCLUDED.done, total = EXCLUDED.total, updated_at = now()",
+                [self.job, self.done, self.total],
             )
 
     def start(self, total):
         self.total = total
         self.done = 0
-        self.write(**{self.done_field: 0, self.total_field: total})
+        self._write()
 
     def tick(self, n=1):
         before = self.done
         self.done += n
         if self.done // self.every != before // self.every:
-            self.write(**{self.done_field: self.done})
+            self._write()
+
+    def finish(self):
+        self.done = max(self.done, self.total)
+        self._write()
 
     def close(self):
         if self._side is not None:

@@ -33,23 +33,28 @@ def test_database_url():
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@contextmanager
-def celery_worker(prefix="test"):
-    """Start a worker on a fresh queue; make it the default queue of this process while it runs."""
-    queue = f"{prefix}-{uuid.uuid4().hex[:12]}"
+def start_worker_process(queue, **env_extra):
+    """A `celery worker` subprocess consuming `queue`, on this test database."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "shenxian_care.settings.test",
         "DATABASE_URL": test_database_url(),
         "CELERY_REAL_WORKER": "1",
         "PYTHONPATH": str(ROOT),
+        **env_extra,
     }
     celery = Path(sys.executable).with_name("celery")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
-        [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", f"{queue}@%h",
+    node = f"{queue}-{uuid.uuid4().hex[:4]}@%h"
+    return subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
+        [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+@contextmanager
+def as_default_queue(queue):
+    """Send this process's tasks to `queue` (and through the broker, not in-process) for a while."""
     saved = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
@@ -57,11 +62,28 @@ def celery_worker(prefix="test"):
         yield queue
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        if process.returncode not in (0, -15, 15):
-            print(output.decode(errors="replace"))  # noqa: T201 - shown only when the worker failed
+
+
+def stop(process):
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    if process.returncode not in (0, -15, 15):
+        print(output.decode(errors="replace"))  # noqa: T201 - shown only when the worker failed
+
+
+@contextmanager
+def celery_worker(prefix="test"):
+    """Start a worker on a fresh queue; make it the default queue of this process while it runs."""
+    queue = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    process = start_worker_process(queue)
+    try:
+        with as_default_queue(queue):
+            yield queue
+    finally:
+        stop(process)

@@ -248,7 +248,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task (a province-scale settlement), so Redis never redelivers a running task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 60 * 60),
+    # How often a worker sweeps for tasks whose worker died (interval × throttle seconds).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 # A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
