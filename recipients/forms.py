@@ -12,6 +12,7 @@ class RecipientFilterForm(forms.Form):
     in_support = forms.BooleanField(label="仅在供养", required=False, initial=True)
 
     def __init__(self, *args, actor=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["town"].queryset = Town.objects.for_actor(actor)
 

@@ -45,11 +45,26 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
+            env={**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"},
+        )
+        # Playwright's sync API leaves this thread in another contextvars context, where Django opens new
+        # connection objects: hand them the reference data serialized at set-up (towns, rates, scoring sheet),
+        # which the serialized rollback of each journey restores.
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         yield chromium
         chromium.close()
 

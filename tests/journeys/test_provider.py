@@ -16,7 +16,6 @@ from supervision import actions as supervision_actions
 from supervision.models import RectificationNotice, RectificationStatus
 
 from .conftest import shot, sign_in
-from .test_town import reference_data_survives_playwright  # noqa: F401 - autouse fixture, see there
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,57 +2,20 @@
 monthly evaluation (考评) of the provider serving the town → reports a serious quality problem with a photo."""
 
 import datetime
-import gc
 import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
-from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from PIL import Image, ImageDraw
 
 from contracts.models import Provider
-from recipients.models import Recipient, Town
+from recipients.models import Recipient
 from shenxian_care.models import User
 from supervision.models import Evaluation, EvaluationStatus, ProblemStatus, SeriousProblemReport
 
 from .conftest import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def reference_data_survives_playwright():
-    """Workaround until tests/journeys/conftest.py carries it. Starting Playwright's sync API (the session's
-    `browser`) leaves the test thread in another contextvars context, where Django opens new connection objects
-    that lack the serialized reference data (towns, rates, scoring sheet) taken when the test database was set
-    up; the next transactional test would then start without them. Give that data to the current connection
-    object, so Django restores it after this test's flush."""
-    for alias in connections:
-        connection = connections[alias]
-        if not hasattr(connection, "_test_serialized_contents"):
-            original = next(
-                (
-                    obj
-                    for obj in gc.get_objects()
-                    if isinstance(obj, BaseDatabaseWrapper)
-                    and obj.alias == alias
-                    and hasattr(obj, "_test_serialized_contents")
-                ),
-                None,
-            )
-            if original is not None:
-                connection._test_serialized_contents = original._test_serialized_contents
-                if not Town.objects.using(alias).exists():
-                    # An earlier journey's flush came before this fix and re-created content types and
-                    # permissions under new ids: restore the database as Django would have.
-                    Permission.objects.using(alias).all().delete()
-                    ContentType.objects.using(alias).all().delete()
-                    ContentType.objects.clear_cache()
-                    connection.creation.deserialize_db_from_string(original._test_serialized_contents)
-    yield
 
 
 SCORES = {"A1": "28", "A2": "27", "A3": "18", "A4": "9", "A5": "10"}
