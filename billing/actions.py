@@ -19,6 +19,7 @@ from contracts.selectors import rate_table_on
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
+from shenxian_care.queue import enqueue
 from supervision.models import Deduction, DeductionStatus
 
 from . import calculation as calc
@@ -189,7 +190,11 @@ def _compute(settlement, table, actor, progress, stats):
         cleanup.callback(persistence.close_streams, streams)
         recipients, agreements, approvals = streams
         for line in calc.month_lines(
-            month=month, rates=rates, recipients=recipients, agreements=agreements, approvals=approvals,
+            month=month,
+            rates=rates,
+            recipients=recipients,
+            agreements=agreements,
+            approvals=approvals,
             on_recipient=progress.tick,
         ):
             writer.add(line, rate_fen=line.rate_fen)
@@ -199,7 +204,10 @@ def _compute(settlement, table, actor, progress, stats):
         for prior in priors:
             for line, corrects_id in _adjustments_for(prior, progress, cleanup):
                 writer.add(
-                    line, kind=LineKind.ADJUSTMENT, period_month=prior.month, corrects_id=corrects_id,
+                    line,
+                    kind=LineKind.ADJUSTMENT,
+                    period_month=prior.month,
+                    corrects_id=corrects_id,
                     rate_fen=line.rate_fen,
                 )
                 providers[line.provider_id].add_adjustment(line)
@@ -240,7 +248,11 @@ def _adjustments_for(prior: Settlement, progress, cleanup):
     streams = persistence.input_streams(first, end)
     recipients, agreements, approvals = streams
     fresh = calc.month_lines(
-        month=prior.month, rates=rates, recipients=recipients, agreements=agreements, approvals=approvals,
+        month=prior.month,
+        rates=rates,
+        recipients=recipients,
+        agreements=agreements,
+        approvals=approvals,
         on_recipient=progress.tick,
     )
     billed = _billed_for(prior.month)
@@ -272,8 +284,18 @@ def _billed_for(period_month):
         SettlementLine.objects.filter(period_month=period_month, settlement__status__in=FROZEN)
         .order_by("recipient_id", "provider_id", "kind", "pk")
         .values_list(
-            "recipient_id", "provider_id", "kind", "pk", "amount", "days_self_care", "days_partial", "days_full",
-            "town_id", "contract_id", "caregiver_id", "level",
+            "recipient_id",
+            "provider_id",
+            "kind",
+            "pk",
+            "amount",
+            "days_self_care",
+            "days_partial",
+            "days_full",
+            "town_id",
+            "contract_id",
+            "caregiver_id",
+            "level",
         )
         .iterator(chunk_size=persistence.STREAM_CHUNK)
     )
@@ -283,9 +305,17 @@ def _billed_for(period_month):
             if current is not None:
                 yield current
             current = {
-                "recipient_id": recipient_id, "provider_id": provider_id, "amount": 0, "d_self_care": 0,
-                "d_partial": 0, "d_full": 0, "frozen_id": None, "town": town_id, "contract": contract_id,
-                "caregiver": caregiver_id, "last_level": level,
+                "recipient_id": recipient_id,
+                "provider_id": provider_id,
+                "amount": 0,
+                "d_self_care": 0,
+                "d_partial": 0,
+                "d_full": 0,
+                "frozen_id": None,
+                "town": town_id,
+                "contract": contract_id,
+                "caregiver": caregiver_id,
+                "last_level": level,
             }
         current["amount"] += calc.to_fen(amount)
         current["d_self_care"] += d_sc
@@ -307,14 +337,22 @@ def _difference(new, old, rates):
     old_amount = old["amount"] if old else 0
     if new is not None:
         line = calc.Line(
-            recipient_id=new.recipient_id, town_id=new.town_id, provider_id=new.provider_id,
-            contract_id=new.contract_id, caregiver_id=new.caregiver_id, level=new.level,
+            recipient_id=new.recipient_id,
+            town_id=new.town_id,
+            provider_id=new.provider_id,
+            contract_id=new.contract_id,
+            caregiver_id=new.caregiver_id,
+            level=new.level,
         )
         new_days, new_amount = new.days_by_level, new.amount_fen
     else:
         line = calc.Line(
-            recipient_id=old["recipient_id"], town_id=old["town"], provider_id=old["provider_id"],
-            contract_id=old["contract"], caregiver_id=old["caregiver"], level=old["last_level"] or "self_care",
+            recipient_id=old["recipient_id"],
+            town_id=old["town"],
+            provider_id=old["provider_id"],
+            contract_id=old["contract"],
+            caregiver_id=old["caregiver"],
+            level=old["last_level"] or "self_care",
         )
         new_days, new_amount = dict.fromkeys(calc.LEVELS, 0), 0
     line.days_by_level = {level: new_days[level] - old_days[level] for level in calc.LEVELS}
@@ -350,20 +388,22 @@ def _settle_providers(settlement, providers):
     dues, due_contracts = _dues_for(first, end)
     deficits = dict(
         ProviderSettlement.objects.filter(
-            settlement__month=calc.previous_month(settlement.month), settlement__status__in=FROZEN,
+            settlement__month=calc.previous_month(settlement.month),
+            settlement__status__in=FROZEN,
             deficit_carried__gt=0,
         ).values_list("provider_id", "deficit_carried")
     )
     provider_ids = sorted(set(providers) | set(dues) | set(deficits))
     contract_ids = {
-        max(p.contract_days.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        for p in providers.values()
-        if p.contract_days
+        max(p.contract_days.items(), key=lambda kv: (kv[1], kv[0]))[0] for p in providers.values() if p.contract_days
     } | set(due_contracts.values())
     payee_modes = dict(PurchaseContract.objects.filter(pk__in=contract_ids).values_list("pk", "payee_mode"))
-    provider_info = {p["pk"]: p for p in Provider.objects.filter(pk__in=provider_ids).values(
-        "pk", "name", "bank_name", "bank_account_name", "bank_account_number"
-    )}
+    provider_info = {
+        p["pk"]: p
+        for p in Provider.objects.filter(pk__in=provider_ids).values(
+            "pk", "name", "bank_name", "bank_account_name", "bank_account_number"
+        )
+    }
 
     totals = {"gross": 0, "applied": 0, "carried": 0, "net": 0}
     rows, applications, payment_plans = [], [], []
@@ -382,12 +422,19 @@ def _settle_providers(settlement, providers):
         applied_fen = sum(a.applied_fen for a in applied)
         carried_fen = sum(a.carried_fen for a in applied)
         row = ProviderSettlement(
-            settlement=settlement, provider_id=provider_id, contract_id=contract_id, payee_mode=payee_mode,
-            recipients=month.recipients, days=month.days, gross=calc.from_fen(month.gross),
+            settlement=settlement,
+            provider_id=provider_id,
+            contract_id=contract_id,
+            payee_mode=payee_mode,
+            recipients=month.recipients,
+            days=month.days,
+            gross=calc.from_fen(month.gross),
             deficit_brought=calc.from_fen(deficit_brought),
             deductions_due=calc.from_fen(sum(a.due_fen for a in applied)),
-            deductions_applied=calc.from_fen(applied_fen), carried_forward=calc.from_fen(carried_fen),
-            deficit_carried=calc.from_fen(deficit_carried), net=calc.from_fen(net),
+            deductions_applied=calc.from_fen(applied_fen),
+            carried_forward=calc.from_fen(carried_fen),
+            deficit_carried=calc.from_fen(deficit_carried),
+            net=calc.from_fen(net),
         )
         rows.append(row)
         applications.append(applied)
@@ -401,8 +448,11 @@ def _settle_providers(settlement, providers):
     DeductionApplication.objects.bulk_create(
         [
             DeductionApplication(
-                settlement=settlement, provider_settlement=row, deduction_id=a.key,
-                amount_due=calc.from_fen(a.due_fen), amount_applied=calc.from_fen(a.applied_fen),
+                settlement=settlement,
+                provider_settlement=row,
+                deduction_id=a.key,
+                amount_due=calc.from_fen(a.due_fen),
+                amount_applied=calc.from_fen(a.applied_fen),
                 amount_carried=calc.from_fen(a.carried_fen),
             )
             for row, applied in zip(rows, applications, strict=True)
@@ -426,15 +476,18 @@ def _payments(settlement, rows, plans, provider_info):
         if net <= 0:
             continue
         info = provider_info[provider_id]
-        shares = (
-            calc.split_largest_remainder(net, month.weights) if payee_mode == PayeeMode.CAREGIVERS else {}
-        )
+        shares = calc.split_largest_remainder(net, month.weights) if payee_mode == PayeeMode.CAREGIVERS else {}
         if not shares:
             payments.append(
                 Payment(
-                    settlement=settlement, provider_settlement=row, provider_id=provider_id,
-                    payee_kind=PayeeKind.PROVIDER, payee_name=info["bank_account_name"] or info["name"],
-                    bank_name=info["bank_name"], account_number=info["bank_account_number"], days=month.days,
+                    settlement=settlement,
+                    provider_settlement=row,
+                    provider_id=provider_id,
+                    payee_kind=PayeeKind.PROVIDER,
+                    payee_name=info["bank_account_name"] or info["name"],
+                    bank_name=info["bank_name"],
+                    account_number=info["bank_account_number"],
+                    days=month.days,
                     amount=calc.from_fen(net),
                 )
             )
@@ -443,13 +496,26 @@ def _payments(settlement, rows, plans, provider_info):
             caregiver = caregivers[caregiver_id]
             payments.append(
                 Payment(
-                    settlement=settlement, provider_settlement=row, provider_id=provider_id,
-                    payee_kind=PayeeKind.CAREGIVER, caregiver_id=caregiver_id, payee_name=caregiver["name"],
-                    bank_name=caregiver["bank_name"], account_number=caregiver["bank_account_number"],
-                    days=month.caregiver_days.get(caregiver_id, 0), amount=calc.from_fen(fen),
+                    settlement=settlement,
+                    provider_settlement=row,
+                    provider_id=provider_id,
+                    payee_kind=PayeeKind.CAREGIVER,
+                    caregiver_id=caregiver_id,
+                    payee_name=caregiver["name"],
+                    bank_name=caregiver["bank_name"],
+                    account_number=caregiver["bank_account_number"],
+                    days=month.caregiver_days.get(caregiver_id, 0),
+                    amount=calc.from_fen(fen),
                 )
             )
     return payments
+
+
+def settlement_compute_request(*, actor, month: datetime.date):
+    """Check the month can be computed, then compute it in the background (the page shows its progress).
+    Through the outbox: if Redis is down the request waits there and the portal says so."""
+    settlement_check_computable(actor=actor, month=month)
+    enqueue("billing.tasks.settlement_compute_task", month.isoformat(), actor.pk)
 
 
 def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:

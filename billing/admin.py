@@ -3,14 +3,12 @@ that call the actions (never by editing a row)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
 
 from . import actions
 from .models import DeductionApplication, Payment, ProviderSettlement, Settlement, SettlementLine
-from .tasks import settlement_compute_task
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -25,8 +23,17 @@ class ProviderSettlementInline(admin.TabularInline):
     model = ProviderSettlement
     extra = 0
     can_delete = False
-    fields = ("provider", "payee_mode", "recipients", "days", "gross", "deductions_applied", "carried_forward",
-              "deficit_carried", "net")
+    fields = (
+        "provider",
+        "payee_mode",
+        "recipients",
+        "days",
+        "gross",
+        "deductions_applied",
+        "carried_forward",
+        "deficit_carried",
+        "net",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -45,8 +52,18 @@ def _run(modeladmin, request, queryset, action, done):
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ("month", "status", "run_state", "progress_percent", "line_count", "gross", "deductions_applied",
-                    "net", "confirmed_by", "confirmed_at")
+    list_display = (
+        "month",
+        "status",
+        "run_state",
+        "progress_percent",
+        "line_count",
+        "gross",
+        "deductions_applied",
+        "net",
+        "confirmed_by",
+        "confirmed_at",
+    )
     list_filter = ("status", "run_state")
     list_select_related = ("confirmed_by",)
     date_hierarchy = "month"
@@ -66,9 +83,7 @@ class SettlementAdmin(ReadOnlyAdmin):
     def recompute(self, request, queryset):
         # A province-sized month takes a minute: checked here, computed by the worker (progress on the row).
         def compute(*, actor, settlement):
-            actions.settlement_check_computable(actor=actor, month=settlement.month)
-            month, user_id = settlement.month.isoformat(), actor.pk
-            transaction.on_commit(lambda: settlement_compute_task.delay(month, user_id))
+            actions.settlement_compute_request(actor=actor, month=settlement.month)
 
         _run(self, request, queryset, compute, "结算已开始重新计算，请稍后刷新查看进度")
 
@@ -79,8 +94,17 @@ class SettlementAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderSettlement)
 class ProviderSettlementAdmin(ReadOnlyAdmin):
-    list_display = ("settlement", "provider", "payee_mode", "recipients", "days", "gross", "deductions_applied",
-                    "carried_forward", "net")
+    list_display = (
+        "settlement",
+        "provider",
+        "payee_mode",
+        "recipients",
+        "days",
+        "gross",
+        "deductions_applied",
+        "carried_forward",
+        "net",
+    )
     list_filter = ("settlement__month", "payee_mode", "provider")
     search_fields = ("provider__name",)
     list_select_related = ("settlement", "provider")
@@ -88,8 +112,19 @@ class ProviderSettlementAdmin(ReadOnlyAdmin):
 
 @admin.register(SettlementLine)
 class SettlementLineAdmin(ReadOnlyAdmin):
-    list_display = ("settlement", "kind", "period_month", "recipient_name", "masked_id", "town", "provider",
-                    "level", "days", "amount", "corrects")
+    list_display = (
+        "settlement",
+        "kind",
+        "period_month",
+        "recipient_name",
+        "masked_id",
+        "town",
+        "provider",
+        "level",
+        "days",
+        "amount",
+        "corrects",
+    )
     list_filter = ("settlement__month", "kind", "level", "town", "provider")
     search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("settlement", "recipient", "town", "provider")
@@ -113,8 +148,16 @@ class DeductionApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("settlement", "provider", "payee_kind", "payee_name", "bank_name", "account_number", "days",
-                    "amount")
+    list_display = (
+        "settlement",
+        "provider",
+        "payee_kind",
+        "payee_name",
+        "bank_name",
+        "account_number",
+        "days",
+        "amount",
+    )
     list_filter = ("settlement__month", "payee_kind", "provider")
     search_fields = ("payee_name", "provider__name")
     list_select_related = ("settlement", "provider")

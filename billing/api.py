@@ -25,9 +25,24 @@ class SettlementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Settlement
         fields = [
-            "id", "month", "status", "run_state", "progress_done", "progress_total", "rate_self_care",
-            "rate_partial", "rate_full", "gross", "deductions_applied", "carried_forward", "net", "line_count",
-            "adjustment_count", "confirmed_by", "confirmed_at", "paid_at",
+            "id",
+            "month",
+            "status",
+            "run_state",
+            "progress_done",
+            "progress_total",
+            "rate_self_care",
+            "rate_partial",
+            "rate_full",
+            "gross",
+            "deductions_applied",
+            "carried_forward",
+            "net",
+            "line_count",
+            "adjustment_count",
+            "confirmed_by",
+            "confirmed_at",
+            "paid_at",
         ]
 
 
@@ -45,6 +60,7 @@ class ProgressSerializer(serializers.ModelSerializer):
 )
 class SettlementViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"\d+"
+
     def get_queryset(self):
         return selectors.settlement_list(actor=self.request.user)
 
@@ -67,8 +83,21 @@ class ProviderSettlementSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProviderSettlement
         fields = [
-            "id", "settlement", "month", "provider", "provider_name", "payee_mode", "recipients", "days", "gross",
-            "deficit_brought", "deductions_due", "deductions_applied", "carried_forward", "deficit_carried", "net",
+            "id",
+            "settlement",
+            "month",
+            "provider",
+            "provider_name",
+            "payee_mode",
+            "recipients",
+            "days",
+            "gross",
+            "deficit_brought",
+            "deductions_due",
+            "deductions_applied",
+            "carried_forward",
+            "deficit_carried",
+            "net",
         ]
 
 
@@ -94,9 +123,26 @@ class SettlementLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = SettlementLine
         fields = [
-            "id", "settlement", "kind", "period_month", "recipient", "recipient_name", "id_number", "town",
-            "town_name", "provider", "provider_name", "caregiver", "level", "rate", "days", "days_self_care",
-            "days_partial", "days_full", "amount", "corrects",
+            "id",
+            "settlement",
+            "kind",
+            "period_month",
+            "recipient",
+            "recipient_name",
+            "id_number",
+            "town",
+            "town_name",
+            "provider",
+            "provider_name",
+            "caregiver",
+            "level",
+            "rate",
+            "days",
+            "days_self_care",
+            "days_partial",
+            "days_full",
+            "amount",
+            "corrects",
         ]
 
 
@@ -120,8 +166,18 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "settlement", "month", "provider", "provider_name", "payee_kind", "caregiver", "payee_name",
-            "bank_name", "account_number", "days", "amount",
+            "id",
+            "settlement",
+            "month",
+            "provider",
+            "provider_name",
+            "payee_kind",
+            "caregiver",
+            "payee_name",
+            "bank_name",
+            "account_number",
+            "days",
+            "amount",
         ]
 
     def get_account_number(self, obj) -> str:

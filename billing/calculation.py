@@ -206,8 +206,13 @@ class _Cursor:
 
 
 def month_lines(
-    *, month: datetime.date, rates: Rates, recipients: Iterable[tuple], agreements: Iterable[tuple],
-    approvals: Iterable[tuple], on_recipient=None,
+    *,
+    month: datetime.date,
+    rates: Rates,
+    recipients: Iterable[tuple],
+    agreements: Iterable[tuple],
+    approvals: Iterable[tuple],
+    on_recipient=None,
 ) -> Iterator[Line]:
     """Merge three streams ordered by recipient id into the month's lines.
 
@@ -221,8 +226,13 @@ def month_lines(
     for recipient in recipients:
         recipient_id = recipient[0]
         yield from recipient_lines(
-            first=first, end=end, days_in_month=days_in_month, rates=rates, recipient=recipient,
-            agreements=agreement_cursor.take(recipient_id), approvals=approval_cursor.take(recipient_id),
+            first=first,
+            end=end,
+            days_in_month=days_in_month,
+            rates=rates,
+            recipient=recipient,
+            agreements=agreement_cursor.take(recipient_id),
+            approvals=approval_cursor.take(recipient_id),
         )
         if on_recipient is not None:
             on_recipient()

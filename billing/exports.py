@@ -18,8 +18,21 @@ from .models import LineKind, PayeeKind, SettlementLine
 SHEETS = ("detail", "town", "provider", "payments")
 SHEET_TITLES = {"detail": "结算明细", "town": "按镇汇总", "provider": "按机构汇总", "payments": "支付清单"}
 DETAIL_HEADER = (
-    "序号", "姓名", "身份证号", "镇(街道)", "服务机构", "照料护理人", "类型", "所属月份", "自理能力",
-    "自理天数", "半失能天数", "失能天数", "天数", "标准(元/月)", "金额(元)",
+    "序号",
+    "姓名",
+    "身份证号",
+    "镇(街道)",
+    "服务机构",
+    "照料护理人",
+    "类型",
+    "所属月份",
+    "自理能力",
+    "自理天数",
+    "半失能天数",
+    "失能天数",
+    "天数",
+    "标准(元/月)",
+    "金额(元)",
 )
 _LEVELS = dict(CareLevel.choices)
 _KINDS = dict(LineKind.choices)
@@ -40,17 +53,55 @@ def detail_rows(*, actor, settlement, chunk_size=5000):
         .filter(settlement=settlement)
         .order_by("town__sort_order", "town_id", "recipient_id", "kind", "period_month", "provider_id")
         .values_list(
-            "recipient__name", "recipient__id_number_masked", "town__name", "provider__name", "caregiver__name",
-            "kind", "period_month", "level", "days_self_care", "days_partial", "days_full", "days", "rate", "amount",
+            "recipient__name",
+            "recipient__id_number_masked",
+            "town__name",
+            "provider__name",
+            "caregiver__name",
+            "kind",
+            "period_month",
+            "level",
+            "days_self_care",
+            "days_partial",
+            "days_full",
+            "days",
+            "rate",
+            "amount",
         )
         .iterator(chunk_size=chunk_size)
     )
-    for number, (name, masked_id, town, provider, caregiver, kind, period, level, d_sc, d_p, d_f, days, rate,
-                 amount) in enumerate(rows, start=1):
+    for number, (
+        name,
+        masked_id,
+        town,
+        provider,
+        caregiver,
+        kind,
+        period,
+        level,
+        d_sc,
+        d_p,
+        d_f,
+        days,
+        rate,
+        amount,
+    ) in enumerate(rows, start=1):
         yield (
-            number, safe_text(name), masked_id, safe_text(town), safe_text(provider),
-            safe_text(caregiver or ""), _KINDS[kind], f"{period:%Y-%m}", _LEVELS.get(level, level), d_sc, d_p, d_f,
-            days, rate, amount,
+            number,
+            safe_text(name),
+            masked_id,
+            safe_text(town),
+            safe_text(provider),
+            safe_text(caregiver or ""),
+            _KINDS[kind],
+            f"{period:%Y-%m}",
+            _LEVELS.get(level, level),
+            d_sc,
+            d_p,
+            d_f,
+            days,
+            rate,
+            amount,
         )
 
 
@@ -78,13 +129,30 @@ def write_town(ws, *, actor, settlement):
 
 def write_provider(ws, *, actor, settlement):
     ws.append(
-        ("服务机构", "统一社会信用代码", "资金结算方式", "人数", "天数", "应付金额(元)", "上月待抵减(元)",
-         "本月扣款(元)", "结转下月扣款(元)", "实付金额(元)")
+        (
+            "服务机构",
+            "统一社会信用代码",
+            "资金结算方式",
+            "人数",
+            "天数",
+            "应付金额(元)",
+            "上月待抵减(元)",
+            "本月扣款(元)",
+            "结转下月扣款(元)",
+            "实付金额(元)",
+        )
     )
     sums = [0, 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
     for row in selectors.provider_totals(actor=actor, settlement=settlement):
-        values = [row.recipients, row.days, row.gross, row.deficit_brought, row.deductions_applied,
-                  row.carried_forward, row.net]
+        values = [
+            row.recipients,
+            row.days,
+            row.gross,
+            row.deficit_brought,
+            row.deductions_applied,
+            row.carried_forward,
+            row.net,
+        ]
         ws.append((safe_text(row.provider.name), row.provider.credit_code, row.get_payee_mode_display(), *values))
         sums = [a + b for a, b in zip(sums, values, strict=True)]
     ws.append(("合计", None, None, *sums))
@@ -97,8 +165,16 @@ def write_payments(ws, *, actor, settlement):
     days = 0
     for number, p in enumerate(selectors.payment_list(actor=actor, settlement=settlement), start=1):
         ws.append(
-            (number, safe_text(p.provider.name), kinds[p.payee_kind], safe_text(p.payee_name), safe_text(p.bank_name),
-             p.account_number, p.days, p.amount)
+            (
+                number,
+                safe_text(p.provider.name),
+                kinds[p.payee_kind],
+                safe_text(p.payee_name),
+                safe_text(p.bank_name),
+                p.account_number,
+                p.days,
+                p.amount,
+            )
         )
         total += p.amount
         days += p.days
@@ -124,4 +200,3 @@ def build_workbook(*, actor, settlement, sheets=SHEETS):
 def file_name(settlement, sheet="all"):
     label = "结算" if sheet == "all" else SHEET_TITLES[sheet]
     return f"{settlement.month:%Y年%m月}{label}.xlsx"
-

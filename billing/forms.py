@@ -5,7 +5,8 @@ from django import forms
 
 class MonthForm(forms.Form):
     month = forms.CharField(
-        label="结算月份", widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        label="结算月份",
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
         help_text="例如 2024-03",
     )
 

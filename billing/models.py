@@ -58,16 +58,28 @@ class Settlement(models.Model):
     run_finished_at = models.DateTimeField("完成计算时间", null=True, blank=True)
     run_error = models.CharField("计算错误", max_length=300, blank=True)
     computed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="计算人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="计算人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="支付登记人", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="支付登记人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     paid_at = models.DateTimeField("支付时间", null=True, blank=True)
@@ -184,11 +196,21 @@ class SettlementLine(models.Model):
         Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     contract = models.ForeignKey(
-        PurchaseContract, verbose_name="合同", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        PurchaseContract,
+        verbose_name="合同",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,
     )
     caregiver = models.ForeignKey(
-        Caregiver, verbose_name="照料护理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Caregiver,
+        verbose_name="照料护理人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,
     )
     level = models.CharField("自理能力（月末）", max_length=16, choices=CareLevel.choices)
@@ -200,7 +222,12 @@ class SettlementLine(models.Model):
     caregiver_days = models.JSONField("护理人服务天数", default=dict)
     amount = models.DecimalField("金额（元）", **MONEY)
     corrects = models.ForeignKey(
-        "self", verbose_name="更正的已冻结明细", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "self",
+        verbose_name="更正的已冻结明细",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,
     )
 

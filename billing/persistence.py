@@ -43,9 +43,7 @@ def input_streams(first: datetime.date, end: datetime.date):
         .iterator(chunk_size=STREAM_CHUNK)
     )
     agreements = (
-        Agreement.objects.filter(
-            status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lt=end
-        )
+        Agreement.objects.filter(status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lt=end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
         .order_by("recipient_id", "start_date", "pk")
         .values_list("recipient_id", "provider_id", "contract_id", "caregiver_id", "start_date", "end_date")
@@ -91,9 +89,23 @@ def delete_lines(settlement_id):
 
 
 _COLUMNS = (
-    "settlement_id", "kind", "period_month", "recipient_id", "town_id", "provider_id", "contract_id",
-    "caregiver_id", "level", "rate", "days", "days_self_care", "days_partial", "days_full", "caregiver_days",
-    "amount", "corrects_id",
+    "settlement_id",
+    "kind",
+    "period_month",
+    "recipient_id",
+    "town_id",
+    "provider_id",
+    "contract_id",
+    "caregiver_id",
+    "level",
+    "rate",
+    "days",
+    "days_self_care",
+    "days_partial",
+    "days_full",
+    "caregiver_days",
+    "amount",
+    "corrects_id",
 )
 
 
@@ -125,7 +137,7 @@ class LineWriter:
         if self._copy:
             caregivers = line.caregiver_days
             if len(caregivers) == 1:
-                (key, days), = caregivers.items()
+                ((key, days),) = caregivers.items()
                 caregivers_json = f'{{"{key}": {days}}}'
             else:
                 caregivers_json = json.dumps(caregivers, sort_keys=True)
@@ -138,11 +150,23 @@ class LineWriter:
             return
         self._batch.append(
             SettlementLine(
-                settlement=self.settlement, kind=kind, period_month=period_month, recipient_id=line.recipient_id,
-                town_id=line.town_id, provider_id=line.provider_id, contract_id=line.contract_id,
-                caregiver_id=line.caregiver_id, level=line.level, rate=from_fen(rate_fen), days=line.days,
-                days_self_care=d["self_care"], days_partial=d["partial"], days_full=d["full"],
-                caregiver_days=line.caregiver_days, amount=from_fen(line.amount_fen), corrects_id=corrects_id,
+                settlement=self.settlement,
+                kind=kind,
+                period_month=period_month,
+                recipient_id=line.recipient_id,
+                town_id=line.town_id,
+                provider_id=line.provider_id,
+                contract_id=line.contract_id,
+                caregiver_id=line.caregiver_id,
+                level=line.level,
+                rate=from_fen(rate_fen),
+                days=line.days,
+                days_self_care=d["self_care"],
+                days_partial=d["partial"],
+                days_full=d["full"],
+                caregiver_days=line.caregiver_days,
+                amount=from_fen(line.amount_fen),
+                corrects_id=corrects_id,
             )
         )
         if len(self._batch) >= self.BATCH:
@@ -205,8 +229,12 @@ class Progress:
     def start(self, total):
         self.total = total
         self._write(
-            run_state=RunState.RUNNING, progress_done=0, progress_total=total, run_started_at=timezone.now(),
-            run_finished_at=None, run_error="",
+            run_state=RunState.RUNNING,
+            progress_done=0,
+            progress_total=total,
+            run_started_at=timezone.now(),
+            run_finished_at=None,
+            run_error="",
         )
 
     def tick(self):

@@ -7,7 +7,6 @@ Town officials and caregivers have no billing pages.
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from shenxian_care.views_helpers import form_error_from, paginate, role_required
 from . import actions, exports, selectors
 from .forms import LineFilterForm, MonthForm
 from .models import RunState, SettlementStatus
-from .tasks import settlement_compute_task
 
 READERS = (Role.BUREAU, Role.FINANCE, Role.PROVIDER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,12 +33,10 @@ def settlement_list(request):
         if request.method == "POST" and form.is_valid():
             month = form.cleaned_data["month"]
             try:
-                actions.settlement_check_computable(actor=request.user, month=month)
+                actions.settlement_compute_request(actor=request.user, month=month)
             except ApplicationError as exc:
                 form_error_from(form, exc)
             else:
-                user_id = request.user.pk
-                transaction.on_commit(lambda: settlement_compute_task.delay(month.isoformat(), user_id))
                 messages.success(request, f"已开始计算{month:%Y年%m月}结算，可在结算页查看进度。")
                 return redirect("billing:settlement_list")
     page = paginate(request, selectors.settlement_list(actor=request.user), per_page=24)
@@ -132,12 +128,10 @@ def settlement_confirm(request, pk):
 def settlement_recompute(request, pk):
     settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
     try:
-        actions.settlement_check_computable(actor=request.user, month=settlement.month)
+        actions.settlement_compute_request(actor=request.user, month=settlement.month)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        month, user_id = settlement.month.isoformat(), request.user.pk
-        transaction.on_commit(lambda: settlement_compute_task.delay(month, user_id))
         messages.success(request, "已开始重新计算。")
     return redirect(reverse("billing:settlement_detail", args=[pk]))
 

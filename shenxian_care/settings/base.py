@@ -297,4 +297,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# The county service standard and other bureau settings have defaults in `shenxian_care.county`.
+# How many confirmed months a settlement re-checks for corrections (backdated exits, level changes): they
+# appear as adjustment lines in the next open month.
+BILLING_ADJUSTMENT_LOOKBACK_MONTHS = env.int("BILLING_ADJUSTMENT_LOOKBACK_MONTHS", default=3)

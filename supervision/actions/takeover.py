@@ -16,6 +16,7 @@ from contracts.selectors import contract_covering
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
+from shenxian_care.queue import enqueue
 
 from ..models import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, TakeoverLine, TakeoverStatus
 
@@ -191,9 +192,7 @@ def takeover_request(*, actor, review, new_provider, takeover_date: datetime.dat
         actor=actor, review=review, existing=existing, new_provider=new_provider, takeover_date=takeover_date,
         caregivers=caregivers, status=TakeoverStatus.PENDING,
     )  # fmt: skip
-    from ..tasks import takeover_run_task  # tasks import the actions: imported here, where it is used
-
-    transaction.on_commit(lambda: takeover_run_task.delay(takeover.pk))
+    enqueue("supervision.tasks.takeover_run_task", takeover.pk)
     return takeover
 
 
