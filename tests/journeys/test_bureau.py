@@ -3,6 +3,7 @@ level change → the dashboard → draw a spot check → confirm the month's set
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook
@@ -46,7 +47,7 @@ def this_month_roster_file():
 def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background, desk, tmp_path):
     page = desk
     content, worse = this_month_roster_file()
-    roster_file = tmp_path / "本月名单.xlsx"
+    roster_file = tmp_path / "roster-this-month.xlsx"
     roster_file.write_bytes(content)
     town_official = User.objects.get(username="town")
     reported = Recipient.objects.filter(town=town_official.town).order_by("pk").first()
@@ -66,7 +67,10 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     page.set_input_files("#id_file", str(roster_file))
     page.click("text=上传并检查")
     # the check runs in the background: a progress bar, then the diff
-    page.wait_for_selector("button:has-text('确认导入')")
+    try:
+        page.wait_for_selector("button:has-text('确认导入')")
+    finally:
+        shot(page, "bureau-02a-after-upload")
     assert page.locator("h2:has-text('新增（1）')").count() == 1
     assert page.locator("h2:has-text('等级变化（1）')").count() == 1
     shot(page, "bureau-02-roster-diff")
@@ -83,3 +87,63 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     page.wait_for_selector("text=已审定")
     shot(page, "bureau-03-level-approved")
     assert Assessment.objects.get().status == "approved"
+
+
+def last_month():
+    return (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo, background, desk, tmp_path):
+    from openpyxl import load_workbook
+
+    from billing.models import Settlement
+    from supervision.models import SpotCheckDraw
+
+    page = desk
+    sign_in(page, "bureau")
+
+    # the dashboard: live figures by town and provider
+    page.goto(page.base + "/portal/services/dashboard/")
+    page.wait_for_selector("h1")
+    assert "燕塔街道" in page.content()
+    shot(page, "bureau-04-dashboard")
+
+    # a reproducible spot check of five recipients across the county
+    page.goto(page.base + "/portal/supervision/spot-checks/draw/")
+    page.fill("#id_size", "5")
+    page.fill("#id_seed", "20261128")
+    page.click("button:has-text('抽样')")
+    page.wait_for_url("**/spot-checks/draws/**")
+    draw = SpotCheckDraw.objects.get()
+    assert draw.seed == 20261128 and len(draw.sample) == 5
+    shot(page, "bureau-05-spot-check-draw")
+
+    # last month's settlement: computed in the background with progress, then confirmed
+    month = last_month()
+    page.goto(page.base + "/portal/billing/")
+    page.fill("#id_month", f"{month:%Y-%m}")
+    page.click("button:has-text('计算结算草稿')")
+    page.wait_for_selector("text=已开始计算")
+    settlement = Settlement.objects.get(month=month)
+    page.goto(page.base + f"/portal/billing/{settlement.pk}/")
+    page.wait_for_selector("button:has-text('确认并冻结')", timeout=120_000)
+    shot(page, "bureau-06-settlement-draft")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('确认并冻结')")
+    page.wait_for_selector("text=已确认")
+    settlement.refresh_from_db()
+    assert settlement.status == "confirmed" and settlement.net > 0
+    shot(page, "bureau-07-settlement-confirmed")
+
+    # the Excel exports for the finance bureau
+    with page.expect_download() as download_info:
+        page.click("text=下载全部（Excel）")
+    path = tmp_path / "settlement.xlsx"
+    download_info.value.save_as(path)
+    workbook = load_workbook(path, read_only=True)
+    detail = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert {"姓名", "身份证号", "镇(街道)", "自理能力", "天数", "标准(元/月)", "金额(元)"} <= set(detail[0])
+    assert detail[-1][0] == "合计"
+    assert isinstance(detail[-1][-1], float | int)  # numbers as numbers
+    assert Decimal(str(detail[-1][-1])) == settlement.gross  # the total row is the month's gross
+    assert all("*" in str(row[2]) for row in detail[1:-1])  # ID numbers masked

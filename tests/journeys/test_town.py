@@ -91,7 +91,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     assert page.locator("text=92.67").count() >= 1
 
     # a serious quality problem, at once, with a photo from the site
-    photo = site_photo(tmp_path / "现场照片.jpg")
+    photo = site_photo(tmp_path / "site-photo.jpg")
     victim = Recipient.objects.filter(town=town).order_by("pk").first()
     page.get_by_role("link", name="报告严重问题").click()
     page.wait_for_url("**/portal/supervision/problems/new/")
