@@ -311,7 +311,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitSerializer(visit).data)
 
     @extend_schema(responses={200: AssignmentSerializer(many=True)})
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def today(self, request):
         """The caregiver's assigned recipients today, with what the month still needs."""
         rows = selectors.caregiver_day(actor=request.user)
