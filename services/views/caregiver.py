@@ -61,6 +61,10 @@ def _day_context(request, *, error_key=None, error=None, typed=None):
     return {
         "rows": rows,
         "today": today,
+        # What the caregiver logged today and how the platform judged it (verified, or the exception and why).
+        "done_today": selectors.visit_list(actor=request.user, filters={"date": today.isoformat()}).filter(
+            ended_at__isnull=False
+        ),
         "items": [(code, label) for code, label in ServiceItem.choices if code != ServiceItem.EMERGENCY_RESCUE],
         "confirmation_mode": standard.confirmation_mode,
         "ConfirmationMode": ConfirmationMode,

@@ -207,8 +207,8 @@ class Command(BaseCommand):
         month_rows = [dict(r) for r in rows]
         if final:
             # Last month's list differs a little from the month before: one leaves, one gets worse.
-            month_rows[0]["退出日期"] = month + datetime.timedelta(days=19)
-            month_rows[1]["自理能力"] = "失能" if month_rows[1]["自理能力"] != "失能" else "半失能"
+            month_rows[-1]["退出日期"] = month + datetime.timedelta(days=19)
+            month_rows[-2]["自理能力"] = "失能" if month_rows[-2]["自理能力"] != "失能" else "半失能"
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("名单")
         ws.append(COLUMNS)
@@ -228,13 +228,16 @@ class Command(BaseCommand):
 
     def _agreements(self, users, providers, caregivers, start):
         bureau = users["bureau"]
+        served_in_town = {}
         for recipient in Recipient.objects.select_related("town", "village").order_by("pk"):
+            # Round robin within each town, so every caregiver (the demo login too) has someone to visit.
+            turn = served_in_town[recipient.town_id] = served_in_town.get(recipient.town_id, -1) + 1
             if Agreement.objects.filter(recipient=recipient).exists():
                 continue
             options = caregivers.get(recipient.town_id)
             if not options or not recipient.in_support_on(start):
                 continue
-            caregiver = options[recipient.pk % len(options)]
+            caregiver = options[turn % len(options)]
             draft = contract_actions.agreement_create(
                 actor=bureau,
                 provider=caregiver.provider,

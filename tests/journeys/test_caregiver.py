@@ -1,0 +1,81 @@
+"""Journey 3, a caregiver on a cheap phone (360×740): sign in → today's recipients → check in (position
+granted) → tick service items, add a photo → check out → sees the visit verified; then again with the phone
+2 km from the registered home → sees the exception and why."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+
+from contracts.models import Agreement
+from services.models import Visit
+from shenxian_care.models import User
+
+from .conftest import shot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOME = (Decimal("36.234000"), Decimal("115.671000"))  # where the phone fixture stands
+
+
+def photo(path):
+    Image.new("RGB", (640, 480), (120, 160, 90)).save(path, "JPEG")
+    return path
+
+
+def one_visit(page, recipient, photo_path, nth):
+    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
+    card.get_by_role("button", name="签到（开始服务）").click()
+    page.wait_for_selector("text=已签到")
+    # 35 minutes of care (the standard asks for at least 30): the phone's clock moves on
+    page.clock.fast_forward("35:00")
+    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
+    card.get_by_label("生活照料").check()
+    card.get_by_label("精神慰藉").check()
+    card.get_by_label("服务记录").fill("打扫卫生，陪老人聊天。")
+    card.locator("input[type=file][name=photos]").set_input_files(str(photo_path))
+    card.get_by_role("button", name="签退（结束服务）").click()
+    # kept on the phone first, then uploaded (check-out, then the photo); the page reloads with the record
+    page.wait_for_selector(f"section[aria-label='服务记录'] >> nth={nth - 1}", timeout=60_000)
+
+
+def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(demo, background, phone, tmp_path):
+    page = phone
+    caregiver = User.objects.get(username="caregiver").caregiver
+    agreement = (
+        Agreement.objects.filter(caregiver=caregiver, recipient__exit_date__isnull=True)
+        .select_related("recipient")
+        .first()
+    )
+    recipient = agreement.recipient
+    recipient.home_latitude, recipient.home_longitude = HOME  # the bureau registered the home's position
+    recipient.save(update_fields=["home_latitude", "home_longitude"])
+    # The phone's clock starts an hour ago, so the visits end in the past (times are the phone's own).
+    page.clock.install(time=timezone.now() - datetime.timedelta(hours=1, minutes=30))
+
+    sign_in(page, "caregiver")
+    page.goto(page.base + "/portal/services/caregiver/")
+    assert recipient.name in page.content()
+    assert "还需" in page.content()
+    shot(page, "caregiver-01-today")
+
+    one_visit(page, recipient, photo(tmp_path / "visit-1.jpg"), nth=1)
+    visit = Visit.objects.get()
+    assert visit.status == "verified", visit.exception_reasons
+    assert visit.photos.count() == 1
+    records = page.locator("section[aria-label='服务记录']")
+    assert "核验通过" in records.first.inner_text()
+    shot(page, "caregiver-02-verified")
+
+    # the second visit: the phone is 2 km north of the registered home
+    page.context.set_geolocation({"latitude": 36.2520, "longitude": 115.6710})
+    page.clock.fast_forward("05:00")
+    one_visit(page, recipient, photo(tmp_path / "visit-2.jpg"), nth=2)
+    far = Visit.objects.order_by("-started_at").first()
+    assert far.status == "exception"
+    assert far.exception_reasons == ["too_far"]
+    latest = page.locator("section[aria-label='服务记录']").first.inner_text()
+    assert far.get_status_display() in latest and "原因：签到位置超出规定范围" in latest
+    shot(page, "caregiver-03-exception")
