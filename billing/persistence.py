@@ -221,7 +221,7 @@ class Progress:
             # SKIP LOCKED: progress is best effort and must never wait on the computing transaction
             # (which holds the row if it already wrote it, e.g. when run inside an outer transaction).
             cursor.execute(
-                f"UPDATE billing_settlement SET {columns} WHERE id IN "  # noqa: S608 - names are ours
+                f"UPDATE billing_settlement SET {columns} WHERE id IN "  # noqa: S608  # nosec B608 - names are ours
                 "(SELECT id FROM billing_settlement WHERE id = %s FOR UPDATE SKIP LOCKED)",
                 [*values.values(), self.settlement_id],
             )

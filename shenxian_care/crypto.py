@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 # Every Fernet token starts so (version byte 0x80, base64): not a secret.
-TOKEN_PREFIX = "gAAAAA"  # noqa: S105
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105  # nosec B105
 
 
 @lru_cache(maxsize=1)

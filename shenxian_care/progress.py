@@ -37,7 +37,7 @@ class SideProgress:
         table = JobProgress._meta.db_table
         with self._side.cursor() as cursor:
             cursor.execute(
-                f'INSERT INTO "{table}" (job, done, total, updated_at) VALUES (%s, %s, %s, now()) '  # noqa: S608
+                f'INSERT INTO "{table}" (job, done, total, updated_at) VALUES (%s, %s, %s, now()) '  # noqa: S608  # nosec B608
                 "ON CONFLICT (job) DO UPDATE SET done = EXCLUDED.done, total = EXCLUDED.total, updated_at = now()",
                 [self.job, self.done, self.total],
             )
