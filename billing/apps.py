@@ -6,11 +6,10 @@ class BillingConfig(AppConfig):
     verbose_name = "结算与支付"
 
     def ready(self):
-        from auditlog.registry import auditlog
+        from shenxian_care.audit import register
 
         from . import models
 
         # Lines are not audited row by row (hundreds of thousands a month, written in bulk); the month's
         # status changes, provider totals, deduction applications and payments are.
-        for model in (models.Settlement, models.ProviderSettlement, models.DeductionApplication, models.Payment):
-            auditlog.register(model)
+        register(models.Settlement, models.ProviderSettlement, models.DeductionApplication, models.Payment)

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from contracts.models import Caregiver, PayeeMode, Provider, PurchaseContract
 from recipients.models import CareLevel, Recipient, Town
+from shenxian_care.fields import EncryptedTextField
 from shenxian_care.scoping import ScopedQuerySet
 from supervision.models import Deduction
 
@@ -324,7 +325,7 @@ class Payment(models.Model):
     )
     payee_name = models.CharField("收款人", max_length=100)
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
-    account_number = models.CharField("银行账号", max_length=32, blank=True)
+    account_number = EncryptedTextField("银行账号", blank=True)
     days = models.IntegerField("服务人天", default=0)
     amount = models.DecimalField("金额（元）", **MONEY)
 

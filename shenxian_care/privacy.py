@@ -39,6 +39,7 @@ SENSITIVE_FIELDS = (
     "id_number",
     "guardian_id_number",
     "bank_account_number",
+    "account_number",
     "phone",
     "guardian_phone",
     "contact_phone",

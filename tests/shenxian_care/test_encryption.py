@@ -72,3 +72,23 @@ def test_a_key_can_be_rotated(settings):
     finally:
         settings.FIELD_ENCRYPTION_KEYS = old_keys
         crypto.reset_keys()
+
+
+@pytest.mark.django_db
+def test_payment_accounts_are_encrypted(settle_month_with_payments):
+    from billing.models import Payment
+
+    payment = next(p for p in Payment.objects.all() if p.account_number)
+    stored = raw("billing_payment", "account_number", payment.pk)
+    assert stored.startswith("gAAAAA") and payment.account_number not in stored
+
+
+@pytest.fixture
+def settle_month_with_payments(bureau_user):
+    import datetime
+
+    from billing.actions import settlement_compute
+    from tests.factories import AgreementFactory
+
+    AgreementFactory(recipient=RecipientFactory(level="full"))
+    return settlement_compute(actor=bureau_user, month=datetime.date(2026, 10, 1))
