@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from shenxian_care.audit import record_export
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import is_bureau
@@ -105,6 +106,7 @@ def settlement_download(request, pk, sheet="all"):
         return redirect("billing:settlement_detail", pk=pk)
     response = HttpResponse(content_type=XLSX)
     exports.build_workbook(actor=request.user, settlement=settlement, sheets=sheets).save(response)
+    record_export(user=request.user, request=request, what="结算表", month=f"{settlement.month:%Y-%m}", sheet=sheet)
     name = exports.file_name(settlement, sheet)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response

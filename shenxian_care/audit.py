@@ -76,3 +76,37 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     # Only the username is kept: never the password that was tried.
     record_event(kind=SecurityEventKind.SIGN_IN_FAILED, request=request, username=str(credentials.get("username", "")))
+
+
+def purge_expired(*, now=None):
+    """Delete audit records older than AUDIT_RETENTION_DAYS (never fewer than 183 days: 等保 asks for six
+    months, and the PostgreSQL trigger refuses anything younger anyway). Returns how many went."""
+    import datetime
+
+    from auditlog.models import LogEntry
+    from django.conf import settings
+    from django.utils import timezone
+
+    days = max(int(settings.AUDIT_RETENTION_DAYS), 183)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    entries, _ = LogEntry.objects.filter(timestamp__lt=cutoff).delete()
+    events, _ = SecurityEvent.objects.filter(at__lt=cutoff).delete()
+    return entries + events
+
+
+def audit_workbook(rows, header):
+    """An Excel file of audit records for the bureau (text escaped so no cell runs as a formula)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from .excel import safe_row
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("审计记录")
+    ws.append(header)
+    for row in rows:
+        ws.append(safe_row(row))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,6 +1,7 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
+from .audit import purge_expired
 from .queue import relay_pending
 
 
@@ -13,3 +14,9 @@ def outbox_relay_task():
 @worker_ready.connect
 def _relay_when_a_worker_starts(sender=None, **kwargs):
     outbox_relay_task.delay()
+
+
+@shared_task(acks_late=True)
+def audit_purge_expired_task():
+    """Monthly: drop audit records past the retention period. Idempotent."""
+    return purge_expired()

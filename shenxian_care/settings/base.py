@@ -262,6 +262,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    "audit-purge-expired": {
+        "task": "shenxian_care.tasks.audit_purge_expired_task",
+        "schedule": crontab(minute=0, hour=3, day_of_month=2),
+    },
     "outbox-relay": {
         "task": "shenxian_care.tasks.outbox_relay_task",
         "schedule": 60.0,

@@ -182,3 +182,42 @@ def test_an_oversized_request_is_refused_unread(client, bureau_user, settings):
     response = client.post(reverse("recipients:roster_upload"), {"month": "2026-10", "big": "x" * 5000})
     assert response.status_code == 413
     assert "上传内容过大" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_bureau_exports_audit_records_and_the_export_is_itself_recorded(client, bureau_user):
+    import io
+
+    from auditlog.models import LogEntry
+    from openpyxl import load_workbook
+
+    from tests.factories import RecipientFactory
+
+    RecipientFactory(name="审计对象")
+    client.force_login(bureau_user)
+    ids = list(LogEntry.objects.values_list("pk", flat=True))
+    response = client.post("/admin/auditlog/logentry/", {"action": "export_xlsx", "_selected_action": ids, "index": 0})
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:4] == ("时间", "操作人", "来源IP", "操作")
+    assert any("审计对象" in str(row) for row in rows[1:])
+    assert SecurityEvent.objects.filter(kind="export", user=bureau_user, detail__what="审计记录").exists()
+
+
+@pytest.mark.django_db
+def test_audit_records_are_purged_only_after_the_retention_period(settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from shenxian_care.audit import purge_expired
+
+    settings.AUDIT_RETENTION_DAYS = 30  # asked for less than six months: six months still apply
+    with connection.cursor() as cursor:  # records are never updated, so their age is written as they go in
+        for username, days in (("old", 200), ("recent", 100)):
+            cursor.execute(
+                "INSERT INTO shenxian_care_securityevent (kind, username, detail, at) VALUES (%s, %s, %s, %s)",
+                ["sign_in", username, "{}", timezone.now() - datetime.timedelta(days=days)],
+            )
+    assert purge_expired() == 1
+    assert list(SecurityEvent.objects.values_list("username", flat=True)) == ["recent"]
