@@ -5,7 +5,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -22,6 +24,17 @@ schema.app = get_wsgi_application()
 
 def not_a_server_error(ctx, response, case):
     assert response.status_code < 500, f"{case.method} {case.formatted_path} → {response.status_code}"
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Django closes its database connection when a request finishes; the test client prevents that, and
+    so must we, since schemathesis calls the WSGI app directly and the test's transaction is on it."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ level change → the dashboard → draw a spot check → confirm the month's set
 
 import datetime
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -124,6 +125,10 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     page.fill("#id_month", f"{month:%Y-%m}")
     page.click("button:has-text('计算结算草稿')")
     page.wait_for_selector("text=已开始计算")
+    # the worker creates the month's row when it starts computing
+    deadline = time.monotonic() + 120
+    while not Settlement.objects.filter(month=month).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
     settlement = Settlement.objects.get(month=month)
     page.goto(page.base + f"/portal/billing/{settlement.pk}/")
     page.wait_for_selector("button:has-text('确认并冻结')", timeout=120_000)
