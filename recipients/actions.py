@@ -144,6 +144,28 @@ def recipient_update(*, actor, recipient, **changes):
     return recipient
 
 
+def _lock_pending(model, pk, already):
+    """The approval request, locked, if it still waits for a decision."""
+    obj = model.objects.select_for_update().get(pk=pk)
+    if obj.status != ApprovalStatus.PENDING:
+        raise ApplicationError(already)
+    return obj
+
+
+def _record_decision(obj, *, actor, status, reason):
+    obj.status = status
+    obj.decided_by = actor
+    obj.decided_at = timezone.now()
+    obj.decision_reason = reason
+    obj.save()
+    return obj
+
+
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise ApplicationError("请填写不予审定的理由。", field="reason")
+
+
 @transaction.atomic
 def assessment_create(*, actor, recipient, assessed_on, answers: dict, reported_on=None, note=""):
     """Record a self-care assessment (bureau) or a town's report of a changed condition.
@@ -173,17 +195,11 @@ def assessment_create(*, actor, recipient, assessed_on, answers: dict, reported_
 def assessment_approve(*, actor, assessment, effective_date: datetime.date, reason=""):
     """The bureau approves the assessed level from `effective_date` on (审定)."""
     ensure_role(actor, Role.BUREAU)
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if assessment.status != ApprovalStatus.PENDING:
-        raise ApplicationError("该评估已审定，不能重复审定。")
+    assessment = _lock_pending(Assessment, assessment.pk, "该评估已审定，不能重复审定。")
     if effective_date < assessment.recipient.entry_date:
         raise ApplicationError("生效日期不能早于纳入特困供养日期。", field="effective_date")
-    assessment.status = ApprovalStatus.APPROVED
     assessment.effective_date = effective_date
-    assessment.decided_by = actor
-    assessment.decided_at = timezone.now()
-    assessment.decision_reason = reason
-    assessment.save()
+    _record_decision(assessment, actor=actor, status=ApprovalStatus.APPROVED, reason=reason)
     return LevelApproval.objects.create(
         recipient=assessment.recipient,
         level=assessment.level,
@@ -197,17 +213,9 @@ def assessment_approve(*, actor, assessment, effective_date: datetime.date, reas
 @transaction.atomic
 def assessment_reject(*, actor, assessment, reason):
     ensure_role(actor, Role.BUREAU)
-    if not (reason or "").strip():
-        raise ApplicationError("请填写不予审定的理由。", field="reason")
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if assessment.status != ApprovalStatus.PENDING:
-        raise ApplicationError("该评估已审定，不能重复审定。")
-    assessment.status = ApprovalStatus.REJECTED
-    assessment.decided_by = actor
-    assessment.decided_at = timezone.now()
-    assessment.decision_reason = reason
-    assessment.save()
-    return assessment
+    _require_reason(reason)
+    assessment = _lock_pending(Assessment, assessment.pk, "该评估已审定，不能重复审定。")
+    return _record_decision(assessment, actor=actor, status=ApprovalStatus.REJECTED, reason=reason)
 
 
 @transaction.atomic
@@ -233,17 +241,11 @@ def exit_report(*, actor, recipient, reason, effective_date, detail=""):
 def exit_approve(*, actor, support_exit, reason=""):
     """Approve the exit: support, and with it service and billing, end on the effective date."""
     ensure_role(actor, Role.BUREAU)
-    support_exit = SupportExit.objects.select_for_update().get(pk=support_exit.pk)
-    if support_exit.status != ApprovalStatus.PENDING:
-        raise ApplicationError("该退出申请已审定。")
+    support_exit = _lock_pending(SupportExit, support_exit.pk, "该退出申请已审定。")
     recipient = Recipient.objects.select_for_update().get(pk=support_exit.recipient_id)
     if support_exit.effective_date < recipient.entry_date:
         raise ApplicationError("退出日期不能早于纳入日期。")
-    support_exit.status = ApprovalStatus.APPROVED
-    support_exit.decided_by = actor
-    support_exit.decided_at = timezone.now()
-    support_exit.decision_reason = reason
-    support_exit.save()
+    _record_decision(support_exit, actor=actor, status=ApprovalStatus.APPROVED, reason=reason)
     recipient.exit_date = support_exit.effective_date
     recipient.save(update_fields=["exit_date", "updated_at"])
     return support_exit
@@ -252,17 +254,9 @@ def exit_approve(*, actor, support_exit, reason=""):
 @transaction.atomic
 def exit_reject(*, actor, support_exit, reason):
     ensure_role(actor, Role.BUREAU)
-    if not (reason or "").strip():
-        raise ApplicationError("请填写不予审定的理由。", field="reason")
-    support_exit = SupportExit.objects.select_for_update().get(pk=support_exit.pk)
-    if support_exit.status != ApprovalStatus.PENDING:
-        raise ApplicationError("该退出申请已审定。")
-    support_exit.status = ApprovalStatus.REJECTED
-    support_exit.decided_by = actor
-    support_exit.decided_at = timezone.now()
-    support_exit.decision_reason = reason
-    support_exit.save()
-    return support_exit
+    _require_reason(reason)
+    support_exit = _lock_pending(SupportExit, support_exit.pk, "该退出申请已审定。")
+    return _record_decision(support_exit, actor=actor, status=ApprovalStatus.REJECTED, reason=reason)
 
 
 @transaction.atomic
