@@ -1,9 +1,12 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
 from . import views
 from .api import SignInView
@@ -12,13 +15,16 @@ admin.site.site_header = "莘县分散供养特困人员照料服务平台"
 admin.site.site_title = "莘县特困照料服务平台"
 admin.site.index_title = "县民政局业务管理"
 
+# One API root listing every app's endpoints: each app registers its viewsets on its own router
+# (`<app>/api_urls.py`), gathered here in the apps' order.
+API_APPS = ["recipients", "contracts", "services", "supervision", "billing"]
+api_router = DefaultRouter(trailing_slash=True)
+for app in API_APPS:
+    api_router.registry.extend(import_module(f"{app}.api_urls").router.registry)
+
 api_v1 = [
     path("auth/token/", SignInView.as_view(), name="api-sign-in"),
-    path("", include("recipients.api_urls")),
-    path("", include("contracts.api_urls")),
-    path("", include("services.api_urls")),
-    path("", include("supervision.api_urls")),
-    path("", include("billing.api_urls")),
+    path("", include(api_router.urls)),
 ]
 
 if settings.ADMIN_REQUIRE_OTP:

@@ -2,6 +2,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import api
 
+# Registered here, mounted under /api/v1/ by shenxian_care.urls (one API root for all apps).
 router = DefaultRouter(trailing_slash=True)
 router.register("supervision/evaluations", api.EvaluationViewSet, basename="supervision-evaluation")
 router.register("supervision/serious-problems", api.SeriousProblemViewSet, basename="supervision-serious-problem")
@@ -14,4 +15,3 @@ router.register("supervision/notifications", api.NotificationViewSet, basename="
 router.register("supervision/cross-check-hits", api.CrossCheckHitViewSet, basename="supervision-cross-check-hit")
 router.register("supervision/takeovers", api.TakeoverViewSet, basename="supervision-takeover")
 
-urlpatterns = router.urls
