@@ -5,19 +5,26 @@ from django import forms
 from .models import Assessment, CareLevel, ExitReason, Town
 
 
-class RecipientFilterForm(forms.Form):
+class ChineseForm(forms.Form):
+    """Labels without the ASCII colon Django adds (it reads oddly after Chinese text)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class RecipientFilterForm(ChineseForm):
     q = forms.CharField(label="姓名或身份证号后4位", required=False, max_length=32)
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.none(), required=False)
     level = forms.ChoiceField(label="等级", choices=[("", "全部"), *CareLevel.choices], required=False)
     in_support = forms.BooleanField(label="仅在供养", required=False, initial=True)
 
     def __init__(self, *args, actor=None, **kwargs):
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["town"].queryset = Town.objects.for_actor(actor)
 
 
-class RosterUploadForm(forms.Form):
+class RosterUploadForm(ChineseForm):
     month = forms.CharField(
         label="名单月份", help_text="例：2026-10", widget=forms.TextInput(attrs={"type": "month", "required": True})
     )
@@ -31,7 +38,7 @@ class RosterUploadForm(forms.Form):
             raise forms.ValidationError("月份格式应为 YYYY-MM，例如 2026-10。") from None
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(ChineseForm):
     assessed_on = forms.DateField(label="评估日期", widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label="情况说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -49,11 +56,11 @@ class AssessmentForm(forms.Form):
         return {field: self.cleaned_data[field] for field, _ in Assessment.INDICATORS}
 
 
-class ExitReportForm(forms.Form):
+class ExitReportForm(ChineseForm):
     reason = forms.ChoiceField(label="退出原因", choices=ExitReason.choices)
     effective_date = forms.DateField(label="退出生效日期", widget=forms.DateInput(attrs={"type": "date"}))
     detail = forms.CharField(label="情况说明", max_length=200, required=False)
 
 
-class FindByIdForm(forms.Form):
+class FindByIdForm(ChineseForm):
     id_number = forms.CharField(label="按身份证号查找", max_length=20)

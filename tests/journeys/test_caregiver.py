@@ -27,8 +27,9 @@ def photo(path):
 
 def one_visit(page, recipient, photo_path, nth):
     card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
-    card.get_by_role("button", name="签到（开始服务）").click()
-    page.wait_for_selector("text=已签到")
+    # Kept on the phone first, then uploaded; once everything is sent the page reloads from the server.
+    with page.expect_navigation(timeout=60_000):
+        card.get_by_role("button", name="签到（开始服务）").click()
     # 35 minutes of care (the standard asks for at least 30): the phone's clock moves on
     page.clock.fast_forward("35:00")
     card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
@@ -36,8 +37,8 @@ def one_visit(page, recipient, photo_path, nth):
     card.get_by_label("精神慰藉").check()
     card.get_by_label("服务记录").fill("打扫卫生，陪老人聊天。")
     card.locator("input[type=file][name=photos]").set_input_files(str(photo_path))
-    card.get_by_role("button", name="签退（结束服务）").click()
-    # kept on the phone first, then uploaded (check-out, then the photo); the page reloads with the record
+    with page.expect_navigation(timeout=60_000):
+        card.get_by_role("button", name="签退（结束服务）").click()
     page.wait_for_selector(f"section[aria-label='服务记录'] >> nth={nth - 1}", timeout=60_000)
 
 
