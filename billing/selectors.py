@@ -10,6 +10,7 @@ import datetime
 
 from django.db.models import Count, Sum
 
+from recipients.models import CareLevel
 from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
@@ -127,3 +128,26 @@ def deduction_applications(*, actor, settlement):
         .filter(settlement=settlement)
         .select_related("deduction", "provider_settlement__provider")
     )
+
+
+def level_totals(*, actor, settlement):
+    """Spend by care level (the line's month-end level) of the lines this actor may see, with each level's
+    share of the largest, for the bar chart on the month's page."""
+    labels = dict(CareLevel.choices)
+    rows = (
+        SettlementLine.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .values("level")
+        .annotate(recipients=Count("recipient_id", distinct=True), amount=Sum("amount"))
+    )
+    totals = {row["level"]: row for row in rows}
+    result = []
+    for level in (CareLevel.SELF_CARE, CareLevel.PARTIAL, CareLevel.FULL):
+        row = totals.get(level, {"recipients": 0, "amount": 0})
+        result.append(
+            {"level": labels[level], "recipients": row["recipients"], "amount": quantize_fen(str(row["amount"] or 0))}
+        )
+    top = max((r["amount"] for r in result), default=0) or 1
+    for r in result:
+        r["percent"] = int(r["amount"] * 100 / top)
+    return result

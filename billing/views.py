@@ -61,6 +61,7 @@ def settlement_detail(request, pk):
             "county": selectors.sees_county_totals(request.user),
             "providers": selectors.provider_totals(actor=request.user, settlement=settlement),
             "towns": selectors.town_totals(actor=request.user, settlement=settlement),
+            "levels": selectors.level_totals(actor=request.user, settlement=settlement),
             "applications": selectors.deduction_applications(actor=request.user, settlement=settlement),
             "payments": selectors.payment_list(actor=request.user, settlement=settlement)[:200],
             "can_confirm": bureau
