@@ -9,4 +9,3 @@ router.register("rates", api.RateTableViewSet, basename="rate")
 router.register("contracts", api.ContractViewSet, basename="contract")
 router.register("caregivers", api.CaregiverViewSet, basename="caregiver")
 router.register("agreements", api.AgreementViewSet, basename="agreement")
-

@@ -41,8 +41,6 @@ class Provider(models.Model):
 
 
 class RateTableQuerySet(ScopedQuerySet):
-    scope_finance_all = True
-
     def for_actor(self, user):
         # The price list is public to every signed-in role.
         return self if user is not None and user.is_authenticated else self.none()

@@ -328,7 +328,6 @@ def roster_check(*, roster_id):
 @transaction.atomic
 def roster_apply_request(*, actor, roster):
     """The bureau confirms the diff: the roster is applied in the background, with its progress shown."""
-
     ensure_role(actor, Role.BUREAU)
     roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
     if roster.status != RosterStatus.PREVIEW:
@@ -341,7 +340,6 @@ def roster_apply_request(*, actor, roster):
 
 @transaction.atomic
 def roster_discard(*, actor, roster):
-
     ensure_role(actor, Role.BUREAU)
     roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
     if roster.status != RosterStatus.PREVIEW:

@@ -8,4 +8,3 @@ router.register("towns", api.TownViewSet, basename="town")
 router.register("villages", api.VillageViewSet, basename="village")
 router.register("recipients", api.RecipientViewSet, basename="recipient")
 router.register("assessments", api.AssessmentViewSet, basename="assessment")
-

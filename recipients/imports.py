@@ -7,13 +7,13 @@ with every problem found, row by row and column by column, in Chinese. It writes
 import datetime
 import hashlib
 import io
-import re
 import zipfile
 
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from shenxian_care.excel import cell_date, cell_text
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.validators import parse_id_number, validate_phone
 
@@ -42,30 +42,6 @@ def _header_key(value):
     # People type the brackets either way: 镇（街道） and 镇(街道) are the same column.
     text = str(value or "").strip().replace("（", "(").replace("）", ")").replace(" ", "")
     return text
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _date(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value)
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", text
-    )
-    if not match:
-        raise ValueError
-    return datetime.date(int(match[1]), int(match[2]), int(match[3]))
 
 
 def month_bounds(month: datetime.date):
@@ -149,65 +125,65 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
             def err(column, message, line_no=line_no, row_errors=row_errors):
                 row_errors.append({"row": line_no, "column": column, "message": message})
 
-            name = _text(cell("姓名"))
+            name = cell_text(cell("姓名"))
             if not name:
                 err("姓名", "姓名不能为空。")
             elif len(name) > 32:
                 err("姓名", "姓名过长（最多32个字）。")
             id_number = None
             try:
-                id_number, birth_date, sex = parse_id_number(_text(cell("身份证号")))
+                id_number, birth_date, sex = parse_id_number(cell_text(cell("身份证号")))
             except ValidationError as exc:
                 err("身份证号", exc.messages[0])
             if id_number and id_number in seen:
                 err("身份证号", f"与第{seen[id_number]}行身份证号重复。")
             elif id_number:
                 seen[id_number] = line_no
-            town_name = _text(cell("镇(街道)"))
+            town_name = cell_text(cell("镇(街道)"))
             town = towns.get(town_name)
             if town is None and town_name:
                 err("镇(街道)", f"未知的镇（街道）“{town_name}”，应为莘县24个镇（街道）之一。")
             elif town is None:
                 err("镇(街道)", "镇（街道）不能为空。")
-            village = _text(cell("村(居)"))
+            village = cell_text(cell("村(居)"))
             if not village:
                 err("村(居)", "村（居）不能为空。")
             elif len(village) > 64:
                 err("村(居)", "村（居）名称过长。")
-            level_text = _text(cell("自理能力"))
+            level_text = cell_text(cell("自理能力"))
             level = LEVELS.get(level_text)
             if level is None:
                 err("自理能力", f"自理能力“{level_text}”无法识别，应为：自理、半失能、失能。")
             entry = exit_ = None
             try:
-                entry = _date(cell("纳入日期"))
+                entry = cell_date(cell("纳入日期"))
                 if entry is None:
                     err("纳入日期", "纳入日期不能为空。")
                 elif entry >= next_start:
                     err("纳入日期", f"纳入日期{entry}晚于名单月份{month:%Y年%m月}。")
             except ValueError:
-                err("纳入日期", f"纳入日期“{_text(cell('纳入日期'))}”不是有效日期（例：2024-01-01）。")
+                err("纳入日期", f"纳入日期“{cell_text(cell('纳入日期'))}”不是有效日期（例：2024-01-01）。")
             try:
-                exit_ = _date(cell("退出日期"))
+                exit_ = cell_date(cell("退出日期"))
                 if exit_ and entry and exit_ < entry:
                     err("退出日期", "退出日期不能早于纳入日期。")
             except ValueError:
-                err("退出日期", f"退出日期“{_text(cell('退出日期'))}”不是有效日期（例：2024-01-31）。")
-            guardian = _text(cell("监护人"))
+                err("退出日期", f"退出日期“{cell_text(cell('退出日期'))}”不是有效日期（例：2024-01-31）。")
+            guardian = cell_text(cell("监护人"))
             guardian_id = ""
-            if _text(cell("监护人身份证号")):
+            if cell_text(cell("监护人身份证号")):
                 try:
-                    guardian_id = parse_id_number(_text(cell("监护人身份证号")))[0]
+                    guardian_id = parse_id_number(cell_text(cell("监护人身份证号")))[0]
                 except ValidationError as exc:
                     err("监护人身份证号", exc.messages[0])
                 if not guardian:
                     err("监护人", "填写了监护人身份证号，但缺少监护人姓名。")
-            phone = _text(cell("联系电话"))
+            phone = cell_text(cell("联系电话"))
             try:
                 validate_phone(phone)
             except ValidationError as exc:
                 err("联系电话", exc.messages[0])
-            address = _text(cell("住址"))
+            address = cell_text(cell("住址"))
             if len(address) > 200:
                 err("住址", "住址过长（最多200个字）。")
 

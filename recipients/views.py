@@ -7,11 +7,12 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from shenxian_care.audit import client_ip
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.progress import progress_of
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import client_ip, form_error_from, paginate, role_required
+from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from . import actions, selectors
 from .forms import AssessmentForm, ExitReportForm, FindByIdForm, RecipientFilterForm, RosterUploadForm

@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: the domain-error response and the scoped viewset base."""
+"""API plumbing shared by every app: the one place a domain error becomes a response."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status

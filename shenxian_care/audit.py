@@ -26,7 +26,8 @@ def register(*models, exclude_fields=()):
         )
 
 
-def _ip(request):
+def client_ip(request):
+    """The address a request came from, as recorded in the audit trail."""
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
@@ -41,7 +42,7 @@ def record_event(*, kind, user=None, request=None, username="", **detail):
         kind=kind,
         user=user if authenticated else None,
         username=(user.get_username() if authenticated else username)[:150],
-        ip=_ip(request),
+        ip=client_ip(request),
         detail=detail,
     )
 

@@ -33,7 +33,3 @@ def form_error_from(form, exc):
     """Show a domain error on the form: on its field where the form has it, otherwise at the top."""
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR")

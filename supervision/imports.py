@@ -5,13 +5,13 @@ every problem found, row by row, in Chinese. It writes nothing."""
 import datetime
 import hashlib
 import io
-import re
 import zipfile
 
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from shenxian_care.excel import cell_date, cell_text
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.validators import parse_id_number
 
@@ -44,28 +44,6 @@ EVENTS = {
 }
 
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value)
-    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", text
-    )
-    if not match:
-        raise ValueError(text)
-    return datetime.date(int(match[1]), int(match[2]), int(match[3]))
-
-
 def file_digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -83,7 +61,7 @@ def parse_crosscheck(content: bytes):
         header = next(rows, None)
         columns = {}
         for index, title in enumerate(header or ()):
-            key = HEADERS.get(_text(title).replace(" ", ""))
+            key = HEADERS.get(cell_text(title).replace(" ", ""))
             if key and key not in columns:
                 columns[key] = index
         missing = [LABELS[key] for key in REQUIRED if key not in columns]
@@ -94,22 +72,28 @@ def parse_crosscheck(content: bytes):
             if number - 1 > MAX_ROWS:
                 raise ApplicationError(f"名单超过{MAX_ROWS}行，请拆分后导入。", field="file")
             values = {key: (row[i] if i < len(row) else None) for key, i in columns.items()}
-            if all(_text(v) == "" for v in values.values()):
+            if all(cell_text(v) == "" for v in values.values()):
                 continue
             row_errors = []
             id_number = ""
             try:
-                id_number = parse_id_number(_text(values["id_number"]))[0]
+                id_number = parse_id_number(cell_text(values["id_number"]))[0]
             except ValidationError as exc:
                 row_errors.append(f"第{number}行“身份证号”：{exc.messages[0]}")
-            event = EVENTS.get(_text(values["event"]).replace(" ", ""))
+            event = EVENTS.get(cell_text(values["event"]).replace(" ", ""))
             if event is None:
-                row_errors.append(f"第{number}行“情形”：应为“死亡”或“户籍注销”（当前为“{_text(values['event'])}”）。")
+                row_errors.append(
+                    f"第{number}行“情形”：应为“死亡”或“户籍注销”（当前为“{cell_text(values['event'])}”）。"
+                )
             event_date = None
             try:
-                event_date = _date(values["event_date"])
+                event_date = cell_date(values["event_date"])
+                if event_date is None:
+                    raise ValueError("empty")
             except ValueError:
-                row_errors.append(f"第{number}行“日期”：无法识别“{_text(values['event_date'])}”，请写成2026-10-05。")
+                row_errors.append(
+                    f"第{number}行“日期”：无法识别“{cell_text(values['event_date'])}”，请写成2026-10-05。"
+                )
             if event_date and event_date > datetime.date.today():
                 row_errors.append(f"第{number}行“日期”：不能晚于今天。")
             if id_number and id_number in seen:
@@ -121,7 +105,7 @@ def parse_crosscheck(content: bytes):
             clean.append(
                 {
                     "row": number,
-                    "name": _text(values.get("name"))[:32],
+                    "name": cell_text(values.get("name"))[:32],
                     "id_number": id_number,
                     "event": event,
                     "event_date": event_date,
