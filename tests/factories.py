@@ -23,7 +23,10 @@ _serial = itertools.count(1)
 
 
 def make_id_number(birth=datetime.date(1950, 3, 7), sex="M", area="371522"):
-    seq = next(_serial) % 500
+    # 500 distinct sequence numbers per birth date; after that the next day, so numbers never repeat.
+    serial = next(_serial)
+    seq = serial % 500
+    birth += datetime.timedelta(days=serial // 500)
     sex_digit = (2 * (seq % 5) + (1 if sex == "M" else 0)) % 10
     first17 = f"{area}{birth:%Y%m%d}{seq // 5:02d}{sex_digit}"
     return first17 + id_check_char(first17)
