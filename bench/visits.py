@@ -27,6 +27,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from django.utils import timezone
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -127,7 +129,6 @@ def copy_rows(table, columns, rows, chunk=200_000):
 def load(scale, month, rng):
     """Registry and one month of visits, bulk-loaded. Returns what the later steps need."""
     from django.db import connection
-    from django.utils import timezone
 
     from contracts.models import Provider, PurchaseContract
     from recipients.models import Town
@@ -472,7 +473,6 @@ def load(scale, month, rng):
 
 
 def _plan(data, users, visits_per_user, spacing_minutes):
-    from django.utils import timezone
 
     by_caregiver = {}
     for r, c in data["caregiver_of"].items():
@@ -666,7 +666,6 @@ def main():
         recreate_database(url)
     setup_django(url)
     from django.core.management import call_command
-    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
     today = timezone.localdate()

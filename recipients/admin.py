@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
@@ -99,7 +100,7 @@ class RecipientAdmin(ScopedAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return with_level_on(super().get_queryset(request), datetime.date.today())
+        return with_level_on(super().get_queryset(request), timezone.localdate())
 
     def get_readonly_fields(self, request, obj=None):
         # The ID number and entry date are fixed once registered; exits and levels have their own approvals.

@@ -1,7 +1,7 @@
 """Registry API (/api/v1/): scoped like every page; writes go through the actions."""
 
-import datetime
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -108,14 +108,14 @@ class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         recipient = selectors.recipient_get_for_actor(actor=self.request.user, pk=self.kwargs["pk"])
-        return selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), datetime.date.today()).get()
+        return selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), timezone.localdate()).get()
 
     @extend_schema(request=RecipientCreateSerializer, responses=RecipientSerializer)
     def create(self, request, *args, **kwargs):
         data = RecipientCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         recipient = actions.recipient_create(actor=request.user, **data.validated_data)
-        recipient = selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), datetime.date.today())
+        recipient = selectors.with_level_on(type(recipient).objects.filter(pk=recipient.pk), timezone.localdate())
         return Response(self.get_serializer(recipient.get()).data, status=201)
 
     @extend_schema(request=FindByIdNumberSerializer, responses=RecipientSerializer)

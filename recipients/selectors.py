@@ -3,6 +3,7 @@
 import datetime
 
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from shenxian_care.scoping import get_for_actor_or_404
 
@@ -63,7 +64,7 @@ def with_level_on(queryset, day: datetime.date):
 
 def recipient_list(*, actor, filters=None, day=None):
     filters = filters or {}
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     qs = Recipient.objects.for_actor(actor).select_related("town", "village")
     if filters.get("town"):
         qs = qs.filter(town_id=filters["town"])

@@ -1,10 +1,10 @@
 """Portal pages for the registry: scoped lists, a recipient's record, reports of change, the roster import."""
 
-import datetime
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shenxian_care.audit import client_ip
@@ -89,7 +89,7 @@ def assessment_report(request, pk):
                 actor=request.user,
                 recipient=recipient,
                 assessed_on=form.cleaned_data["assessed_on"],
-                reported_on=datetime.date.today(),
+                reported_on=timezone.localdate(),
                 note=form.cleaned_data["note"],
                 answers=form.answers(),
             )

@@ -4,6 +4,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -39,7 +40,7 @@ def parse_id_number(value):
         birth = datetime.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise ValidationError("身份证号中的出生日期无效。", code="birth_date") from None
-    if birth > datetime.date.today() or birth.year < 1890:
+    if birth > timezone.localdate() or birth.year < 1890:
         raise ValidationError("身份证号中的出生日期无效。", code="birth_date")
     if id_check_char(text[:17]) != text[17]:
         raise ValidationError("身份证号校验码错误，请核对。", code="check_digit")

@@ -2,12 +2,13 @@
 authorities). `parse_crosscheck` checks every row and returns clean rows, or raises ApplicationError with
 every problem found, row by row, in Chinese. It writes nothing."""
 
-import datetime
+
 import hashlib
 import io
 import zipfile
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -94,7 +95,7 @@ def parse_crosscheck(content: bytes):
                 row_errors.append(
                     f"第{number}行“日期”：无法识别“{cell_text(values['event_date'])}”，请写成2026-10-05。"
                 )
-            if event_date and event_date > datetime.date.today():
+            if event_date and event_date > timezone.localdate():
                 row_errors.append(f"第{number}行“日期”：不能晚于今天。")
             if id_number and id_number in seen:
                 row_errors.append(f"第{number}行“身份证号”：与第{seen[id_number]}行重复。")

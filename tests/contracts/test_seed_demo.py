@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from contracts.models import Agreement, Caregiver, Provider
 from recipients.models import LevelApproval, MonthlyRoster, Recipient
@@ -25,7 +26,7 @@ def test_demo_county_loads_once_and_a_second_run_adds_nothing(capsys):
     assert sorted(User.objects.values_list("role", flat=True)) == sorted(r.value for r in Role)
     assert User.objects.get(username="caregiver").caregiver.provider == User.objects.get(username="provider").provider
     # all three levels, everyone covered by a signed agreement in last month
-    today = datetime.date.today()
+    today = timezone.localdate()
     last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     levels = set(levels_on(list(Recipient.objects.values_list("pk", flat=True)), last_month).values())
     assert levels == {"self_care", "partial", "full"}

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from openpyxl import Workbook
 
 from recipients.actions import assessment_create
@@ -26,7 +27,7 @@ def this_month_roster_file():
     """This month's list: last month's people, one newcomer, and one whose level got worse."""
     from recipients.selectors import levels_on
 
-    month = datetime.date.today().replace(day=1)
+    month = timezone.localdate().replace(day=1)
     people = list(Recipient.objects.in_support_on(month).select_related("town", "village").order_by("pk"))
     levels = levels_on([p.pk for p in people], month)
     wb = Workbook()
@@ -55,7 +56,7 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     assessment_create(
         actor=town_official,
         recipient=reported,
-        assessed_on=datetime.date.today(),
+        assessed_on=timezone.localdate(),
         answers={f: i >= 4 for i, (f, _) in enumerate(Assessment.INDICATORS)},
     )
 
@@ -64,7 +65,7 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
 
     # import the roster: the diff first, then apply
     page.click("text=月度名单导入")
-    page.fill("#id_month", f"{datetime.date.today():%Y-%m}")
+    page.fill("#id_month", f"{timezone.localdate():%Y-%m}")
     page.set_input_files("#id_file", str(roster_file))
     page.click("text=上传并检查")
     # the check runs in the background: a progress bar, then the diff
@@ -91,7 +92,7 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
 
 
 def last_month():
-    return (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
 def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo, background, desk, tmp_path):

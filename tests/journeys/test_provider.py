@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from billing.actions import settlement_compute, settlement_confirm
 from billing.models import ProviderSettlement
@@ -28,7 +29,7 @@ def previous_month(day):
 
 def test_provider_answers_a_rectification_notice_and_reads_its_settlement(demo, background, desk):
     page = desk
-    today = datetime.date.today()
+    today = timezone.localdate()
     month = previous_month(today)
     bureau = User.objects.get(username="bureau")
     staff = User.objects.get(username="provider")

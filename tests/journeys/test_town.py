@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from contracts.models import Provider
@@ -40,7 +41,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     assert town.name == "燕塔街道"
     provider = Provider.objects.get(name="莘县康乐养老服务中心")
     elsewhere = Recipient.objects.exclude(town=town).order_by("pk").first()
-    month = previous_month(datetime.date.today())
+    month = previous_month(timezone.localdate())
 
     sign_in(page, "town")
     page.wait_for_selector("h1")
@@ -50,7 +51,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     page.get_by_role("link", name="本镇特困人员").click()
     page.wait_for_selector("h1:has-text('燕塔街道')")
     towns_shown = page.locator("tbody tr td:nth-child(4)").all_inner_texts()
-    own = Recipient.objects.in_support_on(datetime.date.today()).filter(town=town).count()
+    own = Recipient.objects.in_support_on(timezone.localdate()).filter(town=town).count()
     assert own > 0 and len(towns_shown) == own
     assert page.get_by_text(f"共 {own} 人").count() == 1
     assert set(towns_shown) == {"燕塔街道"}
@@ -97,7 +98,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     page.wait_for_url("**/portal/supervision/problems/new/")
     page.get_by_label("服务机构").select_option(label=provider.name)
     page.get_by_label("问题类别").select_option(label="服务质量问题")
-    page.get_by_label("发生日期").fill(f"{datetime.date.today():%Y-%m-%d}")
+    page.get_by_label("发生日期").fill(f"{timezone.localdate():%Y-%m-%d}")
     page.get_by_label(re.compile("涉及特困人员")).select_option(value=str(victim.pk))
     page.get_by_label("问题及证据说明").fill("照料护理人连续两周未上门，老人卧床无人照料，屋内卫生很差。")
     page.get_by_label(re.compile("现场照片")).set_input_files(str(photo))

@@ -18,7 +18,9 @@ def _agreement_in(town_name, **kw):
 
 
 def _now_visit(agreement, **kw):
-    start = timezone.now() - datetime.timedelta(minutes=20)
+    """A visit that began a little while ago, but never before today's local midnight (the suite may run at 00:05)."""
+    now = timezone.localtime()
+    start = max(now - datetime.timedelta(minutes=20), now.replace(hour=0, minute=0, second=0, microsecond=0))
     return VisitFactory(agreement=agreement, started_at=start, **kw)
 
 

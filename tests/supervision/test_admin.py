@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from supervision import actions
 from supervision.models import EvaluationSheet
@@ -65,7 +66,7 @@ def test_rectification_changelist_queries_fixed(client_as, bureau_user, provider
                 actor=bureau_user,
                 provider=provider,
                 problem="x",
-                deadline=datetime.date.today() + datetime.timedelta(days=3),
+                deadline=timezone.localdate() + datetime.timedelta(days=3),
             )
 
     url = reverse("admin:supervision_rectificationnotice_changelist")

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from supervision import actions
 from supervision.models import Evaluation, EvaluationStatus, HalfYearReview
@@ -14,7 +15,7 @@ from .factories import png_upload, serve
 
 pytestmark = pytest.mark.django_db
 
-SOON = datetime.date.today() + datetime.timedelta(days=7)
+SOON = timezone.localdate() + datetime.timedelta(days=7)
 MONTH = datetime.date(2026, 10, 1)
 BASE = "/api/v1/supervision"
 
@@ -287,7 +288,7 @@ def test_takeover_over_the_api(
     review = actions.review_decide(
         actor=bureau_user, review=HalfYearReview.objects.get(provider=provider), decision="terminate", reason="x"
     )
-    day = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    day = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     body = {"review": review.pk, "new_provider": other_provider.pk, "takeover_date": day,
             "caregivers": {str(town("燕塔街道").pk): helper.pk}}  # fmt: skip
     assert api_as(provider_user).post(f"{BASE}/takeovers/", body, format="json").status_code == 404  # review unseen

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from shenxian_care.exceptions import ApplicationError
 from supervision import actions, selectors
@@ -76,7 +77,7 @@ def test_founded_complaint_raises_notice_and_serious_problem(bureau_user, provid
         complaint=complaint,
         founded=True,
         note="属实",
-        rectification_deadline=datetime.date.today() + datetime.timedelta(days=7),
+        rectification_deadline=timezone.localdate() + datetime.timedelta(days=7),
         raise_serious_problem=True,
     )
 
@@ -97,7 +98,7 @@ def test_unfounded_complaint_raises_nothing(bureau_user, provider, town_user):
             actor=bureau_user,
             complaint=complaint,
             founded=False,
-            rectification_deadline=datetime.date.today() + datetime.timedelta(days=7),
+            rectification_deadline=timezone.localdate() + datetime.timedelta(days=7),
         )
     complaint = actions.complaint_close(actor=bureau_user, complaint=complaint, founded=False, note="不属实")
     assert complaint.founded is False

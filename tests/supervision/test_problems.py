@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from contracts.models import DeductionRule
 from shenxian_care.exceptions import ApplicationError
@@ -140,7 +141,7 @@ def test_town_cannot_verify(report, town_user, provider_contract):
 
 
 def test_verify_with_deadline_issues_a_rectification_notice(report, bureau_user, provider_contract):
-    deadline = datetime.date.today() + datetime.timedelta(days=10)
+    deadline = timezone.localdate() + datetime.timedelta(days=10)
     report = actions.serious_problem_verify(
         actor=bureau_user, report=report, reason="属实", rule=provider_contract[1], rectification_deadline=deadline
     )

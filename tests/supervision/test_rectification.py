@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from shenxian_care.exceptions import ApplicationError
 from supervision import actions, selectors
@@ -9,7 +10,7 @@ from supervision.tasks import rectification_mark_overdue_task
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
+from django.utils import timezone
 
 from services.selectors import provider_visit_figures
 from shenxian_care.exceptions import ApplicationError
@@ -17,7 +18,7 @@ from .factories import make_visit, serve
 pytestmark = pytest.mark.django_db
 
 H1 = "2026H1"
-FUTURE = datetime.date.today() + datetime.timedelta(days=30)
+FUTURE = timezone.localdate() + datetime.timedelta(days=30)
 
 
 def submit_evaluation(town_user, provider, month, a1):

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from shenxian_care.exceptions import ApplicationError
 from supervision import actions, selectors
@@ -118,7 +119,7 @@ def test_town_records_its_own_onsite_checks_only(town_user, other_town_user, pro
         provider=provider,
         problem=check.finding,
         spot_check=check,
-        deadline=datetime.date.today() + datetime.timedelta(days=3),
+        deadline=timezone.localdate() + datetime.timedelta(days=3),
     )
     assert notice.source == "spot_check"
 

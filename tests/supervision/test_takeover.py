@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from contracts.models import Agreement, AgreementStatus, ContractStatus
 from shenxian_care.exceptions import ApplicationError
@@ -12,7 +13,7 @@ from .factories import serve
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 D = TODAY + datetime.timedelta(days=10)
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from supervision import actions
 from supervision.models import (
@@ -23,7 +24,7 @@ from .factories import png_upload, serve, xlsx
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 SOON = TODAY + datetime.timedelta(days=7)
 MONTH = datetime.date(2026, 10, 1)
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from celery.result import EagerResult
+from django.utils import timezone
 
 from contracts.models import Agreement, AgreementStatus
 from supervision import actions
@@ -51,7 +52,7 @@ def test_tasks_run_through_a_real_worker(worker_queue, bureau_user, provider):
     # given: an open notice past its deadline, a town that owes an evaluation, a provider to review
     contract_with_rule(provider)
     serve(provider, "燕塔街道")
-    today = datetime.date.today()
+    today = timezone.localdate()
     notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="补正记录", deadline=today)
     tomorrow = today + datetime.timedelta(days=1)
 
@@ -90,7 +91,7 @@ def test_requested_takeover_runs_on_the_worker(worker_queue, bureau_user, provid
         actor=bureau_user,
         review=review,
         new_provider=other_provider,
-        takeover_date=datetime.date.today() + datetime.timedelta(days=3),
+        takeover_date=timezone.localdate() + datetime.timedelta(days=3),
     )
 
     # then the worker completes it in this database
