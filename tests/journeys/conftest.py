@@ -5,12 +5,15 @@ installs Chromium first. With PostgreSQL and REDIS_URL (as in CI) background wor
 Celery worker on Redis. Screenshots of each journey's key pages land in test-artifacts/screenshots/.
 """
 
+import datetime
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests.worker import celery_worker, real_worker_available
 
@@ -67,6 +70,17 @@ def browser(django_db_setup):
             connections[alias]._test_serialized_contents = contents
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def daytime():
+    """Mid-morning of today (Beijing time) for this process, the clock running on: a journey that logs visits
+    over the past hours must not straddle midnight when the suite happens to run at 00:10."""
+    morning = datetime.datetime.combine(
+        timezone.localdate(), datetime.time(10, 30), tzinfo=timezone.get_current_timezone()
+    )
+    with time_machine.travel(morning, tick=True):
+        yield morning
 
 
 @pytest.fixture

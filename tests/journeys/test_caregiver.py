@@ -42,7 +42,9 @@ def one_visit(page, recipient, photo_path, nth):
     page.wait_for_selector(f"section[aria-label='服务记录'] >> nth={nth - 1}", timeout=60_000)
 
 
-def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(demo, background, phone, tmp_path):
+def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(
+    daytime, demo, background, phone, tmp_path
+):
     page = phone
     caregiver = User.objects.get(username="caregiver").caregiver
     agreement = (
@@ -80,3 +82,54 @@ def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(dem
     latest = page.locator("section[aria-label='服务记录']").first.inner_text()
     assert far.get_status_display() in latest and "原因：签到位置超出规定范围" in latest
     shot(page, "caregiver-03-exception")
+
+
+def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime, demo, background, phone, tmp_path):
+    """In a village with no signal: check in and check out offline; the visit waits on the phone and goes up
+    with its original times and position when the network is back, marked as synced late."""
+    page = phone
+    caregiver = User.objects.get(username="caregiver").caregiver
+    recipient = (
+        Agreement.objects.filter(caregiver=caregiver, recipient__exit_date__isnull=True)
+        .select_related("recipient")
+        .first()
+        .recipient
+    )
+    recipient.home_latitude, recipient.home_longitude = HOME
+    recipient.save(update_fields=["home_latitude", "home_longitude"])
+    phone_start = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=2)
+    page.clock.install(time=phone_start)
+    sign_in(page, "caregiver")
+    page.goto(page.base + "/portal/services/caregiver/")
+
+    page.context.set_offline(True)
+    page.wait_for_function("!navigator.onLine")
+    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
+    card.get_by_role("button", name="签到（开始服务）").click()
+    page.wait_for_selector("#net-state:has-text('无网络')")
+    page.clock.fast_forward("40:00")
+    card.get_by_label("生活照料").check()
+    card.get_by_label("服务记录").fill("停电没信号，照常服务。")
+    card.locator("input[type=file][name=photos]").set_input_files(str(photo(tmp_path / "offline.jpg")))
+    card.get_by_role("button", name="签退（结束服务）").click()
+    card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
+    # check-in, check-out and the photo wait on the phone; nothing reached the server
+    assert page.locator("#queue-count").inner_text() == "3"
+    assert not Visit.objects.exists()
+    shot(page, "caregiver-04-offline-queue")
+
+    # the signal comes back, later: the queue goes up by itself and the page reloads from the server
+    page.clock.fast_forward("30:00")
+    with page.expect_navigation(timeout=60_000):
+        page.context.set_offline(False)
+    page.wait_for_selector("section[aria-label='服务记录']", timeout=60_000)
+    visit = Visit.objects.get()
+    assert visit.synced_late
+    assert visit.status == "verified", visit.exception_reasons  # the position at check-in was at home
+    assert visit.photos.count() == 1
+    # the times are the phone's, taken when the caregiver tapped, not when the server heard of them
+    assert abs((visit.started_at - phone_start).total_seconds()) < 60
+    assert visit.duration_minutes == 40
+    assert visit.received_at - visit.started_at > datetime.timedelta(minutes=60)
+    assert "离线补传" in page.locator("section[aria-label='服务记录']").first.inner_text()
+    shot(page, "caregiver-05-synced-late")
