@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from contracts.models import Agreement, Caregiver, Provider
 from recipients.models import Recipient, Town
@@ -266,7 +267,7 @@ class Visit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient} {self.started_at:%Y-%m-%d %H:%M} {self.caregiver}"
+        return f"{self.recipient} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.caregiver}"
 
     @property
     def in_progress(self):

@@ -1,7 +1,7 @@
 import datetime
 from decimal import Decimal
 
-from services.models import ServiceStandard, VisitStatus
+from services.models import ServiceStandard, Visit, VisitStatus
 from services.selectors import provider_visit_figures, required_from_days
 from tests.factories import AgreementFactory, RecipientFactory
 
@@ -68,3 +68,10 @@ def test_provider_visit_figures_with_nothing_required_is_fully_compliant(db, pro
         "compliance_rate": Decimal("1.0000"),
         "exception_rate": Decimal("0.0000"),
     }
+
+
+def test_a_visit_is_named_by_its_beijing_time_also_when_read_back_from_the_database(db):
+    # 23:30 on 1 November in Shen County is 15:30 UTC: the audit trail and admin show the county's clock
+    started = datetime.datetime(2026, 11, 1, 15, 30, tzinfo=datetime.UTC)
+    visit = VisitFactory(started_at=started)
+    assert "2026-11-01 23:30" in str(Visit.objects.get(pk=visit.pk))
