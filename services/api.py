@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shenxian_care.scoping import get_for_actor_or_404
+from shenxian_care.throttling import VisitUploadRateThrottle
 
 from . import actions, selectors
 from .models import ServiceItem, Visit, VisitKind, VisitPhoto
@@ -175,6 +176,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = VisitSerializer
     lookup_field = "client_id"
+    throttle_classes = [VisitUploadRateThrottle]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):

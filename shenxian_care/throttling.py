@@ -16,3 +16,10 @@ class WriteRateThrottle(UserRateThrottle):
 
 class SignInRateThrottle(AnonRateThrottle):
     scope = "sign_in"
+
+
+class VisitUploadRateThrottle(WriteRateThrottle):
+    """Visit uploads from caregivers' phones have a larger allowance of their own: a phone back in signal after
+    a day in the villages replays its whole queue (check-ins, check-outs, photos), one request each."""
+
+    scope = "visit_uploads"

@@ -177,7 +177,12 @@ REST_FRAMEWORK = {
         "shenxian_care.throttling.WriteRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"writes": "120/minute", "anon": "30/minute", "sign_in": "10/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "writes": "120/minute",
+        "visit_uploads": env.str("VISIT_UPLOAD_RATE", default="600/minute"),
+        "anon": "30/minute",
+        "sign_in": "10/minute",
+    },
 }
 
 SPECTACULAR_SETTINGS = {

@@ -17,5 +17,10 @@ STORAGES = {
 # the suite's many requests flaky.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute", "anon": "100000/minute", "sign_in": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "writes": "100000/minute",
+        "visit_uploads": "100000/minute",
+        "anon": "100000/minute",
+        "sign_in": "100000/minute",
+    },
 }

@@ -360,3 +360,25 @@ def test_the_caregiver_page_can_post_with_its_session_and_csrf_cookie(caregiver_
         "/api/v1/visits/check-in/", body, content_type="application/json", headers={"X-CSRFToken": token}
     )
     assert with_token.status_code == 201
+
+
+def test_a_phone_replaying_its_queue_has_a_larger_allowance_than_other_writes(
+    api_as, caregiver_user, agreement, monkeypatch
+):
+    from shenxian_care.throttling import VisitUploadRateThrottle, WriteRateThrottle
+
+    rates = {"writes": "2/minute", "visit_uploads": "4/minute"}
+    monkeypatch.setattr(WriteRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(VisitUploadRateThrottle, "THROTTLE_RATES", rates)
+    api = api_as(caregiver_user)
+    # four check-ins retried from the queue: past the general write limit, within the uploads' own
+    body = _check_in_body(agreement.recipient)
+    assert [api.post("/api/v1/visits/check-in/", body, format="json").status_code for _ in range(4)] == [
+        201,
+        200,
+        200,
+        200,
+    ]
+    assert api.post("/api/v1/visits/check-in/", body, format="json").status_code == 429
+    # reads are never limited
+    assert api.get("/api/v1/visits/").status_code == 200
