@@ -20,6 +20,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_visits
 
 run: demo
 	$(BIN)/python manage.py runserver $(HOST)

@@ -7,7 +7,9 @@ Repeatable: a second run finds everything in place and adds nothing.
 
 import datetime
 import io
+import math
 import random
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -70,6 +72,7 @@ class Command(BaseCommand):
         for roster_month in (previous_month(month), month):
             self._import_roster(users["bureau"], roster_month, rows, final=roster_month == month)
         with transaction.atomic():
+            self._locate_homes(users["bureau"])
             self._agreements(users, providers, caregivers, previous_month(month))
         self.stdout.write(self.style.SUCCESS(self._summary(month)))
 
@@ -225,6 +228,25 @@ class Command(BaseCommand):
             for r in month_rows:
                 if r["监护人"]:
                     Recipient.objects.with_id_number(r["身份证号"]).update(civil_capacity="none")
+
+    def _locate_homes(self, bureau):
+        """The bureau registers where each home stands (check-ins are verified against it): the towns lie around
+        the county seat, the homes of a village close together."""
+        centre_lat, centre_lng = Decimal("36.234"), Decimal("115.671")
+        for recipient in Recipient.objects.filter(home_latitude__isnull=True).select_related("town", "village"):
+            rng = random.Random(recipient.pk)  # noqa: S311 - demo data, not security
+            angle = 2 * math.pi * recipient.town.sort_order / 24
+            reach = Decimal("0.04") + Decimal(recipient.town.sort_order % 4) * Decimal("0.03")
+            village = random.Random(recipient.village_id)  # noqa: S311 - demo data, not security
+            step = Decimal("0.0001")
+            lat = centre_lat + reach * Decimal(str(round(math.sin(angle), 6))) + village.randint(-90, 90) * step
+            lng = centre_lng + reach * Decimal(str(round(math.cos(angle), 6))) + village.randint(-90, 90) * step
+            recipient_actions.recipient_update(
+                actor=bureau,
+                recipient=recipient,
+                home_latitude=(lat + rng.randint(-15, 15) * step / 10).quantize(Decimal("0.000001")),
+                home_longitude=(lng + rng.randint(-15, 15) * step / 10).quantize(Decimal("0.000001")),
+            )
 
     def _agreements(self, users, providers, caregivers, start):
         bureau = users["bureau"]
