@@ -27,6 +27,7 @@ SIGNED_IN = {B, F, T, P, C}
 # Portal pages (GET without arguments): the roles that may open them.
 PAGES = {
     "portal:home": SIGNED_IN,
+    "portal:export_list": {B, F, T, P},
     "recipients:recipient_list": {B, T, P},
     "recipients:roster_upload": {B},
     "recipients:roster_template": {B},
