@@ -257,8 +257,12 @@ def test_my_exports_list_has_a_fixed_number_of_queries(client_as, town_user, dja
 
 
 def test_the_bureau_reads_every_job_in_the_admin_but_cannot_change_it(client_as, bureau_user, town_user, start):
-    start(town_user, execute=False)
+    job = start(town_user)
     client = client_as(bureau_user)
     listing = client.get("/admin/shenxian_care/exportjob/")
     assert listing.status_code == 200 and "测试名单.xlsx" in listing.content.decode()
+    detail = client.get(f"/admin/shenxian_care/exportjob/{job.pk}/change/")
+    assert detail.status_code == 200
+    assert job.file.name not in detail.content.decode()  # the record, never the file
+    assert 'name="_save"' not in detail.content.decode()
     assert client.get("/admin/shenxian_care/exportjob/add/").status_code == 403
