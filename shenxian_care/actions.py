@@ -1,6 +1,7 @@
 """Writes of the cross-cutting pieces: user accounts, export jobs."""
 
 import datetime
+import io
 import logging
 import tempfile
 
@@ -79,7 +80,7 @@ def export_run(*, job_id):
         # A savepoint of its own, so that a database error in a builder never spoils the record of failure.
         with transaction.atomic(), tempfile.TemporaryFile() as out:
             summary = _build(job, out, progress)
-            size = out.tell()
+            size = out.seek(0, io.SEEK_END)
             out.seek(0)
             job.file.save(job.file_name, File(out), save=False)
     except ApplicationError as exc:
@@ -106,7 +107,6 @@ def _build(job, out, progress):
         raise ApplicationError("申请人的账号已停用或权限已变更，本次导出已取消。")
     summary = spec.build(actor=actor, params=job.params, out=out, progress=progress) or {}
     progress.finish()
-    out.seek(0, 2)
     return summary
 
 
