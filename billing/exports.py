@@ -181,22 +181,58 @@ def write_payments(ws, *, actor, settlement):
     ws.append(("合计", None, None, None, None, None, days, total))
 
 
-def build_workbook(*, actor, settlement, sheets=SHEETS):
-    """A write-only workbook with the requested sheets; save it to a path or a file object."""
+def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
+    """A write-only workbook with the requested sheets; save it to a path or a file object.
+
+    `progress` (optional): told the number of steps (each detail row, then each other sheet) and each one done.
+    """
     wb = Workbook(write_only=True)
+    if progress is not None:
+        lines = 0
+        if "detail" in sheets:
+            lines = SettlementLine.objects.for_actor(actor).filter(settlement=settlement).count()
+        progress.start(lines + len([sheet for sheet in sheets if sheet != "detail"]))
     for sheet in sheets:
         ws = wb.create_sheet(SHEET_TITLES[sheet])
         if sheet == "detail":
-            write_detail(ws, detail_rows(actor=actor, settlement=settlement))
-        elif sheet == "town":
+            rows = detail_rows(actor=actor, settlement=settlement)
+            write_detail(ws, rows if progress is None else _ticking(rows, progress))
+            continue
+        if sheet == "town":
             write_town(ws, actor=actor, settlement=settlement)
         elif sheet == "provider":
             write_provider(ws, actor=actor, settlement=settlement)
         elif sheet == "payments":
             write_payments(ws, actor=actor, settlement=settlement)
+        if progress is not None:
+            progress.tick()
     return wb
+
+
+def _ticking(rows, progress):
+    for row in rows:
+        yield row
+        progress.tick()
 
 
 def file_name(settlement, sheet="all"):
     label = "结算" if sheet == "all" else SHEET_TITLES[sheet]
     return f"{settlement.month:%Y年%m月}{label}.xlsx"
+
+
+# The portal's download runs in the background as an export job (shenxian_care.exports), registered in apps.py.
+EXPORT_KIND = "billing.settlement"
+EXPORT_TITLE = "结算表"
+
+
+def export_params(settlement, sheet="all"):
+    return {"settlement": settlement.pk, "sheet": sheet}
+
+
+def build_export(*, actor, params, out, progress):
+    """Builder of an export job: the month's workbook as `actor` may see it, with progress."""
+    settlement = selectors.settlement_get_for_actor(actor=actor, pk=params["settlement"])
+    sheet = params.get("sheet", "all")
+    sheets = SHEETS if sheet == "all" else (sheet,)
+    build_workbook(actor=actor, settlement=settlement, sheets=sheets, progress=progress).save(out)
+    return {"month": f"{settlement.month:%Y-%m}", "sheet": sheet}

@@ -4,15 +4,13 @@ Bureau computes and confirms; finance and providers read (providers only their o
 Town officials and caregivers have no billing pages.
 """
 
-from urllib.parse import quote
-
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shenxian_care.audit import record_export
+from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import is_bureau
@@ -23,7 +21,6 @@ from .forms import LineFilterForm, MonthForm
 from .models import RunState, SettlementStatus
 
 READERS = (Role.BUREAU, Role.FINANCE, Role.PROVIDER)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @role_required(*READERS)
@@ -100,17 +97,19 @@ def settlement_lines(request, pk):
 
 
 @role_required(*READERS)
+@require_POST
 def settlement_download(request, pk, sheet="all"):
+    """Start the month's Excel export in the background; its result page shows the progress, then the file."""
     settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
-    sheets = exports.SHEETS if sheet == "all" else (sheet,)
     if sheet != "all" and sheet not in exports.SHEETS:
         return redirect("billing:settlement_detail", pk=pk)
-    response = HttpResponse(content_type=XLSX)
-    exports.build_workbook(actor=request.user, settlement=settlement, sheets=sheets).save(response)
-    record_export(user=request.user, request=request, what="结算表", month=f"{settlement.month:%Y-%m}", sheet=sheet)
-    name = exports.file_name(settlement, sheet)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    job = export_request(
+        actor=request.user,
+        kind=exports.EXPORT_KIND,
+        params=exports.export_params(settlement, sheet),
+        file_name=exports.file_name(settlement, sheet),
+    )
+    return redirect("portal:export_detail", pk=job.pk)
 
 
 @require_POST

@@ -1,11 +1,13 @@
 """Excel export of the monthly compliance report (openpyxl write-only; Chinese headers; ID numbers masked)."""
 
+import datetime
 import io
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from . import reports
 from .reports import GROUPS, totals_of
 
 HEADERS = {
@@ -83,3 +85,27 @@ def compliance_workbook(rows, *, month, group) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# The portal's download runs in the background as an export job (shenxian_care.exports), registered in apps.py.
+EXPORT_KIND = "services.compliance"
+EXPORT_TITLE = "服务达标月报"
+
+
+def file_name(month, group):
+    return f"服务达标月报-{month:%Y%m}-{group}.xlsx"
+
+
+def export_params(*, month, group, filters):
+    return {"month": f"{month:%Y-%m-%d}", "group": group, "filters": filters}
+
+
+def build_export(*, actor, params, out, progress):
+    """Builder of an export job: the month's report as `actor` may see it."""
+    month = datetime.date.fromisoformat(params["month"])
+    group = params["group"]
+    rows = reports.compliance_rows(actor=actor, month=month, group=group, filters=params.get("filters") or {})
+    progress.start(len(rows))
+    out.write(compliance_workbook(rows, month=month, group=group))
+    progress.finish()
+    return {"month": f"{month:%Y-%m}", "group": group, "rows": len(rows)}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard.json", views.dashboard_json, name="dashboard_json"),
     path("report/", views.compliance_report, name="compliance_report"),
+    path("report/export/", views.compliance_export, name="compliance_export"),
     path("exceptions/", views.exception_queue, name="exception_queue"),
     path("corrections/", views.correction_queue, name="correction_queue"),
     path("visits/<uuid:client_id>/", views.visit_detail, name="visit_detail"),

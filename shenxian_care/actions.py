@@ -1,11 +1,29 @@
-"""Writes of the cross-cutting pieces: user accounts."""
+"""Writes of the cross-cutting pieces: user accounts, export jobs."""
 
+import datetime
+import io
+import logging
+import tempfile
+
+from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 
+from . import exports
 from .audit import record_event
-from .models import Role, SecurityEventKind, User, UserSession
+from .exceptions import ApplicationError
+from .models import ExportJob, ExportStatus, JobProgress, Role, SecurityEventKind, User, UserSession
 from .permissions import ensure_role
+from .progress import SideProgress, job_key
+from .queue import enqueue
+from .scoping import actor_role, scope_key
+
+logger = logging.getLogger(__name__)
+EXPORT_FAILED = "生成文件时出错，请稍后重新导出；如仍失败，请联系县民政局。"
 
 
 @transaction.atomic
@@ -20,3 +38,93 @@ def user_deactivate(*, actor, user, request=None):
     UserSession.objects.filter(user=user).delete()
     record_event(kind=SecurityEventKind.DEACTIVATED, user=actor, request=request, target=user.get_username())
     return user
+
+
+@transaction.atomic
+def export_request(*, actor, kind, params, file_name):
+    """Queue an export for `actor` (the app's view has checked the role and the parameters). The file is
+    built in the background as `actor`. The same export asked for again while the first is still waiting
+    or running (a double click) is that first job, not a second one."""
+    exports.get(kind)
+    if actor_role(actor) is None:
+        raise PermissionDenied("请先登录。")
+    waiting = (
+        ExportJob.objects.for_actor(actor)
+        .filter(kind=kind, params=params, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+        .first()
+    )
+    if waiting is not None:
+        return waiting
+    job = ExportJob.objects.create(
+        requested_by=actor, kind=kind, params=params, file_name=file_name[:200], scope=scope_key(actor)
+    )
+    enqueue("shenxian_care.tasks.export_run_task", job.pk)
+    return job
+
+
+def export_run(*, job_id):
+    """Build a queued export (the background half of `export_request`). Safe to run twice: a finished or
+    failed job is left alone; one whose worker died mid-way is built again from the start."""
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update()
+            .filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+            .first()
+        )
+        if job is None:
+            return None
+        job.status, job.started_at = ExportStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    progress = SideProgress(job)
+    try:
+        # A savepoint of its own, so that a database error in a builder never spoils the record of failure.
+        with transaction.atomic(), tempfile.TemporaryFile() as out:
+            summary = _build(job, out, progress)
+            size = out.seek(0, io.SEEK_END)
+            out.seek(0)
+            job.file.save(job.file_name, File(out), save=False)
+    except ApplicationError as exc:
+        return _export_failed(job, exc.message)
+    except Http404:
+        return _export_failed(job, "未找到要导出的记录，或您无权查看。")
+    except PermissionDenied:
+        return _export_failed(job, "您的角色无权导出此内容。")
+    except Exception:
+        logger.exception("export job %s (%s) failed", job.pk, job.kind)
+        return _export_failed(job, EXPORT_FAILED)
+    finally:
+        progress.close()
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.DONE, file=job.file.name, size=size, summary=summary, finished_at=timezone.now()
+    )
+    return ExportStatus.DONE
+
+
+def _build(job, out, progress):
+    spec = exports.get(job.kind)
+    actor = User.objects.select_related("town", "provider").get(pk=job.requested_by_id)
+    if actor_role(actor) is None or scope_key(actor) != job.scope:
+        raise ApplicationError("申请人的账号已停用或权限已变更，本次导出已取消。")
+    summary = spec.build(actor=actor, params=job.params, out=out, progress=progress) or {}
+    progress.finish()
+    return summary
+
+
+def _export_failed(job, message):
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.FAILED, error=message[:300], file="", finished_at=timezone.now()
+    )
+    return ExportStatus.FAILED
+
+
+def export_cleanup(*, now=None):
+    """Delete export jobs asked for more than EXPORT_RETENTION_DAYS ago, with their files and progress rows.
+    Returns how many went. Idempotent (a file already gone is simply skipped)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    expired = list(ExportJob.objects.filter(created_at__lt=cutoff).only("pk", "file"))
+    for job in expired:
+        if job.file:
+            job.file.storage.delete(job.file.name)
+    JobProgress.objects.filter(job__in=[job_key(job) for job in expired]).delete()
+    ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
+    return len(expired)

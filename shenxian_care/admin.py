@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import TokenProxy
 from . import actions
 from .admin_mixins import ScopedAdminMixin
 from .audit import audit_workbook, record_export
-from .models import SecurityEvent, User
+from .models import ExportJob, SecurityEvent, User
 from .scoping import is_bureau
 
 
@@ -99,6 +99,27 @@ class SecurityEventAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
         )  # fmt: skip
         record_export(user=request.user, request=request, what="安全审计事件", count=queryset.count())
         return _xlsx_response(audit_workbook(rows, ("时间", "事件", "登录名", "来源IP", "详情")), "安全审计事件.xlsx")
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+    """The bureau's view of the export jobs (who asked for what, what failed): read only, and never the file
+    itself, which only the person who asked may download from the portal."""
+
+    list_display = ("created_at", "requested_by", "kind_title", "file_name", "status", "error", "finished_at", "size")
+    list_filter = ("status", "kind")
+    search_fields = ("requested_by__username", "file_name")
+    list_select_related = ("requested_by",)
+    date_hierarchy = "created_at"
+    exclude = ("file",)
+
+    @admin.display(description="导出内容")
+    def kind_title(self, obj):
+        return obj.kind_title
+
+    def get_queryset(self, request):
+        # Every job's record, not only the viewer's own: the portal's owner-only rule guards the files.
+        return ExportJob.objects.select_related("requested_by")
 
 
 # Third-party admins follow the same rule: the role decides, not Django's per-model permissions.

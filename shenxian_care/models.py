@@ -1,4 +1,9 @@
+import datetime
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 
@@ -142,3 +147,90 @@ class JobProgress(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.done}/{self.total}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "完成"
+    FAILED = "failed", "失败"
+
+
+def export_storage():
+    """The private storage of finished exports (settings.STORAGES["exports"]): no public URL."""
+    return storages["exports"]
+
+
+def export_file_path(job, filename):
+    # Not the download name (that is Chinese and guessable): a month folder and an unguessable token.
+    return f"{job.created_at:%Y%m}/{job.pk}-{secrets.token_hex(12)}.xlsx"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def for_actor(self, user):
+        # Imported here: scoping imports Role from this module.
+        from .scoping import owned_by
+
+        return owned_by(self, user, owner="requested_by", scope="scope")
+
+
+class ExportJob(models.Model):
+    """An Excel export built in the background (导出任务): who asked, for what, how far it has got, and the
+    finished file. The file is built as the person who asked (their role's scoping applies), downloaded only by
+    them, and deleted with the job after EXPORT_RETENTION_DAYS. Builders are registered per kind by each app
+    (`shenxian_care.exports.register`)."""
+
+    requested_by = models.ForeignKey(User, verbose_name="申请人", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("导出内容", max_length=60)
+    params = models.JSONField("参数", default=dict, blank=True)
+    scope = models.CharField(
+        "申请时的数据范围", max_length=60, help_text="角色与所属单位；变更后不再提供该文件，例：town:3"
+    )
+    file_name = models.CharField("文件名", max_length=200)
+    status = models.CharField(
+        "状态", max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
+    )
+    error = models.CharField("失败原因", max_length=300, blank=True)
+    file = models.FileField("文件", storage=export_storage, upload_to=export_file_path, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField("文件大小（字节）", null=True, blank=True)
+    summary = models.JSONField("导出摘要", default=dict, blank=True, help_text="记入每次下载的审计记录")
+    created_at = models.DateTimeField("申请时间", auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="exportjob_requester_recent")]
+        constraints = [
+            models.CheckConstraint(
+                name="exportjob_done_has_file",
+                condition=~Q(status="done") | ~Q(file=""),
+                violation_error_message="已完成的导出任务必须有文件。",
+            ),
+            models.CheckConstraint(
+                name="exportjob_failed_has_error",
+                condition=~Q(status="failed") | ~Q(error=""),
+                violation_error_message="失败的导出任务必须写明原因。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.get_status_display()}）"
+
+    @property
+    def kind_title(self):
+        from .exports import title_of
+
+        return title_of(self.kind)
+
+    @property
+    def running(self):
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def expires_at(self):
+        return self.created_at + datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS)

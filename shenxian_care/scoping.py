@@ -82,3 +82,26 @@ def get_for_actor_or_404(queryset, user, **lookup):
     except (queryset.model.DoesNotExist, ValueError, ValidationError):
         # A malformed id ("abc", "null,null") is simply not something the user can see.
         raise Http404("未找到该记录，或您无权查看。") from None
+
+
+def scope_key(user):
+    """The data this user's role lets them see, as a short label ("bureau", "town:3", "provider:5")."""
+    role = actor_role(user)
+    if role is None:
+        return ""
+    if role == Role.TOWN:
+        return f"town:{user.town_id}"
+    if role == Role.PROVIDER:
+        return f"provider:{user.provider_id}"
+    if role == Role.CAREGIVER:
+        return f"caregiver:{_caregiver_id(user)}"
+    return str(role)
+
+
+def owned_by(queryset, user, *, owner, scope):
+    """Rows that belong to one person (an export they asked for): only that person sees them, whatever their
+    role (bureau staff included), and only while their account is active and their scope is the one recorded
+    when the row was made, so a file built for a town is not handed out after its official moved town."""
+    if actor_role(user) is None:
+        return queryset.none()
+    return queryset.filter(**{owner: user, scope: scope_key(user)})

@@ -1,8 +1,15 @@
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 
-from .models import Role
+from . import exports, selectors
+from .audit import record_export
+from .models import ExportStatus, Role
 from .scoping import actor_role
+from .views_helpers import paginate, role_required
+
+# The roles with something to export (caregivers have none).
+EXPORTERS = (Role.BUREAU, Role.FINANCE, Role.TOWN, Role.PROVIDER)
 
 
 def home(request):
@@ -15,3 +22,41 @@ def home(request):
 def portal_home(request):
     role = actor_role(request.user)
     return render(request, "portal/home.html", {"role": role, "Role": Role})
+
+
+@role_required(*EXPORTERS)
+def export_list(request):
+    """My exports of the last days, newest first (each person sees only their own)."""
+    page = paginate(request, selectors.export_job_list(actor=request.user), per_page=50)
+    return render(request, "portal/export_list.html", {"page": page})
+
+
+@role_required(*EXPORTERS)
+def export_detail(request, pk):
+    """The result page: a progress bar while the file is built, then its download link (or why it failed)."""
+    job = selectors.export_job_get_for_actor(actor=request.user, pk=pk)
+    return render(request, "portal/export_detail.html", {"job": job, **selectors.export_job_progress(job)})
+
+
+@role_required(*EXPORTERS)
+def export_progress(request, pk):
+    job = selectors.export_job_get_for_actor(actor=request.user, pk=pk)
+    return JsonResponse(selectors.export_job_progress(job))
+
+
+@role_required(*EXPORTERS)
+def export_download(request, pk):
+    job = selectors.export_job_get_for_actor(actor=request.user, pk=pk)
+    if job.status != ExportStatus.DONE:
+        return redirect("portal:export_detail", pk=job.pk)
+    try:
+        content = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("该导出文件已被清理，请重新导出。") from None
+    response = FileResponse(
+        content, as_attachment=True, filename=job.file_name, content_type=exports.content_type_of(job.kind)
+    )
+    record_export(
+        user=request.user, request=request, what=job.kind_title, job=job.pk, file=job.file_name, **job.summary
+    )
+    return response

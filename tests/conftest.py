@@ -84,6 +84,34 @@ def client_as(client):
     return login
 
 
+@pytest.fixture
+def exported(django_capture_on_commit_callbacks):
+    """exported(client, url, data=None) → Download(response, content, job): start an export by POSTing to
+    `url` (it must redirect to the job's result page), run it, then download the file from the result page."""
+    from collections import namedtuple
+
+    from django.urls import reverse
+
+    from shenxian_care.models import ExportJob
+
+    download_of = namedtuple("Download", "response content job")
+
+    def run(client, url, data=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            started = client.post(url, data or {})
+        assert started.status_code == 302, started.status_code
+        result = client.get(started.url)
+        assert result.status_code == 200
+        job = ExportJob.objects.get(pk=result.context["job"].pk)
+        assert job.status == "done", job.error
+        assert reverse("portal:export_download", args=[job.pk]) in result.content.decode()
+        response = client.get(reverse("portal:export_download", args=[job.pk]))
+        assert response.status_code == 200
+        return download_of(response, b"".join(response.streaming_content), job)
+
+    return run
+
+
 # --- No full ID number in any log line of the whole suite (安全审计 / PIPL) -----------------------------------
 import logging  # noqa: E402
 import re  # noqa: E402

@@ -27,6 +27,7 @@ SIGNED_IN = {B, F, T, P, C}
 # Portal pages (GET without arguments): the roles that may open them.
 PAGES = {
     "portal:home": SIGNED_IN,
+    "portal:export_list": {B, F, T, P},
     "recipients:recipient_list": {B, T, P},
     "recipients:roster_upload": {B},
     "recipients:roster_template": {B},
@@ -74,7 +75,8 @@ QUERY = {"supervision-evaluation-missing": "?month=2026-10-01"}
 
 # Writes only: a GET is refused for everyone.
 POST_ONLY = {
-    "logout", "recipients:recipient_find", "supervision:evaluation_remind", "supervision:evaluation_start",
+    "logout", "recipients:recipient_find", "services:compliance_export",
+    "supervision:evaluation_remind", "supervision:evaluation_start",
     "api-sign-in", "recipient-find", "visit-check-in", "visit-emergency", "visit-sync",
     "supervision-evaluation-start", "supervision-cross-check-hit-import-list",
 }  # fmt: skip

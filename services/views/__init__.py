@@ -9,6 +9,7 @@ from .caregiver import (
     service_worker,
 )
 from .monitoring import (
+    compliance_export,
     compliance_report,
     correction_queue,
     dashboard,
@@ -26,6 +27,7 @@ __all__ = [
     "caregiver_confirm",
     "caregiver_day",
     "caregiver_emergency",
+    "compliance_export",
     "compliance_report",
     "correction_queue",
     "dashboard",

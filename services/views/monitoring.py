@@ -1,7 +1,6 @@
 """Pages for the bureau, towns and providers: dashboard, report, exceptions, corrections, plans, GPS rules."""
 
 import datetime
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,10 +10,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement
 from recipients.models import Recipient
-from shenxian_care.audit import record_export
+from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
@@ -38,20 +38,28 @@ def _watcher_only(request):
         raise PermissionDenied("您的角色无权查看此页面。")
 
 
-def _filters(request):
-    """Town / provider / month from the query string, limited to what the viewer may choose."""
+def _filters(request, data=None):
+    """Town / provider / month from the query string (or `data`), limited to what the viewer may choose."""
+    data = request.GET if data is None else data
     choices = monitoring.filter_choices(actor=request.user)
     town_ids = {pk for pk, _ in choices["towns"]}
     provider_ids = {pk for pk, _ in choices["providers"]}
     filters = {}
-    town = request.GET.get("town", "")
-    provider = request.GET.get("provider", "")
+    town = data.get("town", "")
+    provider = data.get("provider", "")
     if town.isdigit() and int(town) in town_ids:
         filters["town"] = int(town)
     if provider.isdigit() and int(provider) in provider_ids:
         filters["provider"] = int(provider)
-    month = selectors.parse_month(request.GET.get("month"))
+    month = selectors.parse_month(data.get("month"))
     return filters, month, choices
+
+
+def _report_choice(request, data):
+    filters, month, choices = _filters(request, data)
+    month = month or timezone.localdate().replace(day=1)
+    group = data.get("group") if data.get("group") in reports.GROUPS else "town"
+    return filters, month, group, choices
 
 
 @login_required
@@ -77,21 +85,7 @@ def dashboard_json(request):
 @login_required
 def compliance_report(request):
     _watcher_only(request)
-    filters, month, choices = _filters(request)
-    month = month or timezone.localdate().replace(day=1)
-    group = request.GET.get("group") if request.GET.get("group") in reports.GROUPS else "town"
-    if request.GET.get("format") == "xlsx":
-        rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters)
-        record_export(
-            user=request.user, request=request, what="服务达标月报", month=f"{month:%Y-%m}", group=group, rows=len(rows)
-        )
-        response = HttpResponse(
-            exports.compliance_workbook(rows, month=month, group=group),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        name = f"服务达标月报-{month:%Y%m}-{group}.xlsx"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-        return response
+    filters, month, group, choices = _report_choice(request, request.GET)
     page = max(int(request.GET["page"]), 1) if request.GET.get("page", "").isdigit() else 1
     if group == "recipient":
         rows, total = reports.compliance_rows(
@@ -117,6 +111,22 @@ def compliance_report(request):
             "query": request.GET.urlencode(),
         },
     )
+
+
+@login_required
+@require_POST
+def compliance_export(request):
+    """Start the report's Excel export (the month, grouping and filters shown) in the background; its result
+    page shows the progress, then the file."""
+    _watcher_only(request)
+    filters, month, group, _ = _report_choice(request, request.POST)
+    job = export_request(
+        actor=request.user,
+        kind=exports.EXPORT_KIND,
+        params=exports.export_params(month=month, group=group, filters=filters),
+        file_name=exports.file_name(month, group),
+    )
+    return redirect("portal:export_detail", pk=job.pk)
 
 
 @login_required

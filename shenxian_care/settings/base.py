@@ -123,6 +123,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Finished exports (导出任务) are private: outside MEDIA_ROOT, with no URL, handed out only to the person who
+# asked for them (audited), and deleted after EXPORT_RETENTION_DAYS (daily from beat). Not in backups.
+EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private" / "exports")
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": {"BACKEND": "shenxian_care.storage.PrivateStorage", "OPTIONS": {"location": str(EXPORTS_ROOT)}},
+}
+
 # No request body larger than this is read at all (rosters are well under 10 MB, photos under 5 MB each).
 MAX_REQUEST_BYTES = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -270,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-purge-expired": {
         "task": "shenxian_care.tasks.audit_purge_expired_task",
         "schedule": crontab(minute=0, hour=3, day_of_month=2),
+    },
+    "export-cleanup": {
+        "task": "shenxian_care.tasks.export_cleanup_task",
+        "schedule": crontab(minute=40, hour=3),
     },
     "outbox-relay": {
         "task": "shenxian_care.tasks.outbox_relay_task",

@@ -11,6 +11,11 @@ MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # On disk, not in memory: a real Celery worker (another process) builds the files the live server serves.
+    "exports": {
+        "BACKEND": "shenxian_care.storage.PrivateStorage",
+        "OPTIONS": {"location": str(BASE_DIR / "test-artifacts" / "exports")},  # noqa: F405
+    },
 }
 
 # Throttling is tested on its own (tests/shenxian_care/test_sign_in.py); elsewhere it would only make

@@ -2,6 +2,7 @@
 
 import io
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from billing.exports import DETAIL_HEADER, safe_text
+from shenxian_care.models import ExportJob, OutboxTask, SecurityEvent
+from shenxian_care.progress import progress_of
 
 pytestmark = pytest.mark.django_db
 
@@ -63,14 +66,46 @@ def test_formula_like_text_is_escaped(two_provider_month, tmp_path):
     assert safe_text("张三") == "张三"
 
 
-def test_provider_download_holds_only_its_own_rows(client_as, provider_user, two_provider_month):
+def test_the_portal_export_is_the_same_workbook_as_the_command(
+    client_as, bureau_user, two_provider_month, exported, tmp_path
+):
+    settlement, _, _ = two_provider_month
+    out = tmp_path / "march.xlsx"
+    call_command("export_settlement", "--month", "2024-03", "--out", str(out))
+
+    download = exported(client_as(bureau_user), reverse("billing:settlement_download", args=[settlement.pk]))
+
+    assert _sheets(download.content) == _sheets(out.read_bytes())
+    assert download.response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert quote("2024年03月结算.xlsx") in download.response["Content-Disposition"]
+    assert progress_of(download.job) == (3 + 3, 3 + 3)  # each detail line, then each of the other sheets
+    event = SecurityEvent.objects.get(kind="export", user=bureau_user)
+    assert (event.detail["what"], event.detail["month"], event.detail["sheet"]) == ("结算表", "2024-03", "all")
+
+
+def test_starting_the_export_queues_one_job_and_shows_its_result_page(client_as, finance_user, two_provider_month):
+    settlement, _, _ = two_provider_month
+    client = client_as(finance_user)
+
+    response = client.post(reverse("billing:settlement_download_sheet", args=[settlement.pk, "payments"]))
+
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("portal:export_detail", args=[job.pk])
+    assert (job.kind, job.params, job.file_name) == (
+        "billing.settlement", {"settlement": settlement.pk, "sheet": "payments"}, "2024年03月支付清单.xlsx",
+    )  # fmt: skip
+    assert OutboxTask.objects.get().args == [job.pk]
+    page = client.get(response.url).content.decode()
+    assert "data-progress-url" in page and "排队中" in page
+    assert client.get(reverse("billing:settlement_download", args=[settlement.pk])).status_code == 405
+
+
+def test_provider_download_holds_only_its_own_rows(client_as, provider_user, two_provider_month, exported):
     settlement, ours, theirs = two_provider_month
 
-    response = client_as(provider_user).get(reverse("billing:settlement_download", args=[settlement.pk]))
+    download = exported(client_as(provider_user), reverse("billing:settlement_download", args=[settlement.pk]))
 
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheets = _sheets(response.content)
+    sheets = _sheets(download.content)
     names = {row[1] for row in sheets["结算明细"][1:-1]}
     assert names == {r.name for r in ours}
     assert theirs.name not in names
@@ -78,14 +113,14 @@ def test_provider_download_holds_only_its_own_rows(client_as, provider_user, two
     assert len(sheets["支付清单"]) == 3  # header, own payment, 合计
 
 
-def test_finance_downloads_one_sheet(client_as, finance_user, two_provider_month):
+def test_finance_downloads_one_sheet(client_as, finance_user, two_provider_month, exported):
     settlement, _, _ = two_provider_month
 
-    response = client_as(finance_user).get(
-        reverse("billing:settlement_download_sheet", args=[settlement.pk, "payments"])
+    download = exported(
+        client_as(finance_user), reverse("billing:settlement_download_sheet", args=[settlement.pk, "payments"])
     )
 
-    sheets = _sheets(response.content)
+    sheets = _sheets(download.content)
     assert list(sheets) == ["支付清单"]
     assert sheets["支付清单"][0][0] == "序号"
 
@@ -93,17 +128,30 @@ def test_finance_downloads_one_sheet(client_as, finance_user, two_provider_month
 def test_town_cannot_download(client_as, other_town_user, two_provider_month):
     settlement, _, _ = two_provider_month
     url = reverse("billing:settlement_download", args=[settlement.pk])
-    assert client_as(other_town_user).get(url).status_code == 403
+    client = client_as(other_town_user)
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+    assert not ExportJob.objects.exists()
 
 
-def test_other_provider_download_holds_only_its_own_rows(client_as, other_provider_user, two_provider_month):
+def test_other_provider_download_holds_only_its_own_rows(client_as, other_provider_user, two_provider_month, exported):
     settlement, ours, theirs = two_provider_month
 
-    response = client_as(other_provider_user).get(reverse("billing:settlement_download", args=[settlement.pk]))
+    download = exported(client_as(other_provider_user), reverse("billing:settlement_download", args=[settlement.pk]))
 
-    detail = _sheets(response.content)["结算明细"]
+    detail = _sheets(download.content)["结算明细"]
     assert [row[1] for row in detail[1:-1]] == [theirs.name]
     assert Decimal(str(detail[-1][-1])) == Decimal("313.00")
+
+
+def test_one_provider_cannot_fetch_the_others_file(client_as, provider_user, other_provider_user, two_provider_month,
+                                                   exported):  # fmt: skip
+    settlement, _, _ = two_provider_month
+    theirs = exported(client_as(other_provider_user), reverse("billing:settlement_download", args=[settlement.pk]))
+
+    client = client_as(provider_user)
+    assert client.get(reverse("portal:export_detail", args=[theirs.job.pk])).status_code == 404
+    assert client.get(reverse("portal:export_download", args=[theirs.job.pk])).status_code == 404
 
 
 def test_detail_header_is_chinese():

@@ -62,7 +62,7 @@ def test_provider_gets_404_for_a_month_it_is_not_in(client_as, provider_user, bi
 
     client = client_as(provider_user)
     assert client.get(reverse("billing:settlement_detail", args=[settlement.pk])).status_code == 404
-    assert client.get(reverse("billing:settlement_download", args=[settlement.pk])).status_code == 404
+    assert client.post(reverse("billing:settlement_download", args=[settlement.pk])).status_code == 404
     assert client.get(reverse("billing:settlement_progress", args=[settlement.pk])).status_code == 404
     assert "暂无结算" in client.get(reverse("billing:settlement_list")).content.decode()
 

@@ -47,6 +47,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _utf8_locale(preferred="zh_CN.UTF-8"):
+    """`preferred` where it is installed, else C.UTF-8: with LANG naming a locale the machine lacks, Chromium
+    falls back to ASCII file names and saves a download of 2026年10月结算.xlsx as "download"."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, preferred)
+        return preferred
+    except locale.Error:
+        return "C.UTF-8"
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
 @pytest.fixture(scope="session")
 def browser(django_db_setup):
     from django.db import connections
@@ -61,7 +76,7 @@ def browser(django_db_setup):
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,
             args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
-            env={**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "zh_CN.UTF-8"},
+            env={**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": _utf8_locale()},
         )
         # Playwright's sync API leaves this thread in another contextvars context, where Django opens new
         # connection objects: hand them the reference data serialized at set-up (towns, rates, scoring sheet),

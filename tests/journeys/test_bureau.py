@@ -1,5 +1,6 @@
 """Journey 1, the bureau at a desk: sign in → import the month's roster (see the diff, apply) → approve a
-level change → the dashboard → draw a spot check → confirm the month's settlement → download the exports."""
+level change → the dashboard → draw a spot check → confirm the month's settlement → export the Excel in the
+background (a result page with progress, then the download)."""
 
 import datetime
 import io
@@ -13,7 +14,7 @@ from openpyxl import Workbook
 from recipients.actions import assessment_create
 from recipients.imports import COLUMNS
 from recipients.models import Assessment, LevelApproval, MonthlyRoster, Recipient
-from shenxian_care.models import User
+from shenxian_care.models import ExportJob, SecurityEvent, User
 from tests.factories import make_id_number
 
 from .conftest import shot, sign_in
@@ -141,11 +142,22 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     assert settlement.status == "confirmed" and settlement.net > 0
     shot(page, "bureau-07-settlement-confirmed")
 
-    # the Excel exports for the finance bureau
+    # the Excel exports for the finance bureau: built in the background, the result page shows its progress
+    # and then the download link (never a page frozen while the workbook is written)
+    page.click("button:has-text('导出全部（Excel）')")
+    page.wait_for_url("**/portal/exports/*/")
+    shot(page, "bureau-08-export-result")
+    link = page.get_by_role("link", name=f"下载 {month:%Y年%m月}结算.xlsx")
+    link.wait_for(timeout=120_000)
+    shot(page, "bureau-09-export-ready")
     with page.expect_download() as download_info:
-        page.click("text=下载全部（Excel）")
+        link.click()
+    assert download_info.value.suggested_filename == f"{month:%Y年%m月}结算.xlsx"
     path = tmp_path / "settlement.xlsx"
     download_info.value.save_as(path)
+    job = ExportJob.objects.get()
+    assert (job.requested_by.username, job.status) == ("bureau", "done")
+    assert SecurityEvent.objects.filter(kind="export", user=job.requested_by, detail__job=job.pk).exists()
     workbook = load_workbook(path, read_only=True)
     detail = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert {"姓名", "身份证号", "镇(街道)", "自理能力", "天数", "标准(元/月)", "金额(元)"} <= set(detail[0])

@@ -1,5 +1,6 @@
 import datetime
 import io
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -61,13 +62,14 @@ def test_a_town_sees_only_its_rows(town_user, march):
     assert {row.town for row in compliance_rows(actor=town_user, month=MARCH)} == {"燕塔街道"}
 
 
-def test_report_page_and_export(client_as, bureau_user, march):
+def test_report_page_and_export(client_as, bureau_user, march, exported):
     client = client_as(bureau_user)
     page = client.get("/portal/services/report/?month=2025-03&group=town")
     assert page.status_code == 200
     assert "37.5%" in page.content.decode()
-    export = client.get("/portal/services/report/?month=2025-03&group=recipient&format=xlsx")
-    assert export.status_code == 200
+    assert 'action="/portal/services/report/export/"' in page.content.decode()
+    export = exported(client, "/portal/services/report/export/", {"month": "2025-03", "group": "recipient"})
+    assert quote("服务达标月报-202503-recipient.xlsx") in export.response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == ("镇（街道）", "村（居）委会", "服务对象", "身份证号")
@@ -92,10 +94,25 @@ def test_report_is_not_for_finance_or_caregivers(client_as, finance_user, caregi
     assert client_as(caregiver_user).get("/portal/services/report/").status_code == 403
 
 
-def test_export_is_recorded_as_a_security_event(client_as, bureau_user, march):
+def test_export_is_recorded_as_a_security_event(client_as, bureau_user, march, exported):
     from shenxian_care.models import SecurityEvent
 
-    client_as(bureau_user).get("/portal/services/report/?month=2025-03&group=recipient&format=xlsx")
+    exported(client_as(bureau_user), "/portal/services/report/export/", {"month": "2025-03", "group": "recipient"})
     event = SecurityEvent.objects.get(user=bureau_user, kind="export")
     assert event.detail["what"] == "服务达标月报"
     assert event.detail["rows"] == 3
+    assert (event.detail["month"], event.detail["group"]) == ("2025-03", "recipient")
+
+
+def test_a_town_exports_only_its_own_rows(client_as, town_user, march, exported):
+    # the town's filter of another town is not one it may choose: ignored, and the export is still its own
+    asked = {"month": "2025-03", "group": "recipient", "town": str(town("朝城镇").pk)}
+    export = exported(client_as(town_user), "/portal/services/report/export/", asked)
+    assert export.job.params == {"month": "2025-03-01", "group": "recipient", "filters": {}}
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert {r[0] for r in rows[2:-1]} == {"燕塔街道"}
+
+
+def test_the_export_is_started_by_a_post_only(client_as, bureau_user, caregiver_user):
+    assert client_as(bureau_user).get("/portal/services/report/export/").status_code == 405
+    assert client_as(caregiver_user).post("/portal/services/report/export/").status_code == 403
