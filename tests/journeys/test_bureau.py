@@ -4,15 +4,18 @@ level change → the dashboard → draw a spot check → confirm the month's set
 import datetime
 import io
 import time
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from openpyxl import Workbook
 
+from contracts.models import Agreement
 from recipients.actions import assessment_create
 from recipients.imports import COLUMNS
 from recipients.models import Assessment, LevelApproval, MonthlyRoster, Recipient
+from services.actions import visit_check_in, visit_check_out
 from shenxian_care.models import User
 from tests.factories import make_id_number
 
@@ -21,6 +24,12 @@ from .conftest import shot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LABELS = {"self_care": "自理", "partial": "半失能", "full": "失能"}
+# a Chart.js chart on the canvas the selector names, with at least one bar
+CHART_HAS_DATA = """selector => {
+  const canvas = document.querySelector(selector);
+  const chart = canvas && window.Chart && Chart.getChart(canvas);
+  return Boolean(chart && chart.data.datasets[0].data.length > 0 && canvas.width > 0);
+}"""
 
 
 def this_month_roster_file():
@@ -91,6 +100,23 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     assert Assessment.objects.get().status == "approved"
 
 
+def a_caregiver_visits(*, finish):
+    """The demo caregiver visits their first recipient: starts a while ago (never before local midnight) and, with
+    `finish`, checks out (never in the future); otherwise the visit is still in progress."""
+    user = User.objects.get(username="caregiver")
+    agreement = (
+        Agreement.objects.filter(caregiver=user.caregiver, recipient__exit_date__isnull=True).order_by("pk").first()
+    )
+    now = timezone.localtime()
+    started = max(now - datetime.timedelta(minutes=50), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    visit, _ = visit_check_in(
+        actor=user, client_id=uuid.uuid4(), recipient_id=agreement.recipient_id, started_at=started
+    )
+    if finish:
+        ended = min(started + datetime.timedelta(minutes=35), now)
+        visit_check_out(actor=user, visit_client_id=visit.client_id, ended_at=ended, service_items=["daily_cleaning"])
+
+
 def last_month():
     return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
@@ -104,11 +130,26 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     page = desk
     sign_in(page, "bureau")
 
-    # the dashboard: live figures by town and provider
+    # the dashboard: live figures by town and provider, as charts over tables of the same figures
+    a_caregiver_visits(finish=True)
+    page.clock.install()  # the 30-second refresh, below, without waiting 30 seconds
     page.goto(page.base + "/portal/services/dashboard/")
-    page.wait_for_selector("h1")
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-today-by-town canvas", polling=100)
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-provider-compliance canvas", polling=100)
     assert "燕塔街道" in page.content()
+    assert page.locator("#fig-today-by-town canvas[role=img][aria-label]").is_visible()
     shot(page, "bureau-04-dashboard")
+    # the caregiver starts the next visit; the next refresh brings it into the same chart, not a new one
+    page.evaluate("window.firstChart = Chart.getChart(document.querySelector('#fig-today-by-town canvas'))")
+    a_caregiver_visits(finish=False)
+    page.clock.run_for(31_000)
+    page.wait_for_function(
+        """() => {
+          const chart = Chart.getChart(document.querySelector('#fig-today-by-town canvas'));
+          return chart === window.firstChart && chart.data.datasets[0].data.reduce((a, b) => a + b, 0) === 2;
+        }""",
+        polling=100,
+    )
 
     # a reproducible spot check of five recipients across the county
     page.goto(page.base + "/portal/supervision/spot-checks/draw/")
