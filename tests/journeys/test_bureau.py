@@ -174,6 +174,20 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     settlement = Settlement.objects.get(month=month)
     page.goto(page.base + f"/portal/billing/{settlement.pk}/")
     page.wait_for_selector("button:has-text('确认并冻结')", timeout=120_000)
+    # spend by care level: a chart whose tooltips read the money as the table does (¥1,234.56)
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-levels canvas")
+    tooltips = page.evaluate(
+        """() => {
+          const chart = Chart.getChart(document.querySelector('#fig-levels canvas'));
+          const label = chart.options.plugins.tooltip.callbacks.label;
+          return chart.data.datasets[0].data.map((raw, dataIndex) => label({ raw, dataIndex }));
+        }"""
+    )
+    rows = page.locator("#fig-levels tbody tr").all()
+    assert tooltips == [
+        f"{row.locator('td').nth(2).inner_text()}（{row.locator('td').nth(1).inner_text()}人）" for row in rows
+    ]
+    assert any(tooltip.startswith("¥") and "," in tooltip for tooltip in tooltips)
     shot(page, "bureau-06-settlement-draft")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('确认并冻结')")
