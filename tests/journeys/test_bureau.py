@@ -19,7 +19,7 @@ from services.actions import visit_check_in, visit_check_out
 from shenxian_care.models import User
 from tests.factories import make_id_number
 
-from .conftest import shot, sign_in
+from .conftest import nav_to, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,8 +72,19 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     sign_in(page, "bureau")
     shot(page, "bureau-01-home")
 
+    # the top navigation is in groups: Enter opens one, Tab reaches its links, Escape closes it again
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.locator("summary", has_text="监管").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "考评提交情况"
+    shot(page, "bureau-01b-nav-group")
+    page.keyboard.press("Escape")
+    assert not nav.get_by_role("link", name="考评提交情况").is_visible()
+    assert page.evaluate("document.activeElement.textContent") == "监管"
+
     # import the roster: the diff first, then apply
-    page.click("text=月度名单导入")
+    nav_to(page, "档案", "月度名单导入")
     page.fill("#id_month", f"{timezone.localdate():%Y-%m}")
     page.set_input_files("#id_file", str(roster_file))
     page.click("text=上传并检查")
