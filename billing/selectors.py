@@ -131,8 +131,8 @@ def deduction_applications(*, actor, settlement):
 
 
 def level_totals(*, actor, settlement):
-    """Spend by care level (the line's month-end level) of the lines this actor may see, with each level's
-    share of the largest, for the bar chart on the month's page."""
+    """Spend by care level (the line's month-end level) of the lines this actor may see, every level in order,
+    for the chart and table on the month's page."""
     labels = dict(CareLevel.choices)
     rows = (
         SettlementLine.objects.for_actor(actor)
@@ -147,7 +147,4 @@ def level_totals(*, actor, settlement):
         result.append(
             {"level": labels[level], "recipients": row["recipients"], "amount": quantize_fen(str(row["amount"] or 0))}
         )
-    top = max((r["amount"] for r in result), default=0) or 1
-    for r in result:
-        r["percent"] = int(r["amount"] * 100 / top)
     return result

@@ -175,7 +175,9 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
                 "recipients": row.recipients,
                 "required": row.required_visits,
                 "visits": row.visits,
+                "met": row.met_visits,
                 "rate": float(row.compliance),
+                "percent": row.compliance_percent,
             }
             for row in sorted(providers, key=lambda r: r.compliance)
         ],

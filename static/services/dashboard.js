@@ -1,10 +1,13 @@
-/* The monitoring dashboard: draws the JSON from dashboard.json as cards, CSS bar charts and tables, and fetches it
- * again every 30 seconds with the page's filters. No library; everything is built with textContent. */
+/* The monitoring dashboard: draws the JSON from dashboard.json as cards, bar charts and tables, and fetches it
+ * again every 30 seconds with the page's filters. Today's visits by town and the providers' compliance are
+ * Chart.js charts (portal/charts.js) over tables the server rendered: both are refreshed in place, the charts
+ * created once. Everything else is rebuilt each time, with textContent. */
 (function () {
   "use strict";
   var root = document.getElementById("dashboard");
   if (!root) { return; }
   var REFRESH_MS = 30000;
+  var charts = window.PortalCharts;  // absent if Chart.js did not load: the tables still refresh
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -19,19 +22,16 @@
     return el("div", { cls: "card" }, [el("span", { cls: "value" + (warn ? " error" : ""), text: String(value) }), el("span", { cls: "muted", text: label })]);
   }
 
-  function bars(title, rows, valueOf, labelOf, percent) {
+  function bars(title, rows, valueOf, labelOf) {
     var max = 1;
     rows.forEach(function (r) { max = Math.max(max, valueOf(r)); });
     var list = el("ul", { cls: "bars" });
     rows.forEach(function (r) {
       var v = valueOf(r);
-      var width = percent ? Math.round(v * 100) : Math.round(v * 100 / max);
-      var fill = el("span", { style: "width:" + Math.min(width, 100) + "%" });
-      if (percent) { fill.className = v < 0.6 ? "bad" : (v < 0.9 ? "warn" : ""); }
       list.appendChild(el("li", {}, [
         el("span", { text: labelOf(r), title: labelOf(r) }),
-        el("span", { cls: "bar", role: "img", "aria-label": labelOf(r) + " " + (percent ? width + "%" : v) }, [fill]),
-        el("span", { cls: "num", text: percent ? (v * 100).toFixed(1) + "%" : String(v) })
+        el("span", { cls: "bar", role: "img", "aria-label": labelOf(r) + " " + v }, [el("span", { style: "width:" + Math.round(v * 100 / max) + "%" })]),
+        el("span", { cls: "num", text: String(v) })
       ]));
     });
     if (!rows.length) { list.appendChild(el("li", { cls: "muted", text: "暂无数据" })); }
@@ -50,22 +50,64 @@
     ]);
   }
 
+  /* A chart figure of the page: its table body and, where Chart.js is there, its chart (made on first use). */
+  function figure(id, options) {
+    var node = document.getElementById(id);
+    return {
+      body: node.querySelector("tbody"),
+      columns: node.querySelectorAll("thead th").length,
+      canvas: node.querySelector("canvas"),
+      chart: null,
+      options: options
+    };
+  }
+
+  function refreshFigure(fig, rows, labelOf, valueOf, cellsOf, colorOf) {
+    fig.body.textContent = "";
+    rows.forEach(function (r) {
+      fig.body.appendChild(el("tr", {}, cellsOf(r).map(function (c, i) { return el("td", { cls: i ? "num" : "", text: String(c) }); })));
+    });
+    if (!rows.length) { fig.body.appendChild(el("tr", {}, [el("td", { colspan: String(fig.columns), cls: "muted", text: "暂无" })])); }
+    if (!charts) { return; }
+    if (!fig.chart) { fig.chart = charts.bars(fig.canvas, fig.options); }
+    charts.update(fig.chart, rows.map(labelOf), rows.map(valueOf), colorOf ? rows.map(colorOf) : null);
+  }
+
+  var byTown = figure("fig-today-by-town", {
+    tooltip: function (v) { return "上门 " + v + " 次"; }
+  });
+  var compliance = figure("fig-provider-compliance", {
+    max: 1,
+    tick: function (v) { return Math.round(v * 100) + "%"; },
+    tooltip: function (v) { return "达标率 " + (v * 100).toFixed(1) + "%"; }
+  });
+
+  function drawCharts(d) {
+    var colors = charts && charts.colors;
+    refreshFigure(byTown, d.today_by_town, function (r) { return r.name; }, function (r) { return r.visits; },
+      function (r) { return [r.name, r.visits]; });
+    refreshFigure(compliance, d.provider_compliance, function (r) { return r.name; }, function (r) { return r.rate; },
+      function (r) { return [r.name, r.required, r.met, r.percent]; },
+      function (r) { return r.rate < 0.6 ? colors.red : (r.rate < 0.9 ? colors.amber : colors.blue); });
+  }
+
   function link(visit) {
     return el("a", { href: root.dataset.detail + visit.client_id + "/", text: visit.recipient });
   }
 
   function draw(d) {
     var c = d.counts;
-    root.innerHTML = "";
-    root.appendChild(el("div", { cls: "kpis" }, [
+    var kpis = document.getElementById("dash-kpis");
+    kpis.textContent = "";
+    [
       kpi("正在服务", c.in_progress), kpi("今日上门", c.today), kpi(d.month + " 累计上门", c.month),
       kpi("异常待审核", c.exceptions, c.exceptions > 0), kpi(d.overdue_days + "天以上未上门", c.overdue, c.overdue > 0),
       kpi("计划未按时开始", c.late_plans, c.late_plans > 0), kpi("今日紧急救援", c.emergencies_today, c.emergencies_today > 0),
       kpi("今日离线补传", c.late_synced_today)
-    ]));
+    ].forEach(function (card) { kpis.appendChild(card); });
+    drawCharts(d);
+    root.innerHTML = "";
     var grid = el("div", { cls: "grid" });
-    grid.appendChild(bars("服务机构本月达标率", d.provider_compliance, function (r) { return r.rate; }, function (r) { return r.name; }, true));
-    grid.appendChild(bars("今日上门（按镇街）", d.today_by_town, function (r) { return r.visits; }, function (r) { return r.name; }));
     grid.appendChild(bars("本月上门（按镇街）", d.month_by_town, function (r) { return r.visits; }, function (r) { return r.name; }));
     grid.appendChild(bars("本月上门（按服务机构）", d.month_by_provider, function (r) { return r.visits; }, function (r) { return r.name; }));
     root.appendChild(grid);

@@ -155,6 +155,18 @@ def sign_in(page, username, password=PASSWORD):
     page.wait_for_url("**/portal/**")
 
 
+def nav_to(page, group, link):
+    """Follow a link in a group of the top navigation as a keyboard user would: Enter on the group, Enter on the
+    link."""
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.locator("summary", has_text=group).focus()
+    page.keyboard.press("Enter")
+    target = nav.get_by_role("link", name=link, exact=True)
+    target.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def shot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

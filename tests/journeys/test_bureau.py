@@ -5,23 +5,32 @@ background (a result page with progress, then the download)."""
 import datetime
 import io
 import time
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from openpyxl import Workbook
 
+from contracts.models import Agreement
 from recipients.actions import assessment_create
 from recipients.imports import COLUMNS
 from recipients.models import Assessment, LevelApproval, MonthlyRoster, Recipient
+from services.actions import visit_check_in, visit_check_out
 from shenxian_care.models import ExportJob, SecurityEvent, User
 from tests.factories import make_id_number
 
-from .conftest import shot, sign_in
+from .conftest import nav_to, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LABELS = {"self_care": "自理", "partial": "半失能", "full": "失能"}
+# a Chart.js chart on the canvas the selector names, with at least one bar
+CHART_HAS_DATA = """selector => {
+  const canvas = document.querySelector(selector);
+  const chart = canvas && window.Chart && Chart.getChart(canvas);
+  return Boolean(chart && chart.data.datasets[0].data.length > 0 && canvas.width > 0);
+}"""
 
 
 def this_month_roster_file():
@@ -64,8 +73,19 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     sign_in(page, "bureau")
     shot(page, "bureau-01-home")
 
+    # the top navigation is in groups: Enter opens one, Tab reaches its links, Escape closes it again
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.locator("summary", has_text="监管").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "考评提交情况"
+    shot(page, "bureau-01b-nav-group")
+    page.keyboard.press("Escape")
+    assert not nav.get_by_role("link", name="考评提交情况").is_visible()
+    assert page.evaluate("document.activeElement.textContent") == "监管"
+
     # import the roster: the diff first, then apply
-    page.click("text=月度名单导入")
+    nav_to(page, "档案", "月度名单导入")
     page.fill("#id_month", f"{timezone.localdate():%Y-%m}")
     page.set_input_files("#id_file", str(roster_file))
     page.click("text=上传并检查")
@@ -92,6 +112,23 @@ def test_bureau_imports_the_roster_and_approves_a_level_change(demo, background,
     assert Assessment.objects.get().status == "approved"
 
 
+def a_caregiver_visits(*, finish):
+    """The demo caregiver visits their first recipient: starts a while ago (never before local midnight) and, with
+    `finish`, checks out (never in the future); otherwise the visit is still in progress."""
+    user = User.objects.get(username="caregiver")
+    agreement = (
+        Agreement.objects.filter(caregiver=user.caregiver, recipient__exit_date__isnull=True).order_by("pk").first()
+    )
+    now = timezone.localtime()
+    started = max(now - datetime.timedelta(minutes=50), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    visit, _ = visit_check_in(
+        actor=user, client_id=uuid.uuid4(), recipient_id=agreement.recipient_id, started_at=started
+    )
+    if finish:
+        ended = min(started + datetime.timedelta(minutes=35), now)
+        visit_check_out(actor=user, visit_client_id=visit.client_id, ended_at=ended, service_items=["daily_cleaning"])
+
+
 def last_month():
     return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
@@ -105,11 +142,26 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     page = desk
     sign_in(page, "bureau")
 
-    # the dashboard: live figures by town and provider
+    # the dashboard: live figures by town and provider, as charts over tables of the same figures
+    a_caregiver_visits(finish=True)
+    page.clock.install()  # the 30-second refresh, below, without waiting 30 seconds
     page.goto(page.base + "/portal/services/dashboard/")
-    page.wait_for_selector("h1")
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-today-by-town canvas", polling=100)
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-provider-compliance canvas", polling=100)
     assert "燕塔街道" in page.content()
+    assert page.locator("#fig-today-by-town canvas[role=img][aria-label]").is_visible()
     shot(page, "bureau-04-dashboard")
+    # the caregiver starts the next visit; the next refresh brings it into the same chart, not a new one
+    page.evaluate("window.firstChart = Chart.getChart(document.querySelector('#fig-today-by-town canvas'))")
+    a_caregiver_visits(finish=False)
+    page.clock.run_for(31_000)
+    page.wait_for_function(
+        """() => {
+          const chart = Chart.getChart(document.querySelector('#fig-today-by-town canvas'));
+          return chart === window.firstChart && chart.data.datasets[0].data.reduce((a, b) => a + b, 0) === 2;
+        }""",
+        polling=100,
+    )
 
     # a reproducible spot check of five recipients across the county
     page.goto(page.base + "/portal/supervision/spot-checks/draw/")
@@ -134,6 +186,20 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo
     settlement = Settlement.objects.get(month=month)
     page.goto(page.base + f"/portal/billing/{settlement.pk}/")
     page.wait_for_selector("button:has-text('确认并冻结')", timeout=120_000)
+    # spend by care level: a chart whose tooltips read the money as the table does (¥1,234.56)
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-levels canvas")
+    tooltips = page.evaluate(
+        """() => {
+          const chart = Chart.getChart(document.querySelector('#fig-levels canvas'));
+          const label = chart.options.plugins.tooltip.callbacks.label;
+          return chart.data.datasets[0].data.map((raw, dataIndex) => label({ raw, dataIndex }));
+        }"""
+    )
+    rows = page.locator("#fig-levels tbody tr").all()
+    assert tooltips == [
+        f"{row.locator('td').nth(2).inner_text()}（{row.locator('td').nth(1).inner_text()}人）" for row in rows
+    ]
+    assert any(tooltip.startswith("¥") and "," in tooltip for tooltip in tooltips)
     shot(page, "bureau-06-settlement-draft")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('确认并冻结')")

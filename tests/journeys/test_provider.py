@@ -16,7 +16,7 @@ from shenxian_care.money import format_yuan
 from supervision import actions as supervision_actions
 from supervision.models import RectificationNotice, RectificationStatus
 
-from .conftest import shot, sign_in
+from .conftest import nav_to, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,7 +69,7 @@ def test_provider_answers_a_rectification_notice_and_reads_its_settlement(demo, 
     assert page.get_by_text(ANSWER).count() == 1
     assert page.get_by_role("button", name="提交整改情况").count() == 0
     shot(page, "provider-04-notice-answered")
-    page.get_by_role("navigation").get_by_role("link", name="整改通知").click()
+    nav_to(page, "监管", "整改通知")
     assert "已反馈，待核查" in page.get_by_role("row").filter(has_text=notice.number).inner_text()
     page.get_by_role("link", name="首页").click()
     page.get_by_role("main").get_by_role("link", name="整改通知", exact=True).wait_for()

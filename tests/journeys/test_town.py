@@ -14,7 +14,7 @@ from recipients.models import Recipient
 from shenxian_care.models import User
 from supervision.models import Evaluation, EvaluationStatus, ProblemStatus, SeriousProblemReport
 
-from .conftest import shot, sign_in
+from .conftest import nav_to, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     shot(page, "town-01-home")
 
     # only their own town: the recipient list, and another town's recipient is not found
-    page.get_by_role("link", name="本镇特困人员").click()
+    nav_to(page, "档案", "本镇特困人员")
     page.wait_for_selector("h1:has-text('燕塔街道')")
     towns_shown = page.locator("tbody tr td:nth-child(4)").all_inner_texts()
     own = Recipient.objects.in_support_on(timezone.localdate()).filter(town=town).count()
@@ -64,7 +64,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
 
     # the monthly evaluation of the provider serving the town: start, score, submit (then locked)
     page.goto(page.base + "/portal/")
-    page.get_by_role("link", name="月度考评").first.click()
+    nav_to(page, "监管", "月度考评")
     page.wait_for_url("**/portal/supervision/evaluations/")
     page.get_by_label("服务机构").select_option(label=provider.name)
     assert page.get_by_label("考评月份").input_value() == f"{month:%Y-%m}"
@@ -94,7 +94,7 @@ def test_town_official_evaluates_the_month_and_reports_a_serious_problem(demo, b
     # a serious quality problem, at once, with a photo from the site
     photo = site_photo(tmp_path / "site-photo.jpg")
     victim = Recipient.objects.filter(town=town).order_by("pk").first()
-    page.get_by_role("link", name="报告严重问题").click()
+    nav_to(page, "监管", "报告严重问题")
     page.wait_for_url("**/portal/supervision/problems/new/")
     page.get_by_label("服务机构").select_option(label=provider.name)
     page.get_by_label("问题类别").select_option(label="服务质量问题")

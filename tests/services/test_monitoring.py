@@ -38,6 +38,27 @@ def test_dashboard_json_shows_live_figures(client_as, bureau_user):
     assert {row["name"] for row in data["today_by_town"]} == {"燕塔街道", "朝城镇"}
     assert data["exceptions"][0]["reasons"] == ["签到位置超出规定范围"]
     assert len(data["provider_compliance"]) == 3
+    first = data["provider_compliance"][0]
+    assert first["percent"] == f"{first['rate'] * 100:.1f}%" and first["met"] <= first["required"]
+
+
+def test_dashboard_page_has_the_charts_over_tables_that_read_without_scripts(client_as, town_user):
+    # given a visit today in the official's town and one in another town
+    _now_visit(_agreement_in("燕塔街道"))
+    _now_visit(_agreement_in("朝城镇"))
+    # when the town official opens the dashboard
+    page = client_as(town_user).get("/portal/services/dashboard/").content.decode()
+    # then both charts are there, hidden until drawn, with the figures already in their tables
+    town_figure = page[page.index('id="fig-today-by-town"') : page.index('id="fig-provider-compliance"')]
+    assert '<div class="chart-box" hidden><canvas role="img" aria-label="柱状图：今日各镇' in town_figure
+    assert '<td>燕塔街道</td><td class="num">1</td>' in town_figure
+    assert "朝城镇" not in town_figure
+    compliance_figure = page[page.index('id="fig-provider-compliance"') : page.index('id="dashboard"')]
+    assert '<canvas role="img" aria-label="柱状图：各服务机构本月上门达标率' in compliance_figure
+    assert "%</td>" in compliance_figure
+    # the library is the portal's own copy, loaded before the scripts that use it
+    scripts = [page.index(f"/static/{path}") for path in ("vendor/chartjs/chart.umd.min.js", "portal/charts.js")]
+    assert scripts == sorted(scripts) and scripts[-1] < page.index("/static/services/dashboard.js")
 
 
 def test_a_town_dashboard_sees_only_its_town(client_as, town_user):
