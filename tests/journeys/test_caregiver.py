@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from contracts.models import Agreement
 from services.models import Visit
@@ -114,7 +115,7 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     card.get_by_role("button", name="签退（结束服务）").click()
     card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
     # check-in, check-out and the photo wait on the phone; nothing reached the server
-    assert page.locator("#queue-count").inner_text() == "3"
+    expect(page.locator("#queue-count")).to_have_text("3")
     assert not Visit.objects.exists()
     shot(page, "caregiver-04-offline-queue")
 
