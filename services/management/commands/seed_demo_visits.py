@@ -54,6 +54,7 @@ class Command(BaseCommand):
         month = first_of_previous_month(now.date())
         self.users = {}
         plan = self._plan(month, now)
+        self.stdout.write(f"正在写入演示服务记录（{month:%Y年%m月}至今；首次约需两分钟，每条都经过核验和审计）……")
         ids = [item["client_id"] for items in plan.values() for item in items]
         have = set()
         for i in range(0, len(ids), 500):
