@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import Count
 
-from services.models import Visit, VisitStatus
+from services.models import Visit, VisitFlag, VisitStatus
 from shenxian_care.models import User
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,5 @@ def test_demo_visits_fill_last_month_and_this_month_so_far_and_a_rerun_adds_noth
         client.force_login(User.objects.get(username="bureau"))
         counts = client.get("/portal/services/dashboard.json").json()["counts"]
     assert counts["today"] > 0 and counts["in_progress"] == in_progress.count()
+    # the daily check has run: the recipients the demo left unvisited for too long are on the dashboard
+    assert VisitFlag.objects.filter(day=NOW.date()).exists()

@@ -86,6 +86,7 @@ class Command(BaseCommand):
                     if outcome == "error":
                         raise SystemExit(f"演示服务记录未能写入：{message}")
         made = len({body["client_id"] for _arrived, _caregiver, body in sends})
+        actions.visit_flag_overdue()  # today's daily check, as the nightly task would have run it
         total = Visit.objects.count()
         self.stdout.write(self.style.SUCCESS(f"演示服务记录：新增 {made} 条，已有 {len(have)} 条，共 {total} 条。"))
 
