@@ -15,6 +15,8 @@ env = environ.Env(
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env("DEBUG")
+# `seed_demo` and `seed_demo_visits` invent people and visits: only on a development or demo database.
+DEMO_DATA_ALLOWED = False
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me-in-production-0000000000")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 

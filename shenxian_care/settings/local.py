@@ -4,3 +4,4 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env("DEBUG", default=True)
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)

@@ -4,6 +4,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+DEMO_DATA_ALLOWED = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # In-process tasks, except in the processes that tests start as a real worker (CELERY_REAL_WORKER=1).
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CELERY_REAL_WORKER", default=False)

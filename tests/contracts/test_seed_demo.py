@@ -32,3 +32,15 @@ def test_demo_county_loads_once_and_a_second_run_adds_nothing(capsys):
     assert levels == {"self_care", "partial", "full"}
     assert Agreement.objects.covering(last_month).count() == 48
     assert MonthlyRoster.objects.filter(month=last_month, status="applied").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["seed_demo", "seed_demo_visits"])
+def test_demo_commands_refuse_a_database_that_is_not_a_demo(settings, command):
+    from django.core.management.base import CommandError
+
+    settings.DEMO_DATA_ALLOWED = False
+    before = counts()
+    with pytest.raises(CommandError, match="不允许载入演示数据"):
+        call_command(command)
+    assert counts() == before

@@ -21,6 +21,7 @@ from contracts.models import Agreement, Caregiver, DeductionRule, Provider, Purc
 from recipients import actions as recipient_actions
 from recipients.imports import COLUMNS
 from recipients.models import MonthlyRoster, Recipient, RosterStatus, Town
+from shenxian_care.demo import ensure_demo_database
 from shenxian_care.models import Role, User
 from shenxian_care.validators import credit_check_char, id_check_char
 
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         parser.add_argument("--recipients", type=int, default=360)
 
     def handle(self, *args, recipients, **options):
+        ensure_demo_database()
         today = timezone.localdate()
         month = previous_month(today)
         with transaction.atomic():

@@ -20,6 +20,7 @@ from recipients.selectors import with_level_on
 from services import actions
 from services.models import ServiceItem, Visit
 from services.standards import standard_on
+from shenxian_care.demo import ensure_demo_database
 from shenxian_care.models import Role, User
 
 NAMESPACE = uuid.UUID("6f1c9a52-3d55-4f0e-9b7e-5e8d0c7a1a10")
@@ -50,6 +51,7 @@ class Command(BaseCommand):
     help = "载入演示服务记录（上月及本月至今，可重复运行）。Demo visits for last month and this month so far."
 
     def handle(self, *args, **options):
+        ensure_demo_database()
         now = timezone.localtime()
         month = first_of_previous_month(now.date())
         self.users = {}
