@@ -133,7 +133,7 @@ def last_month():
     return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
-def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(demo, background, desk, tmp_path):
+def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(daytime, demo, background, desk, tmp_path):
     from openpyxl import load_workbook
 
     from billing.models import Settlement

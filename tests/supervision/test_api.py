@@ -15,7 +15,12 @@ from .factories import png_upload, serve
 
 pytestmark = pytest.mark.django_db
 
-SOON = timezone.localdate() + datetime.timedelta(days=7)
+
+def soon():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return timezone.localdate() + datetime.timedelta(days=7)
+
+
 MONTH = datetime.date(2026, 10, 1)
 BASE = "/api/v1/supervision"
 
@@ -117,15 +122,15 @@ def test_rectification_answer_scoped(
 ):
     def make(n):
         for _ in range(n):
-            actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=SOON)
+            actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=soon())
 
     response = api_as(bureau_user).post(
-        f"{BASE}/rectifications/", {"provider": provider.pk, "problem": "补正", "deadline": SOON.isoformat()}
+        f"{BASE}/rectifications/", {"provider": provider.pk, "problem": "补正", "deadline": soon().isoformat()}
     )
     pk = response.json()["id"]
     assert (
         api_as(provider_user)
-        .post(f"{BASE}/rectifications/", {"provider": provider.pk, "problem": "x", "deadline": SOON.isoformat()})
+        .post(f"{BASE}/rectifications/", {"provider": provider.pk, "problem": "x", "deadline": soon().isoformat()})
         .status_code
         == 403
     )
@@ -165,7 +170,7 @@ def test_complaints_routed_and_answered(
     api_as(provider_user).post(f"{BASE}/complaints/{complaint['id']}/answer/", {"answer": "已处理"})
     response = api_as(bureau_user).post(
         f"{BASE}/complaints/{complaint['id']}/close/",
-        {"founded": True, "rectification_deadline": SOON.isoformat()},
+        {"founded": True, "rectification_deadline": soon().isoformat()},
         format="json",
     )
     assert response.json()["status"] == "closed"

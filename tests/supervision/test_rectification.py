@@ -10,7 +10,10 @@ from supervision.tasks import rectification_mark_overdue_task
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -20,12 +23,12 @@ def notice(bureau_user, provider, yanta_agreements):
         provider=provider,
         town=yanta_agreements[0].town,
         problem="服务记录缺少时长，限期补正",
-        deadline=TODAY + datetime.timedelta(days=5),
+        deadline=today() + datetime.timedelta(days=5),
     )
 
 
 def test_issue_answer_accept(notice, provider_user, bureau_user):
-    assert notice.number.startswith(f"ZG{TODAY:%Y%m}")
+    assert notice.number.startswith(f"ZG{today():%Y%m}")
     notice = actions.rectification_answer(actor=provider_user, notice=notice, answer="已补正全部记录")
     assert notice.status == RectificationStatus.ANSWERED
     notice = actions.rectification_accept(actor=bureau_user, notice=notice)
@@ -56,23 +59,23 @@ def test_only_the_notified_provider_answers(notice, other_provider_user, provide
 def test_deadline_cannot_be_in_the_past(bureau_user, provider):
     with pytest.raises(ApplicationError, match="整改期限"):
         actions.rectification_issue(
-            actor=bureau_user, provider=provider, problem="x", deadline=TODAY - datetime.timedelta(days=1)
+            actor=bureau_user, provider=provider, problem="x", deadline=today() - datetime.timedelta(days=1)
         )
 
 
 def test_overdue_marking_is_daily_and_idempotent(bureau_user, provider_user, provider, yanta_agreements):
     # given one open notice, one answered in time, one sent back — all with a deadline of today
-    open_notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="a", deadline=TODAY)
-    answered = actions.rectification_issue(actor=bureau_user, provider=provider, problem="b", deadline=TODAY)
+    open_notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="a", deadline=today())
+    answered = actions.rectification_issue(actor=bureau_user, provider=provider, problem="b", deadline=today())
     actions.rectification_answer(actor=provider_user, notice=answered, answer="已整改")
-    returned = actions.rectification_issue(actor=bureau_user, provider=provider, problem="c", deadline=TODAY)
+    returned = actions.rectification_issue(actor=bureau_user, provider=provider, problem="c", deadline=today())
     actions.rectification_answer(actor=provider_user, notice=returned, answer="已整改")
     actions.rectification_send_back(actor=bureau_user, notice=returned, reason="未到位")
 
     # on the deadline itself nothing is overdue
-    assert actions.rectification_mark_overdue(today=TODAY) == 0
+    assert actions.rectification_mark_overdue(today=today()) == 0
     # the next day the open and the sent-back notice are
-    tomorrow = TODAY + datetime.timedelta(days=1)
+    tomorrow = today() + datetime.timedelta(days=1)
     assert rectification_mark_overdue_task.delay(today=tomorrow.isoformat()).get() == 2
     # and running again changes nothing
     assert rectification_mark_overdue_task.delay(today=(tomorrow + datetime.timedelta(days=1)).isoformat()).get() == 0
@@ -102,7 +105,7 @@ def test_notice_from_a_visit_exception(bureau_user, provider, yanta_agreements):
     agreement = yanta_agreements[0]
     flagged = make_visit(agreement, datetime.date(2026, 10, 9), minutes=5, status="exception")
     fine = make_visit(agreement, datetime.date(2026, 10, 10))
-    deadline = TODAY + datetime.timedelta(days=3)
+    deadline = today() + datetime.timedelta(days=3)
 
     notice = actions.rectification_issue(
         actor=bureau_user, provider=provider, problem="服务时长不足5分钟", deadline=deadline, visit=flagged

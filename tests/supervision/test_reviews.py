@@ -18,7 +18,11 @@ from .factories import make_visit, serve
 pytestmark = pytest.mark.django_db
 
 H1 = "2026H1"
-FUTURE = timezone.localdate() + datetime.timedelta(days=30)
+
+
+def future():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return timezone.localdate() + datetime.timedelta(days=30)
 
 
 def submit_evaluation(town_user, provider, month, a1):
@@ -32,7 +36,7 @@ def submit_evaluation(town_user, provider, month, a1):
 
 
 def notice_in_h1(bureau_user, provider, *, issued, deadline, overdue_on=None, status="issued", **origin):
-    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=FUTURE, **origin)
+    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=future(), **origin)
     RectificationNotice.objects.filter(pk=notice.pk).update(
         issued_on=issued, deadline=deadline, overdue_on=overdue_on, status=status
     )

@@ -13,8 +13,13 @@ from .factories import serve
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-D = TODAY + datetime.timedelta(days=10)
+
+def today():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return timezone.localdate()
+
+
+D = today() + datetime.timedelta(days=10)
 
 
 @pytest.fixture

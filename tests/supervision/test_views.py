@@ -24,14 +24,23 @@ from .factories import png_upload, serve, xlsx
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-SOON = TODAY + datetime.timedelta(days=7)
+
+def today():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return timezone.localdate()
+
+
+def soon():
+    """Read when the test runs, not when the file is imported: a run may cross midnight (Beijing time)."""
+    return today() + datetime.timedelta(days=7)
+
+
 MONTH = datetime.date(2026, 10, 1)
 
 
 def notice_for(bureau_user, provider, n=1):
     return [
-        actions.rectification_issue(actor=bureau_user, provider=provider, problem=f"问题{i}", deadline=SOON)
+        actions.rectification_issue(actor=bureau_user, provider=provider, problem=f"问题{i}", deadline=soon())
         for i in range(n)
     ]
 
@@ -292,7 +301,7 @@ def test_bureau_logs_a_complaint_through_the_page(client_as, bureau_user, provid
         {
             "channel": "hotline_12345",
             "priority": "urgent",
-            "received_on": TODAY.isoformat(),
+            "received_on": today().isoformat(),
             "town": town("燕塔街道").pk,
             "content": "老人反映无人上门",
             "route_to": "provider",
@@ -306,7 +315,7 @@ def test_bureau_logs_a_complaint_through_the_page(client_as, bureau_user, provid
         {
             "channel": "hotline_12345",
             "priority": "urgent",
-            "received_on": TODAY.isoformat(),
+            "received_on": today().isoformat(),
             "town": town("燕塔街道").pk,
             "provider": provider.pk,
             "content": "老人反映无人上门",
@@ -322,7 +331,7 @@ def test_bureau_logs_a_complaint_through_the_page(client_as, bureau_user, provid
 def test_draw_page_and_recording_a_phone_check(client_as, bureau_user, provider):
     serve(provider, "燕塔街道", n=5)
     client = client_as(bureau_user)
-    response = client.post(reverse("supervision:spot_check_draw"), {"day": TODAY.isoformat(), "size": 2})
+    response = client.post(reverse("supervision:spot_check_draw"), {"day": today().isoformat(), "size": 2})
     assert response.status_code == 302
     detail = client.get(response["Location"])
     assert "复核一致" in detail.content.decode()
@@ -332,7 +341,7 @@ def test_draw_page_and_recording_a_phone_check(client_as, bureau_user, provider)
         {
             "recipient": draw.sample[0],
             "method": "phone",
-            "checked_on": TODAY.isoformat(),
+            "checked_on": today().isoformat(),
             "result": "ok",
             "answer_visited": "是",
             "answer_duration": "足够",
@@ -352,13 +361,23 @@ def test_town_records_its_own_onsite_check_and_lists_are_scoped(
     client = client_as(town_user)
     response = client.post(
         reverse("supervision:spot_check_record"),
-        {"recipient": agreements[0].recipient_id, "method": "onsite", "checked_on": TODAY.isoformat(), "result": "ok"},
+        {
+            "recipient": agreements[0].recipient_id,
+            "method": "onsite",
+            "checked_on": today().isoformat(),
+            "result": "ok",
+        },
     )
     assert response.status_code == 302
     # another town cannot even choose this recipient
     response = client_as(other_town_user).post(
         reverse("supervision:spot_check_record"),
-        {"recipient": agreements[1].recipient_id, "method": "onsite", "checked_on": TODAY.isoformat(), "result": "ok"},
+        {
+            "recipient": agreements[1].recipient_id,
+            "method": "onsite",
+            "checked_on": today().isoformat(),
+            "result": "ok",
+        },
     )
     assert response.status_code == 200 and "recipient" in response.context["form"].errors
     assert "暂无检查记录" in client_as(other_town_user).get(reverse("supervision:spot_check_list")).content.decode()
@@ -413,7 +432,7 @@ def test_review_decision_and_takeover_pages(
     assert review.decision == "terminate"
 
     takeover_url = reverse("supervision:takeover", args=[review.pk])
-    day = TODAY + datetime.timedelta(days=5)
+    day = today() + datetime.timedelta(days=5)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             takeover_url,
@@ -459,8 +478,8 @@ def test_home_card_per_role(request, client_as, role_fixture, expected):
 def test_provider_home_counts_the_notices_it_must_answer(
     client_as, bureau_user, provider_user, other_provider_user, provider
 ):
-    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=TODAY)
-    actions.rectification_issue(actor=bureau_user, provider=provider, problem="y", deadline=TODAY)
+    notice = actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=today())
+    actions.rectification_issue(actor=bureau_user, provider=provider, problem="y", deadline=today())
     assert "整改通知（2件待答复）" in client_as(provider_user).get(reverse("portal:home")).content.decode()
     assert "件待答复" not in client_as(other_provider_user).get(reverse("portal:home")).content.decode()
     actions.rectification_answer(actor=provider_user, notice=notice, answer="已整改")
@@ -470,8 +489,8 @@ def test_provider_home_counts_the_notices_it_must_answer(
 def test_provider_sees_its_overdue_reminder_on_home(
     client_as, bureau_user, provider_user, other_provider_user, provider
 ):
-    actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=TODAY)
-    actions.rectification_mark_overdue(today=TODAY + datetime.timedelta(days=1))
+    actions.rectification_issue(actor=bureau_user, provider=provider, problem="x", deadline=today())
+    actions.rectification_mark_overdue(today=today() + datetime.timedelta(days=1))
     assert "已超过整改期限" in client_as(provider_user).get(reverse("portal:home")).content.decode()
     assert "已超过整改期限" not in client_as(other_provider_user).get(reverse("portal:home")).content.decode()
 
