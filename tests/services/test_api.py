@@ -382,3 +382,16 @@ def test_a_phone_replaying_its_queue_has_a_larger_allowance_than_other_writes(
     assert api.post("/api/v1/visits/check-in/", body, format="json").status_code == 429
     # reads are never limited
     assert api.get("/api/v1/visits/").status_code == 200
+
+
+def test_the_bureaus_review_keeps_the_ordinary_write_limit(api_as, bureau_user, monkeypatch):
+    from shenxian_care.throttling import VisitUploadRateThrottle, WriteRateThrottle
+
+    rates = {"writes": "2/minute", "visit_uploads": "100/minute"}
+    monkeypatch.setattr(WriteRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(VisitUploadRateThrottle, "THROTTLE_RATES", rates)
+    visit = VisitFactory(status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    api = api_as(bureau_user)
+    url = f"/api/v1/visits/{visit.client_id}/review/"
+    codes = [api.post(url, {"accept": True, "reason": "核实无误"}, format="json").status_code for _ in range(3)]
+    assert codes[-1] == 429 and 429 not in codes[:2]
