@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -92,7 +93,7 @@ class SecurityEvent(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
 
 
 class UserSession(models.Model):
@@ -107,7 +108,7 @@ class UserSession(models.Model):
         verbose_name_plural = "登录会话"
 
     def __str__(self):
-        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class OutboxTask(models.Model):
@@ -129,7 +130,7 @@ class OutboxTask(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.task_name} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.task_name} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class JobProgress(models.Model):
@@ -163,7 +164,7 @@ def export_storage():
 
 def export_file_path(job, filename):
     # Not the download name (that is Chinese and guessable): a month folder and an unguessable token.
-    return f"{job.created_at:%Y%m}/{job.pk}-{secrets.token_hex(12)}.xlsx"
+    return f"{timezone.localtime(job.created_at):%Y%m}/{job.pk}-{secrets.token_hex(12)}.xlsx"
 
 
 class ExportJobQuerySet(models.QuerySet):
