@@ -56,7 +56,18 @@ def export_download(request, pk):
     response = FileResponse(
         content, as_attachment=True, filename=job.file_name, content_type=exports.content_type_of(job.kind)
     )
+    response["Cache-Control"] = "private, no-store"  # office PCs are shared: no copy left in a cache
+    # The trail must say what the file held after the job itself is cleaned up (7 days; the trail is kept longer):
+    # the kind, the parameters, whose scope it was built in, and the builder's summary.
     record_export(
-        user=request.user, request=request, what=job.kind_title, job=job.pk, file=job.file_name, **job.summary
+        user=request.user,
+        request=request,
+        what=job.kind_title,
+        export=job.kind,
+        params=job.params,
+        scope=job.scope,
+        job=job.pk,
+        file=job.file_name,
+        summary=job.summary,
     )
     return response

@@ -80,7 +80,8 @@ def test_the_portal_export_is_the_same_workbook_as_the_command(
     assert quote("2024年03月结算.xlsx") in download.response["Content-Disposition"]
     assert progress_of(download.job) == (3 + 3, 3 + 3)  # each detail line, then each of the other sheets
     event = SecurityEvent.objects.get(kind="export", user=bureau_user)
-    assert (event.detail["what"], event.detail["month"], event.detail["sheet"]) == ("结算表", "2024-03", "all")
+    summary = event.detail["summary"]
+    assert (event.detail["what"], summary["month"], summary["sheet"]) == ("结算表", "2024-03", "all")
 
 
 def test_starting_the_export_queues_one_job_and_shows_its_result_page(client_as, finance_user, two_provider_month):

@@ -127,7 +127,16 @@ def test_result_page_progress_and_download_for_the_person_who_asked(client_as, t
     assert load_workbook(io.BytesIO(content)).active["A1"].value == "姓名"
     event = SecurityEvent.objects.get(kind="export")
     assert event.user == town_user
-    assert event.detail == {"what": "测试名单", "job": job.pk, "file": "测试名单.xlsx", "rows": 2, "note": ""}
+    assert event.detail == {
+        "what": "测试名单",
+        "export": "tests.names",
+        "params": job.params,
+        "scope": job.scope,
+        "job": job.pk,
+        "file": "测试名单.xlsx",
+        "summary": {"rows": 2, "note": ""},
+    }
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_every_download_is_recorded(client_as, town_user, people, start):
