@@ -10,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -24,6 +25,10 @@ from .scoping import actor_role, scope_key
 
 logger = logging.getLogger(__name__)
 EXPORT_FAILED = "生成文件时出错，请稍后重新导出；如仍失败，请联系县民政局。"
+EXPORT_TIMED_OUT = "导出超时未完成，已取消，请重新导出。"
+# A job waiting or running longer than this is taken as lost (its message gone with a broker restart, or its worker
+# killed): it no longer stands in for a new request, and a late redelivery of its message may build it afresh.
+EXPORT_STALE_AFTER = datetime.timedelta(minutes=30)
 
 
 @transaction.atomic
@@ -48,13 +53,18 @@ def export_request(*, actor, kind, params, file_name):
     exports.get(kind)
     if actor_role(actor) is None:
         raise PermissionDenied("请先登录。")
-    waiting = (
-        ExportJob.objects.for_actor(actor)
-        .filter(kind=kind, params=params, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
-        .first()
+    now = timezone.now()
+    same = ExportJob.objects.for_actor(actor).filter(
+        kind=kind, params=params, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
     )
+    live = Q(status=ExportStatus.QUEUED, created_at__gte=now - EXPORT_STALE_AFTER) | Q(
+        status=ExportStatus.RUNNING, started_at__gte=now - EXPORT_STALE_AFTER
+    )
+    waiting = same.filter(live).first()
     if waiting is not None:
         return waiting
+    # one that has hung for longer is given up, so that it never blocks the export for good
+    same.update(status=ExportStatus.FAILED, error=EXPORT_TIMED_OUT, finished_at=now)
     job = ExportJob.objects.create(
         requested_by=actor, kind=kind, params=params, file_name=file_name[:200], scope=scope_key(actor)
     )
@@ -63,18 +73,22 @@ def export_request(*, actor, kind, params, file_name):
 
 
 def export_run(*, job_id):
-    """Build a queued export (the background half of `export_request`). Safe to run twice: a finished or
-    failed job is left alone; one whose worker died mid-way is built again from the start."""
+    """Build a queued export (the background half of `export_request`). Safe to run twice: a finished or failed
+    job is left alone, and so is one another worker is building; one whose worker died (running for longer than
+    EXPORT_STALE_AFTER) is built again from the start. The run's start time is its claim: only the run that holds
+    it may finish or fail the job, so a run that was overtaken leaves no trace (its file is removed)."""
     with transaction.atomic():
         job = (
             ExportJob.objects.select_for_update()
             .filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
             .first()
         )
-        if job is None:
+        now = timezone.now()
+        if job is None or (job.status == ExportStatus.RUNNING and job.started_at >= now - EXPORT_STALE_AFTER):
             return None
-        job.status, job.started_at = ExportStatus.RUNNING, timezone.now()
+        job.status, job.started_at = ExportStatus.RUNNING, now
         job.save(update_fields=["status", "started_at"])
+    claim = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, started_at=now)
     progress = SideProgress(job)
     try:
         # A savepoint of its own, so that a database error in a builder never spoils the record of failure.
@@ -84,19 +98,21 @@ def export_run(*, job_id):
             out.seek(0)
             job.file.save(job.file_name, File(out), save=False)
     except ApplicationError as exc:
-        return _export_failed(job, exc.message)
+        return _export_failed(claim, exc.message)
     except Http404:
-        return _export_failed(job, "未找到要导出的记录，或您无权查看。")
+        return _export_failed(claim, "未找到要导出的记录，或您无权查看。")
     except PermissionDenied:
-        return _export_failed(job, "您的角色无权导出此内容。")
+        return _export_failed(claim, "您的角色无权导出此内容。")
     except Exception:
         logger.exception("export job %s (%s) failed", job.pk, job.kind)
-        return _export_failed(job, EXPORT_FAILED)
+        return _export_failed(claim, EXPORT_FAILED)
     finally:
         progress.close()
-    ExportJob.objects.filter(pk=job.pk).update(
+    if not claim.update(
         status=ExportStatus.DONE, file=job.file.name, size=size, summary=summary, finished_at=timezone.now()
-    )
+    ):
+        job.file.storage.delete(job.file.name)  # overtaken by a later run, or given up: not this run's job any more
+        return None
     return ExportStatus.DONE
 
 
@@ -110,10 +126,9 @@ def _build(job, out, progress):
     return summary
 
 
-def _export_failed(job, message):
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.FAILED, error=message[:300], file="", finished_at=timezone.now()
-    )
+def _export_failed(claim, message):
+    if not claim.update(status=ExportStatus.FAILED, error=message[:300], file="", finished_at=timezone.now()):
+        return None
     return ExportStatus.FAILED
 
 

@@ -85,6 +85,58 @@ def test_starting_an_export_creates_one_job_and_queues_it(town_user, start):
     assert (queued.task_name, queued.args) == ("shenxian_care.tasks.export_run_task", [job.pk])
 
 
+def test_a_job_hung_for_longer_than_the_limit_never_blocks_a_new_request(town_user, people, start):
+    # given a job whose message was lost with a broker restart two hours ago: it still says "running"
+    hung = start(town_user, execute=False)
+    ExportJob.objects.filter(pk=hung.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    # when the same export is asked for again
+    fresh = start(town_user)
+    # then a new job builds the file, and the hung one is given up with a reason in Chinese
+    assert fresh.pk != hung.pk and fresh.status == ExportStatus.DONE
+    hung.refresh_from_db()
+    assert (hung.status, hung.error) == (ExportStatus.FAILED, actions.EXPORT_TIMED_OUT)
+    # a late redelivery of its message changes nothing
+    assert actions.export_run(job_id=hung.pk) is None
+
+
+def test_a_second_delivery_while_a_worker_builds_the_job_leaves_it_alone(town_user, people, start):
+    job = start(town_user, execute=False)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now())
+    assert actions.export_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert job.status == ExportStatus.RUNNING and not job.file
+
+
+def build_overtaken(*, actor, params, out, progress):
+    """A run that is overtaken while it builds: another worker claims the job (a later start time)."""
+    ExportJob.objects.filter(pk=params["job"]).update(started_at=timezone.now() + datetime.timedelta(seconds=1))
+    return build_names(actor=actor, params=params, out=out, progress=progress)
+
+
+exports.register("tests.overtaken", title="测试接管", build=build_overtaken)
+
+
+def _stored_files():
+    storage = ExportJob.file.field.storage
+    if not storage.exists("."):
+        return set()
+    return {f"{month}/{name}" for month in storage.listdir(".")[0] for name in storage.listdir(month)[1]}
+
+
+def test_a_run_overtaken_by_another_worker_leaves_no_trace(town_user, people, start):
+    job = start(town_user, kind="tests.overtaken", execute=False)
+    ExportJob.objects.filter(pk=job.pk).update(params={"job": job.pk})
+    before = _stored_files()
+
+    assert actions.export_run(job_id=job.pk) is None
+
+    job.refresh_from_db()
+    assert job.status == ExportStatus.RUNNING and not job.file  # the other worker's to finish
+    assert _stored_files() == before  # the overtaken run's file is removed
+
+
 def test_the_file_is_built_as_the_person_who_asked(town_user, people, start):
     job = start(town_user)
 
