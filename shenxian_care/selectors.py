@@ -1,17 +1,29 @@
 """Reads of the cross-cutting pieces: export jobs (each person sees only their own)."""
 
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
 from .models import ExportJob
 from .progress import progress_of
 from .scoping import get_for_actor_or_404
 
 
+def _kept():
+    """Jobs within the retention the result page promises (the nightly cleanup deletes the rest)."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    return ExportJob.objects.filter(created_at__gte=cutoff)
+
+
 def export_job_list(*, actor):
-    return ExportJob.objects.for_actor(actor).order_by("-created_at", "-pk")
+    return _kept().for_actor(actor).order_by("-created_at", "-pk")
 
 
 def export_job_get_for_actor(*, actor, pk):
-    """The job if `actor` asked for it (and still has the scope they had then); 404 otherwise."""
-    return get_for_actor_or_404(ExportJob.objects.all(), actor, pk=pk)
+    """The job if `actor` asked for it (and still has the scope they had then) and it is not past its retention
+    (the page said it would be deleted then, so it is gone even before the nightly cleanup); 404 otherwise."""
+    return get_for_actor_or_404(_kept(), actor, pk=pk)
 
 
 def export_job_progress(job):

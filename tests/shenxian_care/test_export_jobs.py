@@ -327,3 +327,16 @@ def test_the_bureau_reads_every_job_in_the_admin_but_cannot_change_it(client_as,
     assert job.file.name not in detail.content.decode()  # the record, never the file
     assert 'name="_save"' not in detail.content.decode()
     assert client.get("/admin/shenxian_care/exportjob/add/").status_code == 403
+
+
+def test_a_job_past_its_retention_is_gone_even_before_the_nightly_cleanup(client_as, town_user, people, start):
+    job = start(town_user)
+    client = client_as(town_user)
+    assert client.get(reverse("portal:export_download", args=[job.pk])).status_code == 200
+    assert "测试名单" in client.get(reverse("portal:export_list")).content.decode()
+    ExportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS, minutes=1)
+    )
+    assert client.get(reverse("portal:export_download", args=[job.pk])).status_code == 404
+    assert client.get(reverse("portal:export_detail", args=[job.pk])).status_code == 404
+    assert "测试名单" not in client.get(reverse("portal:export_list")).content.decode()
