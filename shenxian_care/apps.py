@@ -8,7 +8,7 @@ class ShenxianCareConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import audit  # noqa: F401 - connects the sign-in receivers
+        from . import audit, checks  # noqa: F401 - connect the sign-in receivers, register the system checks
         from .models import User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])

@@ -340,3 +340,14 @@ def test_a_job_past_its_retention_is_gone_even_before_the_nightly_cleanup(client
     assert client.get(reverse("portal:export_download", args=[job.pk])).status_code == 404
     assert client.get(reverse("portal:export_detail", args=[job.pk])).status_code == 404
     assert "测试名单" not in client.get(reverse("portal:export_list")).content.decode()
+
+
+def test_exports_may_not_be_configured_inside_a_public_folder(settings):
+    from shenxian_care.checks import exports_are_not_public
+
+    assert exports_are_not_public(None) == []
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {**settings.STORAGES["exports"], "OPTIONS": {"location": str(settings.MEDIA_ROOT / "exports")}},
+    }
+    assert [e.id for e in exports_are_not_public(None)] == ["shenxian_care.E001"]
