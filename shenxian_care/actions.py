@@ -53,6 +53,8 @@ def export_request(*, actor, kind, params, file_name):
     exports.get(kind)
     if actor_role(actor) is None:
         raise PermissionDenied("请先登录。")
+    # one request at a time per person (a real double click sends two at once): the second waits and finds the first
+    User.objects.select_for_update().filter(pk=actor.pk).first()
     now = timezone.now()
     same = ExportJob.objects.for_actor(actor).filter(
         kind=kind, params=params, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
