@@ -221,3 +221,66 @@ def test_audit_records_are_purged_only_after_the_retention_period(settings):
             )
     assert purge_expired() == 1
     assert list(SecurityEvent.objects.values_list("username", flat=True)) == ["recent"]
+
+
+@pytest.mark.django_db
+def test_half_an_hour_idle_ends_the_session_and_activity_keeps_it_alive(client, town_user):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        sign_in(client, town_user.username, PASSWORD)
+        home = reverse("portal:home")
+        clock.shift(datetime.timedelta(minutes=29))
+        assert client.get(home).status_code == 200
+        clock.shift(datetime.timedelta(minutes=29))  # 58 minutes after sign-in, but the last request renewed it
+        assert client.get(home).status_code == 200
+        clock.shift(datetime.timedelta(minutes=31))  # then half an hour with nothing
+        response = client.get(home)
+        assert response.status_code == 302 and reverse("login") in response.url
+
+
+@pytest.fixture
+def admin_with_otp(settings):
+    """The URL conf as it is built with ADMIN_REQUIRE_OTP=1 (it swaps the admin site's class at import)."""
+    import importlib
+
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+    from django.urls import clear_url_caches
+
+    import shenxian_care.urls
+
+    settings.ADMIN_REQUIRE_OTP = True
+    importlib.reload(shenxian_care.urls)
+    clear_url_caches()
+    yield
+    admin.site.__class__ = AdminSite
+    settings.ADMIN_REQUIRE_OTP = False
+    importlib.reload(shenxian_care.urls)
+    clear_url_caches()
+
+
+@pytest.mark.django_db
+def test_with_admin_otp_bureau_staff_need_a_confirmed_code_before_the_admin_opens(client, bureau_user, admin_with_otp):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    sign_in(client, bureau_user.username, PASSWORD)
+    # signed in with a password only: the portal opens, the admin does not
+    assert client.get(reverse("portal:home")).status_code == 200
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    # with a confirmed TOTP device and its current code, it does
+    device = TOTPDevice.objects.create(user=bureau_user, name="手机", confirmed=True)
+    from django_otp.oath import totp
+
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    login = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": bureau_user.username, "password": PASSWORD, "otp_device": device.persistent_id, "otp_token": code},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert login.status_code == 302
+    assert client.get("/admin/").status_code == 200
