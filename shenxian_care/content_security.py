@@ -5,7 +5,7 @@ test_content_security_policy.py). Third-party pages that cannot run under it get
 their own responses only, here.
 """
 
-from csp.constants import UNSAFE_INLINE
+from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from csp.middleware import CSPMiddleware
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -13,6 +13,11 @@ from rest_framework.renderers import BrowsableAPIRenderer
 # DRF's browsable API (/api/v1/… opened in a browser) lays out its toolbar and forms with style="" attributes and
 # puts Pygments' colours in a <style> element. Inline styles only; its scripts are files and stay under 'self'.
 BROWSABLE_API = {"style-src": [UNSAFE_INLINE]}
+# ReDoc (/api/redoc/) styles itself at run time with styled-components, which writes <style> elements (without
+# them it stops with an error and draws nothing), and runs its search index in a worker it builds from a blob: URL
+# out of its own bundle. Its script is a file under 'self' like ours. (Its sidebar also asks for a Redocly logo from
+# cdn.redoc.ly: that stays refused, nothing is loaded from another host, and ReDoc then leaves the logo out.)
+REDOC = {"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 
 
 def relax(directives):
