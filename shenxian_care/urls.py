@@ -5,11 +5,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import views
 from .api import SignInView
+from .content_security import REDOC, relax
 
 admin.site.site_header = "莘县分散供养特困人员照料服务平台"
 admin.site.site_title = "莘县特困照料服务平台"
@@ -44,6 +45,15 @@ urlpatterns = [
     path("portal/billing/", include("billing.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up script from ?script instead of inline (script-src 'self').
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html"),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        relax(REDOC)(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")),
+        name="api-redoc",
+    ),
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "shenxian_care",
     "recipients",
     "contracts",
@@ -50,6 +52,7 @@ AUTH_USER_MODEL = "shenxian_care.User"
 MIDDLEWARE = [
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +154,32 @@ SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and fetches come from the portal itself, and no
+# inline script, event handler, javascript: URL or style attribute runs, so markup slipped into a name or a note
+# cannot act. Photos and signatures are previewed from blob: and data: URLs. The API docs need a little more,
+# granted on those responses only (shenxian_care/content_security.py). CSP_REPORT_ONLY=1 sends the same policy as
+# Content-Security-Policy-Report-Only (the browser reports, nothing is blocked) to try a change in production;
+# CSP_REPORT_URI names a collector for the reports. Both are read into lower-case names: django-csp 4 refuses to
+# start with settings named CSP_* (its pre-4.0 format).
+_csp_directives = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:", "blob:"],
+    "connect-src": [SELF],
+    "font-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "frame-ancestors": [NONE],
+    "form-action": [SELF],
+}
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
+if _csp_report_uri:
+    _csp_directives["report-uri"] = [_csp_report_uri]
+_csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
 
 # Throttle counters stay in-process: Redis being down must never stop the portal.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}

@@ -120,14 +120,36 @@ def _context(browser, **options):
     return context
 
 
+def _page(context, base):
+    """A page of the context that collects what the Content-Security-Policy refused, in any of the context's
+    pages (Chromium says so in the console): page.csp_violations, asserted empty when the journey ends. A
+    journey that expects one removes it from the list itself, saying why."""
+    page = context.new_page()
+    page.base = base
+    page.csp_violations = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", on_console)
+    return page
+
+
+def _assert_no_csp_violations(page):
+    assert page.csp_violations == [], "the Content-Security-Policy refused something:\n" + "\n".join(
+        page.csp_violations
+    )
+
+
 @pytest.fixture
 def desk(browser, live_server):
     """A bureau or town office PC."""
     context = _context(browser, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.base = live_server.url
+    page = _page(context, live_server.url)
     yield page
     context.close()
+    _assert_no_csp_violations(page)
 
 
 @pytest.fixture
@@ -141,10 +163,10 @@ def phone(browser, live_server):
         permissions=["geolocation"],
         geolocation={"latitude": 36.2340, "longitude": 115.6710},
     )
-    page = context.new_page()
-    page.base = live_server.url
+    page = _page(context, live_server.url)
     yield page
     context.close()
+    _assert_no_csp_violations(page)
 
 
 def sign_in(page, username, password=PASSWORD):

@@ -201,6 +201,14 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(dayt
     ]
     assert any(tooltip.startswith("¥") and "," in tooltip for tooltip in tooltips)
     shot(page, "bureau-06-settlement-draft")
+    # 确认并冻结 asks first (portal/confirm.js, data-confirm): cancelling sends nothing
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:has-text('确认并冻结')")
+    page.wait_for_timeout(500)
+    assert asked == ["确认后本月结算冻结，不能再修改。确定确认？"]
+    settlement.refresh_from_db()
+    assert settlement.status == "draft"
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('确认并冻结')")
     page.wait_for_selector("text=已确认")
