@@ -26,6 +26,20 @@ def photo(path):
     return path
 
 
+def first_recipient_at_home():
+    """The demo caregiver's first recipient, whose home the bureau registered where the phone fixture stands."""
+    caregiver = User.objects.get(username="caregiver").caregiver
+    recipient = (
+        Agreement.objects.filter(caregiver=caregiver, recipient__exit_date__isnull=True)
+        .select_related("recipient")
+        .first()
+        .recipient
+    )
+    recipient.home_latitude, recipient.home_longitude = HOME
+    recipient.save(update_fields=["home_latitude", "home_longitude"])
+    return recipient
+
+
 def one_visit(page, recipient, photo_path, nth):
     card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
     # Kept on the phone first, then uploaded; once everything is sent the page reloads from the server.
@@ -47,15 +61,7 @@ def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(
     daytime, demo, background, phone, tmp_path
 ):
     page = phone
-    caregiver = User.objects.get(username="caregiver").caregiver
-    agreement = (
-        Agreement.objects.filter(caregiver=caregiver, recipient__exit_date__isnull=True)
-        .select_related("recipient")
-        .first()
-    )
-    recipient = agreement.recipient
-    recipient.home_latitude, recipient.home_longitude = HOME  # the bureau registered the home's position
-    recipient.save(update_fields=["home_latitude", "home_longitude"])
+    recipient = first_recipient_at_home()
     # The phone's clock starts an hour ago, so the visits end in the past (times are the phone's own).
     page.clock.install(time=timezone.now() - datetime.timedelta(hours=1, minutes=30))
 
@@ -89,15 +95,7 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     """In a village with no signal: check in and check out offline; the visit waits on the phone and goes up
     with its original times and position when the network is back, marked as synced late."""
     page = phone
-    caregiver = User.objects.get(username="caregiver").caregiver
-    recipient = (
-        Agreement.objects.filter(caregiver=caregiver, recipient__exit_date__isnull=True)
-        .select_related("recipient")
-        .first()
-        .recipient
-    )
-    recipient.home_latitude, recipient.home_longitude = HOME
-    recipient.save(update_fields=["home_latitude", "home_longitude"])
+    recipient = first_recipient_at_home()
     phone_start = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=2)
     page.clock.install(time=phone_start)
     sign_in(page, "caregiver")
