@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -94,7 +94,10 @@ def export_run(*, job_id):
     progress = SideProgress(job)
     try:
         # A savepoint of its own, so that a database error in a builder never spoils the record of failure.
+        outermost = not transaction.get_connection().in_atomic_block
         with transaction.atomic(), tempfile.TemporaryFile() as out:
+            if outermost:
+                _one_snapshot()
             summary = _build(job, out, progress)
             size = out.seek(0, io.SEEK_END)
             out.seek(0)
@@ -116,6 +119,14 @@ def export_run(*, job_id):
         job.file.storage.delete(job.file.name)  # overtaken by a later run, or given up: not this run's job any more
         return None
     return ExportStatus.DONE
+
+
+def _one_snapshot():
+    """On PostgreSQL the whole file is read from one snapshot: a month recomputed while its workbook is being
+    written cannot leave sheets that disagree (the detail from before, the totals from after)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _build(job, out, progress):

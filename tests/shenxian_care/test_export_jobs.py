@@ -351,3 +351,28 @@ def test_exports_may_not_be_configured_inside_a_public_folder(settings):
         "exports": {**settings.STORAGES["exports"], "OPTIONS": {"location": str(settings.MEDIA_ROOT / "exports")}},
     }
     assert [e.id for e in exports_are_not_public(None)] == ["shenxian_care.E001"]
+
+
+def build_isolation(*, actor, params, out, progress):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        (level,) = cursor.fetchone()
+    Workbook().save(out)
+    return {"isolation": level}
+
+
+exports.register("tests.isolation", title="测试快照", build=build_isolation)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="isolation levels are PostgreSQL's")
+def test_a_workbook_is_read_from_one_snapshot(town_user):
+    from shenxian_care.scoping import scope_key
+
+    # as a worker runs it: the job's own transaction, not inside another
+    job = ExportJob.objects.create(
+        requested_by=town_user, kind="tests.isolation", params={}, file_name="快照.xlsx", scope=scope_key(town_user)
+    )
+    assert actions.export_run(job_id=job.pk) == ExportStatus.DONE
+    job.refresh_from_db()
+    assert job.summary == {"isolation": "repeatable read"}
