@@ -1,12 +1,19 @@
 """The audit trail: who did what, from where. Object changes are recorded by django-auditlog (registered
 per model in each app's AppConfig.ready); sign-ins, exports and full views of sensitive data here."""
 
-from auditlog.context import set_actor
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_disabled, auditlog_value, set_actor
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
+from django.utils.encoding import smart_str
 
 from .models import SecurityEvent, SecurityEventKind, UserSession
 from .privacy import SENSITIVE_FIELDS
@@ -24,6 +31,40 @@ def register(*models, exclude_fields=()):
             mask_fields=[f for f in SENSITIVE_FIELDS if f in names],
             exclude_fields=[f for f in exclude_fields if f in names],
         )
+
+
+def log_created_in_bulk(instances):
+    """django-auditlog's "create" record for each of `instances` (saved, of one registered model), written in one
+    INSERT: the same record its post_save receiver writes one at a time (same changes and masking, actor, address,
+    correlation id). For batches (a phone's queue); `tests/services/test_api.py` holds the two paths equal."""
+    if not instances or auditlog_disabled.get():
+        return []
+    model = type(instances[0])
+    content_type = ContentType.objects.get_for_model(model)
+    context = auditlog_value.get(None) or {}
+    actor = context.get("actor")
+    if not isinstance(actor, get_user_model()):
+        actor = None
+    extra = {key: value for key, value in context.items() if key != "actor" and hasattr(LogEntry, key)}
+    cid = get_cid()
+    entries = []
+    for instance in instances:
+        entry = LogEntry(
+            content_type=content_type,
+            object_pk=instance.pk,
+            object_id=instance.pk if isinstance(instance.pk, int) else None,
+            object_repr=smart_str(instance),
+            serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
+            action=LogEntry.Action.CREATE,
+            changes=model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES),
+            cid=cid,
+            actor=actor,
+            actor_email=getattr(actor, "email", None) if actor is not None else None,
+        )
+        for key, value in extra.items():
+            setattr(entry, key, value() if callable(value) else value)
+        entries.append(entry)
+    return LogEntry.objects.bulk_create(entries)
 
 
 def client_ip(request):

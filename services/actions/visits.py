@@ -2,6 +2,7 @@
 
 import uuid
 
+from auditlog.context import disable_auditlog
 from django.db import IntegrityError, router, transaction
 from django.db.models.signals import post_save, pre_save
 from django.http import Http404
@@ -9,6 +10,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from recipients.models import Recipient
+from shenxian_care.audit import log_created_in_bulk
 from shenxian_care.exceptions import ApplicationError
 
 from ..models import (
@@ -328,16 +330,19 @@ def _sync(actor, caregiver, items, now):
 
 
 def _insert(visits):
-    """One INSERT for the batch; the model signals a save() would send are sent for each row, so the audit trail
-    (django-auditlog listens to post_save) records every visit exactly as for a single check-in."""
+    """One INSERT for the batch, and one for its audit records: every visit gets the same audit record as a single
+    check-in (`log_created_in_bulk`). The model signals a save() would send are still sent for each row, for any
+    other listener; django-auditlog's own is kept out of them so that no record is written twice."""
     if not visits:
         return
     db = router.db_for_write(Visit)
-    for visit in visits:
-        pre_save.send(sender=Visit, instance=visit, raw=False, using=db, update_fields=None)
-    Visit.objects.bulk_create(visits)
-    for visit in visits:
-        post_save.send(sender=Visit, instance=visit, created=True, update_fields=None, raw=False, using=db)
+    with disable_auditlog():
+        for visit in visits:
+            pre_save.send(sender=Visit, instance=visit, raw=False, using=db, update_fields=None)
+        Visit.objects.bulk_create(visits)
+        for visit in visits:
+            post_save.send(sender=Visit, instance=visit, created=True, update_fields=None, raw=False, using=db)
+    log_created_in_bulk(visits)
 
 
 def check_image(upload):

@@ -334,6 +334,39 @@ def test_sync_keeps_the_audit_trail_of_every_visit(api_as, caregiver, caregiver_
     assert logged == {str(pk) for pk in Visit.objects.values_list("pk", flat=True)}
 
 
+def test_a_batch_visits_audit_record_is_the_one_auditlog_writes_for_a_single_save(caregiver_user, agreement):
+    """The sync endpoint writes its audit records in one INSERT (shenxian_care.audit.log_created_in_bulk); each must
+    be exactly what django-auditlog's own receiver writes for that visit."""
+    from auditlog.context import set_actor
+    from auditlog.models import LogEntry
+    from django.db.models.signals import post_save
+
+    from services.actions import visit_sync
+    from services.api import SyncSerializer
+
+    raw = {"visits": [_sync_item(agreement.recipient, 600 - 60 * i) for i in range(2)]}
+    parsed = SyncSerializer(data=raw)
+    parsed.is_valid(raise_exception=True)
+    items = parsed.validated_data["visits"]
+    with set_actor(caregiver_user, remote_addr="10.7.7.7", remote_port=4242):
+        visit_sync(actor=caregiver_user, items=items)
+        visit = Visit.objects.order_by("pk").first()
+        bulk = LogEntry.objects.get(content_type__model="visit", object_pk=str(visit.pk))
+        bulk_id = bulk.pk
+        # what auditlog itself records for this visit, through its post_save receiver
+        post_save.send(sender=Visit, instance=visit, created=True, update_fields=None, raw=False, using="default")
+    own = LogEntry.objects.filter(content_type__model="visit", object_pk=str(visit.pk)).exclude(pk=bulk_id).get()
+    compared = [
+        "content_type_id", "object_pk", "object_id", "object_repr", "serialized_data", "action", "changes_text",
+        "changes", "actor_id", "actor_email", "cid", "remote_addr", "remote_port", "additional_data",
+    ]  # fmt: skip
+    assert {f: getattr(bulk, f) for f in compared} == {f: getattr(own, f) for f in compared}
+    assert (bulk.actor_id, bulk.remote_addr, bulk.remote_port) == (caregiver_user.pk, "10.7.7.7", 4242)
+    assert bulk.changes["recipient"] == ["None", str(agreement.recipient.pk)]
+    # and one record per visit, no more
+    assert LogEntry.objects.filter(content_type__model="visit").exclude(pk=own.pk).count() == 2
+
+
 def test_token_auth_for_a_mobile_app(caregiver_user, agreement):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
