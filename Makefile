@@ -30,6 +30,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Static security analysis (must be clean, see SECURITY.md) and known-vulnerability audit of the pins.

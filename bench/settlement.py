@@ -58,7 +58,10 @@ def ensure_database(url):
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     conn = psycopg2.connect(
-        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, password=parsed.password,
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
         dbname="postgres",
     )
     conn.autocommit = True
@@ -140,8 +143,11 @@ def load(scale, n):
 
     def sensitive_id(number):
         # what the model's fields store: ciphertext, keyed digest, masked copy
-        return {"id_number": encrypt(number), "id_number_digest": digest(number),
-                "id_number_masked": mask_id_number(number)}
+        return {
+            "id_number": encrypt(number),
+            "id_number_digest": digest(number),
+            "id_number_masked": mask_id_number(number),
+        }
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_meta (scale text, recipients int)")
@@ -150,10 +156,20 @@ def load(scale, n):
             return False
     started = time.perf_counter()
     tables = [
-        "billing_payment", "billing_deductionapplication", "billing_providersettlement", "billing_settlementline",
-        "billing_settlement", "supervision_deduction", "contracts_agreement", "recipients_levelapproval",
-        "recipients_recipient", "contracts_caregiver", "contracts_purchasecontract_towns",
-        "contracts_purchasecontract", "contracts_provider", "bench_meta",
+        "billing_payment",
+        "billing_deductionapplication",
+        "billing_providersettlement",
+        "billing_settlementline",
+        "billing_settlement",
+        "supervision_deduction",
+        "contracts_agreement",
+        "recipients_levelapproval",
+        "recipients_recipient",
+        "contracts_caregiver",
+        "contracts_purchasecontract_towns",
+        "contracts_purchasecontract",
+        "contracts_provider",
+        "bench_meta",
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
@@ -169,8 +185,11 @@ def load(scale, n):
         providers = Provider.objects.bulk_create(
             [
                 Provider(
-                    name=f"基准养老服务中心{i:02d}", credit_code=f"523715220{i:08d}X", bank_name="莘县农商银行",
-                    bank_account_name=f"基准养老服务中心{i:02d}", bank_account_number=f"62284800{i:010d}",
+                    name=f"基准养老服务中心{i:02d}",
+                    credit_code=f"523715220{i:08d}X",
+                    bank_name="莘县农商银行",
+                    bank_account_name=f"基准养老服务中心{i:02d}",
+                    bank_account_number=f"62284800{i:010d}",
                 )
                 for i in range(PROVIDERS)
             ]
@@ -178,8 +197,11 @@ def load(scale, n):
         contracts = PurchaseContract.objects.bulk_create(
             [
                 PurchaseContract(
-                    number=f"BENCH-{i:03d}", provider=p, signed_on=datetime.date(2022, 12, 20),
-                    start_date=datetime.date(2023, 1, 1), end_date=datetime.date(2027, 12, 31),
+                    number=f"BENCH-{i:03d}",
+                    provider=p,
+                    signed_on=datetime.date(2022, 12, 20),
+                    start_date=datetime.date(2023, 1, 1),
+                    end_date=datetime.date(2027, 12, 31),
                     payee_mode=PayeeMode.CAREGIVERS if i % 5 == 0 else PayeeMode.PROVIDER,
                 )
                 for i, p in enumerate(providers)
@@ -192,9 +214,14 @@ def load(scale, n):
             Caregiver,
             (
                 {
-                    "provider_id": providers[i % PROVIDERS].pk, "name": f"护理员{i}", "phone": "13900000000",
-                    "hired_on": datetime.date(2023, 1, 1), "is_active": True, "bank_name": "莘县农商银行",
-                    "bank_account_number": encrypt(f"62170000{i:010d}"), **sensitive_id(f"371599{i:012d}"),
+                    "provider_id": providers[i % PROVIDERS].pk,
+                    "name": f"护理员{i}",
+                    "phone": "13900000000",
+                    "hired_on": datetime.date(2023, 1, 1),
+                    "is_active": True,
+                    "bank_name": "莘县农商银行",
+                    "bank_account_number": encrypt(f"62170000{i:010d}"),
+                    **sensitive_id(f"371599{i:012d}"),
                 }
                 for i in range(per_provider * PROVIDERS)
             ),
@@ -218,9 +245,14 @@ def load(scale, n):
             Recipient,
             (
                 {
-                    "name": f"基准{i}", **sensitive_id(f"371522{i:012d}"), "sex": "M" if i % 2 else "F",
-                    "birth_date": datetime.date(1950, 1, 1), "town_id": town_id,
-                    "village_id": villages[town_id][i % 10], "entry_date": entry, "exit_date": exit_date,
+                    "name": f"基准{i}",
+                    **sensitive_id(f"371522{i:012d}"),
+                    "sex": "M" if i % 2 else "F",
+                    "birth_date": datetime.date(1950, 1, 1),
+                    "town_id": town_id,
+                    "village_id": villages[town_id][i % 10],
+                    "entry_date": entry,
+                    "exit_date": exit_date,
                 }
                 for i, town_id, entry, exit_date in plans
             ),
@@ -231,12 +263,21 @@ def load(scale, n):
         def approvals():
             for i, _, entry, _ in plans:
                 rid = ids[f"基准{i}"]
-                yield {"recipient_id": rid, "level": rng.choice(levels), "effective_date": entry, "source": "roster",
-                       "approved_by_id": user.pk}
+                yield {
+                    "recipient_id": rid,
+                    "level": rng.choice(levels),
+                    "effective_date": entry,
+                    "source": "roster",
+                    "approved_by_id": user.pk,
+                }
                 if rng.random() < 0.08:
-                    yield {"recipient_id": rid, "level": rng.choice(levels),
-                           "effective_date": MONTH + datetime.timedelta(rng.randrange(1, days)), "source": "assessment",
-                           "approved_by_id": user.pk}
+                    yield {
+                        "recipient_id": rid,
+                        "level": rng.choice(levels),
+                        "effective_date": MONTH + datetime.timedelta(rng.randrange(1, days)),
+                        "source": "assessment",
+                        "approved_by_id": user.pk,
+                    }
 
         _copy(LevelApproval, approvals())
         now = datetime.datetime.now(datetime.UTC)
@@ -252,8 +293,12 @@ def load(scale, n):
                 if rng.random() < 0.05:
                     start = max(entry, MONTH + datetime.timedelta(rng.randrange(days)))
                 base = {
-                    "town_id": town_id, "village_id": villages[town_id][i % 10], "recipient_id": rid,
-                    "signatory_name": f"基准{i}", "level_at_signing": "self_care", "provider_signed_by_id": user.pk,
+                    "town_id": town_id,
+                    "village_id": villages[town_id][i % 10],
+                    "recipient_id": rid,
+                    "signatory_name": f"基准{i}",
+                    "level_at_signing": "self_care",
+                    "provider_signed_by_id": user.pk,
                     "provider_signed_at": now,
                 }
                 takeover = rng.random() < 0.03
@@ -262,25 +307,44 @@ def load(scale, n):
                     end = None
                 number += 1
                 cg = caregivers[providers[p].pk]
-                yield {**base, "number": f"B{number}", "provider_id": providers[p].pk, "contract_id": contracts[p].pk,
-                       "caregiver_id": cg[i % len(cg)], "start_date": start, "end_date": end,
-                       "status": "terminated" if end else "signed", "signed_on": start}
+                yield {
+                    **base,
+                    "number": f"B{number}",
+                    "provider_id": providers[p].pk,
+                    "contract_id": contracts[p].pk,
+                    "caregiver_id": cg[i % len(cg)],
+                    "start_date": start,
+                    "end_date": end,
+                    "status": "terminated" if end else "signed",
+                    "signed_on": start,
+                }
                 if end is not None:
                     q = (p + 1) % PROVIDERS
                     number += 1
                     cg = caregivers[providers[q].pk]
-                    yield {**base, "number": f"B{number}", "provider_id": providers[q].pk,
-                           "contract_id": contracts[q].pk, "caregiver_id": cg[i % len(cg)],
-                           "start_date": end + datetime.timedelta(1), "end_date": None, "status": "signed",
-                           "signed_on": end + datetime.timedelta(1)}
+                    yield {
+                        **base,
+                        "number": f"B{number}",
+                        "provider_id": providers[q].pk,
+                        "contract_id": contracts[q].pk,
+                        "caregiver_id": cg[i % len(cg)],
+                        "start_date": end + datetime.timedelta(1),
+                        "end_date": None,
+                        "status": "signed",
+                        "signed_on": end + datetime.timedelta(1),
+                    }
 
         _copy(Agreement, agreements())
         Deduction.objects.bulk_create(
             [
                 Deduction(
-                    provider=providers[k % PROVIDERS], contract=contracts[k % PROVIDERS], source="serious_problem",
-                    amount=Decimal(rng.randrange(100, 5000)), reason="基准扣款",
-                    verified_on=MONTH + datetime.timedelta(rng.randrange(days)), created_by=user,
+                    provider=providers[k % PROVIDERS],
+                    contract=contracts[k % PROVIDERS],
+                    source="serious_problem",
+                    amount=Decimal(rng.randrange(100, 5000)),
+                    reason="基准扣款",
+                    verified_on=MONTH + datetime.timedelta(rng.randrange(days)),
+                    created_by=user,
                 )
                 for k in range(60)
             ]
@@ -397,8 +461,15 @@ def phase_floor():
     table = rate_table_on(MONTH)
     settlement = Settlement.objects.get(month=MONTH)
     scratch = Settlement.objects.create(month=datetime.date(1999, 1, 1))
-    params = {"ms": MONTH, "me": NEXT_MONTH, "dim": 31, "r1": table.self_care, "r2": table.partial,
-              "r3": table.full, "sid": scratch.pk}
+    params = {
+        "ms": MONTH,
+        "me": NEXT_MONTH,
+        "dim": 31,
+        "r1": table.self_care,
+        "r2": table.partial,
+        "r3": table.full,
+        "sid": scratch.pk,
+    }
     try:
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -508,7 +579,10 @@ PHASES = {"load": phase_load, "settle": phase_settle, "floor": phase_floor, "exp
 
 def run_phase(scale, name):
     result = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, __file__, "--scale", scale, "--phase", name], capture_output=True, text=True, check=False,
+        [sys.executable, __file__, "--scale", scale, "--phase", name],
+        capture_output=True,
+        text=True,
+        check=False,
         env=os.environ.copy(),
     )
     if result.returncode != 0:

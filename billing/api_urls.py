@@ -9,4 +9,3 @@ router.register("settlements/providers", api.ProviderSettlementViewSet, basename
 router.register("settlements/lines", api.SettlementLineViewSet, basename="settlement-line")
 router.register("settlements/payments", api.PaymentViewSet, basename="settlement-payment")
 router.register("settlements", api.SettlementViewSet, basename="settlement")
-

@@ -1,6 +1,5 @@
 """Registry API (/api/v1/): scoped like every page; writes go through the actions."""
 
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets

@@ -1,6 +1,5 @@
 """Portal pages for the registry: scoped lists, a recipient's record, reports of change, the roster import."""
 
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render

@@ -14,4 +14,3 @@ router.register("supervision/reviews", api.ReviewViewSet, basename="supervision-
 router.register("supervision/notifications", api.NotificationViewSet, basename="supervision-notification")
 router.register("supervision/cross-check-hits", api.CrossCheckHitViewSet, basename="supervision-cross-check-hit")
 router.register("supervision/takeovers", api.TakeoverViewSet, basename="supervision-takeover")
-

@@ -2,7 +2,6 @@
 authorities). `parse_crosscheck` checks every row and returns clean rows, or raises ApplicationError with
 every problem found, row by row, in Chinese. It writes nothing."""
 
-
 import hashlib
 import io
 import zipfile

@@ -69,7 +69,9 @@ def two_provider_month(billed, provider, other_provider, bureau_user):
     chaocheng = VillageFactory(town=town("朝城镇"))
     theirs = RecipientFactory(village=chaocheng, level="partial")
     AgreementFactory(
-        recipient=theirs, provider=other_provider, contract=ContractFactory(provider=other_provider),
+        recipient=theirs,
+        provider=other_provider,
+        contract=ContractFactory(provider=other_provider),
         caregiver=CaregiverFactory(provider=other_provider),
     )
     DeductionFactory(provider=other_provider, contract=other_provider.contracts.first(), amount=10)

@@ -81,8 +81,9 @@ def test_api_is_read_only(api_as, bureau_user, two_provider_month):
 
 
 @pytest.mark.parametrize("who", ["finance_user", "provider_user"])
-def test_lists_run_a_fixed_number_of_queries(request, api_as, who, provider, other_provider, bureau_user,
-                                             django_assert_num_queries):
+def test_lists_run_a_fixed_number_of_queries(
+    request, api_as, who, provider, other_provider, bureau_user, django_assert_num_queries
+):
     client = api_as(request.getfixturevalue(who))
     add_recipients(provider, 1)
     add_recipients(other_provider, 1)

@@ -476,7 +476,9 @@ def test_a_fully_reversed_month_is_corrected_once(settle, billed, bureau_user):
     # then April reverses March's line in full, and May has nothing more to correct
     adjustment = SettlementLine.objects.get(settlement=april, kind="adjustment")
     assert (adjustment.amount, adjustment.days, adjustment.corrects_id) == (
-        Decimal("-189.00"), -31, line_of(march, recipient).pk,
+        Decimal("-189.00"),
+        -31,
+        line_of(march, recipient).pk,
     )
     assert not SettlementLine.objects.filter(settlement=may).exists()
 
@@ -489,8 +491,13 @@ def test_caregiver_change_mid_month_splits_one_line_between_two_caregivers(settl
     first, second = CaregiverFactory(provider=caring), CaregiverFactory(provider=caring)
     recipient = RecipientFactory(level="self_care")
     AgreementFactory(
-        recipient=recipient, provider=caring, contract=contract, caregiver=first, start_date=D(2024, 1, 1),
-        end_date=D(2024, 3, 15), status=AgreementStatus.TERMINATED,
+        recipient=recipient,
+        provider=caring,
+        contract=contract,
+        caregiver=first,
+        start_date=D(2024, 1, 1),
+        end_date=D(2024, 3, 15),
+        status=AgreementStatus.TERMINATED,
     )
     AgreementFactory(
         recipient=recipient, provider=caring, contract=contract, caregiver=second, start_date=D(2024, 3, 16)

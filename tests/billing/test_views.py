@@ -90,7 +90,12 @@ def test_bureau_starts_a_month_from_the_page_and_confirms_it(
     assert settlement.net == Decimal("189.00")
     progress = client.get(reverse("billing:settlement_progress", args=[settlement.pk])).json()
     assert progress == {
-        "run_state": "done", "run_state_display": "计算完成", "done": 1, "total": 1, "percent": 100, "error": "",
+        "run_state": "done",
+        "run_state_display": "计算完成",
+        "done": 1,
+        "total": 1,
+        "percent": 100,
+        "error": "",
     }
 
     client.post(reverse("billing:settlement_confirm", args=[settlement.pk]))
@@ -123,8 +128,9 @@ def _count(client, url):
 
 
 @pytest.mark.parametrize("who", ["bureau_user", "provider_user"])
-def test_pages_run_a_fixed_number_of_queries(request, client_as, who, provider, other_provider, bureau_user,
-                                             django_assert_num_queries):
+def test_pages_run_a_fixed_number_of_queries(
+    request, client_as, who, provider, other_provider, bureau_user, django_assert_num_queries
+):
     client = client_as(request.getfixturevalue(who))
     add_recipients(provider, 1)
     add_recipients(other_provider, 1)
