@@ -126,6 +126,7 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     return {
         "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
         "month": month.strftime("%Y-%m"),
+        "month_label": f"{month:%Y年%m月}",
         "overdue_days": standard.overdue_days,
         "counts": {**counts, "overdue": overdue.count(), "late_plans": len(late_list)},
         "in_progress": [visit_row(v) for v in in_progress_list],

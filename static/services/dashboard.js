@@ -108,7 +108,7 @@
     var kpis = document.getElementById("dash-kpis");
     kpis.textContent = "";
     [
-      kpi("正在服务", c.in_progress), kpi("今日上门", c.today), kpi(d.month + " 累计上门", c.month),
+      kpi("正在服务", c.in_progress), kpi("今日上门", c.today), kpi(d.month_label + "累计上门", c.month),
       kpi("异常待审核", c.exceptions, c.exceptions > 0), kpi(d.overdue_days + "天以上未上门", c.overdue, c.overdue > 0),
       kpi("计划未按时开始", c.late_plans, c.late_plans > 0), kpi("今日紧急救援", c.emergencies_today, c.emergencies_today > 0),
       kpi("今日离线补传", c.late_synced_today)

@@ -33,6 +33,7 @@ def test_dashboard_json_shows_live_figures(client_as, bureau_user):
     data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
     assert data["counts"]["in_progress"] == 1
     assert data["counts"]["today"] == 2
+    assert data["month_label"] == f"{timezone.localdate():%Y年%m月}"  # as people read a month
     assert data["counts"]["exceptions"] == 1
     assert data["counts"]["overdue"] == 2  # the never-visited one, and the one whose only visit is not finished
     assert {row["name"] for row in data["today_by_town"]} == {"燕塔街道", "朝城镇"}
