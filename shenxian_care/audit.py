@@ -2,16 +2,17 @@
 per model in each app's AppConfig.ready); sign-ins, exports and full views of sensitive data here."""
 
 from auditlog.cid import get_cid
-from auditlog.context import auditlog_disabled, auditlog_value, set_actor
+from auditlog.context import auditlog_disabled, set_actor
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.contenttypes.models import ContentType
+from django.db import router
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils.encoding import smart_str
 
@@ -41,11 +42,7 @@ def log_created_in_bulk(instances):
         return []
     model = type(instances[0])
     content_type = ContentType.objects.get_for_model(model)
-    context = auditlog_value.get(None) or {}
-    actor = context.get("actor")
-    if not isinstance(actor, get_user_model()):
-        actor = None
-    extra = {key: value for key, value in context.items() if key != "actor" and hasattr(LogEntry, key)}
+    db = router.db_for_write(LogEntry)
     cid = get_cid()
     entries = []
     for instance in instances:
@@ -58,13 +55,15 @@ def log_created_in_bulk(instances):
             action=LogEntry.Action.CREATE,
             changes=model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES),
             cid=cid,
-            actor=actor,
-            actor_email=getattr(actor, "email", None) if actor is not None else None,
         )
-        for key, value in extra.items():
-            setattr(entry, key, value() if callable(value) else value)
+        # the signals a save() sends: auditlog fills in the actor and address of the request (set_actor) here,
+        # and only while that context is open
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=db, update_fields=None)
         entries.append(entry)
-    return LogEntry.objects.bulk_create(entries)
+    LogEntry.objects.bulk_create(entries)
+    for entry in entries:
+        post_save.send(sender=LogEntry, instance=entry, created=True, update_fields=None, raw=False, using=db)
+    return entries
 
 
 def client_ip(request):

@@ -365,6 +365,12 @@ def test_a_batch_visits_audit_record_is_the_one_auditlog_writes_for_a_single_sav
     assert bulk.changes["recipient"] == ["None", str(agreement.recipient.pk)]
     # and one record per visit, no more
     assert LogEntry.objects.filter(content_type__model="visit").exclude(pk=own.pk).count() == 2
+    # once that request's context has closed, a later batch is never put down to its user or address
+    later = SyncSerializer(data={"visits": [_sync_item(agreement.recipient, 100)]})
+    later.is_valid(raise_exception=True)
+    visit_sync(actor=caregiver_user, items=later.validated_data["visits"])
+    newest = LogEntry.objects.filter(content_type__model="visit").latest("pk")
+    assert (newest.actor_id, newest.remote_addr) == (None, None)
 
 
 def test_token_auth_for_a_mobile_app(caregiver_user, agreement):
