@@ -17,7 +17,16 @@ from django.utils import timezone
 from . import exports
 from .audit import record_event
 from .exceptions import ApplicationError
-from .models import ExportJob, ExportStatus, JobProgress, Role, SecurityEventKind, User, UserSession
+from .models import (
+    ExportJob,
+    ExportStatus,
+    JobProgress,
+    Role,
+    SecurityEventKind,
+    User,
+    UserSession,
+    export_storage,
+)
 from .permissions import ensure_role
 from .progress import SideProgress, job_key
 from .queue import enqueue
@@ -155,4 +164,19 @@ def export_cleanup(*, now=None):
             job.file.storage.delete(job.file.name)
     JobProgress.objects.filter(job__in=[job_key(job) for job in expired]).delete()
     ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
+    _remove_stray_files(cutoff)
     return len(expired)
+
+
+def _remove_stray_files(cutoff):
+    """Files older than the retention that no job points to (a worker killed between writing the file and
+    recording it) go too: nothing in the exports folder outlives the retention."""
+    storage = export_storage()
+    if not storage.exists(""):
+        return
+    kept = set(ExportJob.objects.exclude(file="").values_list("file", flat=True))
+    for folder in storage.listdir("")[0]:
+        for name in storage.listdir(folder)[1]:
+            path = f"{folder}/{name}"
+            if path not in kept and storage.get_modified_time(path) < cutoff:
+                storage.delete(path)

@@ -286,6 +286,23 @@ def test_cleanup_deletes_expired_files_and_jobs(bureau_user, people, start):
     assert actions.export_cleanup() == 0  # idempotent
 
 
+def test_cleanup_also_removes_old_files_no_job_points_to(bureau_user, people, start):
+    import os
+
+    job = start(bureau_user)
+    storage = job.file.storage
+    stray = storage.save(job.file.name.split("/")[0] + "/stray.xlsx", ContentFile(b"x"))  # a worker died here
+    recent = storage.save(job.file.name.split("/")[0] + "/recent.xlsx", ContentFile(b"x"))
+    eight_days_ago = (timezone.now() - datetime.timedelta(days=8)).timestamp()
+    os.utime(storage.path(stray), (eight_days_ago, eight_days_ago))
+
+    actions.export_cleanup()
+
+    assert not storage.exists(stray)
+    assert storage.exists(recent) and storage.exists(job.file.name)  # newer, or still a job's file
+    storage.delete(recent)
+
+
 def test_cleanup_runs_daily_from_beat():
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "shenxian_care.tasks.export_cleanup_task" in schedule
