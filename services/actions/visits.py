@@ -113,6 +113,22 @@ def visit_check_in(
     *, actor, client_id, recipient_id, started_at, latitude=None, longitude=None, accuracy_m=None, offline=False
 ):
     """Start a visit. Returns (visit, created); a retry with the same client id returns the first visit."""
+    return _log_once(
+        _new_visit,
+        actor=actor,
+        client_id=client_id,
+        recipient_id=recipient_id,
+        started_at=started_at,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy_m=accuracy_m,
+        offline=offline,
+    )
+
+
+def _log_once(build, *, actor, client_id, recipient_id, **details):
+    """A new visit or emergency from the caregiver's phone: a retry with the same client id returns the first
+    record; otherwise `build` makes it for the caregiver's own recipient, verified and saved."""
     caregiver = _caregiver_of(actor)
     client_id = uuid.UUID(str(client_id))
     existing = _existing(client_id, caregiver)
@@ -120,18 +136,7 @@ def visit_check_in(
         return existing, False
     recipient = _recipient_for(actor, recipient_id)
     now = timezone.now()
-    visit = _new_visit(
-        actor=actor,
-        caregiver=caregiver,
-        client_id=client_id,
-        recipient=recipient,
-        started_at=started_at,
-        latitude=latitude,
-        longitude=longitude,
-        accuracy_m=accuracy_m,
-        offline=offline,
-        now=now,
-    )
+    visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
     with transaction.atomic():
         apply_verification(visit, now=now)
         return _create_idempotent(visit)
@@ -184,18 +189,11 @@ def visit_log_emergency(
     offline=False,
 ):
     """Log an emergency rescue (紧急救援), at any time, with what happened and who was called."""
-    caregiver = _caregiver_of(actor)
-    client_id = uuid.UUID(str(client_id))
-    existing = _existing(client_id, caregiver)
-    if existing is not None:
-        return existing, False
-    recipient = _recipient_for(actor, recipient_id)
-    now = timezone.now()
-    visit = _new_emergency(
+    return _log_once(
+        _new_emergency,
         actor=actor,
-        caregiver=caregiver,
         client_id=client_id,
-        recipient=recipient,
+        recipient_id=recipient_id,
         started_at=started_at,
         ended_at=ended_at,
         what=what,
@@ -203,11 +201,7 @@ def visit_log_emergency(
         latitude=latitude,
         longitude=longitude,
         offline=offline,
-        now=now,
     )
-    with transaction.atomic():
-        apply_verification(visit, now=now)
-        return _create_idempotent(visit)
 
 
 SYNC_MAX_ITEMS = 200
@@ -367,6 +361,24 @@ def check_image(upload):
     return content_type, size
 
 
+def check_photo_count(count, *, field):
+    """A visit carries at most VisitPhoto.MAX_PER_VISIT photos."""
+    if count > VisitPhoto.MAX_PER_VISIT:
+        raise ApplicationError(f"每次服务最多上传 {VisitPhoto.MAX_PER_VISIT} 张照片。", field=field)
+
+
+def visit_check_out_with_photos(*, actor, visit_client_id, photos, **check_out):
+    """The caregiver page's check-out with its photos: the photos are checked before anything is written, then
+    the check-out is recorded and the photos attached."""
+    check_photo_count(len(photos), field="photos")
+    for photo in photos:
+        check_image(photo)
+    visit = visit_check_out(actor=actor, visit_client_id=visit_client_id, **check_out)
+    for photo in photos:
+        visit_photo_add(actor=actor, visit_client_id=visit_client_id, upload=photo)
+    return visit
+
+
 @transaction.atomic
 def visit_photo_add(*, actor, visit_client_id, upload, client_id=None):
     """Attach a photo (at most three per visit). A retry with the same photo client id returns the first."""
@@ -380,8 +392,7 @@ def visit_photo_add(*, actor, visit_client_id, upload, client_id=None):
         if existing.visit_id != visit.pk:
             raise ApplicationError("该照片记录号已被使用。", field="client_id")
         return existing, False
-    if visit.photos.count() >= VisitPhoto.MAX_PER_VISIT:
-        raise ApplicationError(f"每次服务最多上传 {VisitPhoto.MAX_PER_VISIT} 张照片。", field="image")
+    check_photo_count(visit.photos.count() + 1, field="image")
     content_type, size = check_image(upload)
     photo = VisitPhoto(visit=visit, client_id=client_id, content_type=content_type, size_bytes=size)
     photo.image.save(f"{visit.client_id}-{client_id}.{content_type.split('/')[1]}", upload, save=False)

@@ -114,21 +114,16 @@ def caregiver_check_out(request, client_id):
     note = request.POST.get("note", "")
     photos = request.FILES.getlist("photos")
     try:
-        if len(photos) > VisitPhoto.MAX_PER_VISIT:
-            raise ApplicationError(f"每次服务最多上传 {VisitPhoto.MAX_PER_VISIT} 张照片。", field="photos")
-        for photo in photos:
-            actions.check_image(photo)
-        actions.visit_check_out(
+        actions.visit_check_out_with_photos(
             actor=request.user,
             visit_client_id=client_id,
+            photos=photos,
             ended_at=_moment(request.POST.get("ended_at")),
             service_items=items,
             note=note,
             latitude=request.POST.get("latitude") or None,
             longitude=request.POST.get("longitude") or None,
         )
-        for photo in photos:
-            actions.visit_photo_add(actor=request.user, visit_client_id=client_id, upload=photo)
     except ApplicationError as exc:
         return _render_error(request, client_id, exc, {"service_items": items, "note": note})
     messages.success(request, "已签退，服务记录已上传。")
