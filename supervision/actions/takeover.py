@@ -166,34 +166,37 @@ def takeover_execute(*, actor, review, new_provider, takeover_date: datetime.dat
     (same recipient, town, village; the level is the recipient's approved level) is signed from that day,
     with the caregiver given for the town in `caregivers` ({town_id: Caregiver}) or picked from the takeover
     provider's staff. If any agreement cannot move, nothing moves, and the error lists every line that failed."""
-    ensure_role(actor, Role.BUREAU)
-    review = _lock_review(review)
     caregivers = caregivers or {}
-    existing = _reusable(review)
-    agreements = _active_agreements(review.provider, takeover_date, lock=True)
-    _precheck(review, new_provider, takeover_date, caregivers, agreements)
-    takeover = _takeover_row(
-        actor=actor, review=review, existing=existing, new_provider=new_provider, takeover_date=takeover_date,
-        caregivers=caregivers, status=TakeoverStatus.PENDING,
-    )  # fmt: skip
+    review, takeover, agreements = _pending_takeover(
+        actor, review, new_provider, takeover_date, caregivers, lock_agreements=True
+    )
     return _handover(actor=actor, review=review, takeover=takeover, agreements=agreements, caregivers=caregivers)
 
 
 @transaction.atomic
 def takeover_request(*, actor, review, new_provider, takeover_date: datetime.date, caregivers: dict | None = None):
     """Check what can be checked now, record the takeover as pending, and run it on a worker after commit."""
+    _review, takeover, _agreements = _pending_takeover(
+        actor, review, new_provider, takeover_date, caregivers or {}, lock_agreements=False
+    )
+    enqueue("supervision.tasks.takeover_run_task", takeover.pk)
+    return takeover
+
+
+def _pending_takeover(actor, review, new_provider, takeover_date, caregivers, *, lock_agreements):
+    """What both ways of starting a takeover check first (the bureau's role, the review, the takeover provider
+    and date, every agreement that must move), then the takeover recorded as pending.
+    Returns (the locked review, the takeover, the agreements to move)."""
     ensure_role(actor, Role.BUREAU)
     review = _lock_review(review)
-    caregivers = caregivers or {}
     existing = _reusable(review)
-    agreements = _active_agreements(review.provider, takeover_date, lock=False)
+    agreements = _active_agreements(review.provider, takeover_date, lock=lock_agreements)
     _precheck(review, new_provider, takeover_date, caregivers, agreements)
     takeover = _takeover_row(
         actor=actor, review=review, existing=existing, new_provider=new_provider, takeover_date=takeover_date,
         caregivers=caregivers, status=TakeoverStatus.PENDING,
     )  # fmt: skip
-    enqueue("supervision.tasks.takeover_run_task", takeover.pk)
-    return takeover
+    return review, takeover, agreements
 
 
 def takeover_run(*, takeover_id: int):
