@@ -99,10 +99,13 @@ class EmergencySerializer(serializers.Serializer):
 
 
 class SyncItemSerializer(serializers.Serializer):
+    """A whole visit, a check-in, an emergency, or a check-out alone (`client_id`, `ended_at`, `service_items`;
+    no `recipient` or `started_at`) of a visit checked in before."""
+
     client_id = serializers.UUIDField()
     kind = serializers.ChoiceField(VisitKind.choices, default=VisitKind.REGULAR)
-    recipient = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
+    recipient = serializers.IntegerField(required=False, allow_null=True)
+    started_at = serializers.DateTimeField(required=False, allow_null=True)
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)

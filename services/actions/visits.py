@@ -209,8 +209,10 @@ SYNC_MAX_ITEMS = 200
 
 def visit_sync(*, actor, items: list[dict], received_at=None):
     """A phone's queue sent in one request (up to 200 records): each item a whole visit (check-in, and the check-out
-    when `ended_at` is given) or an emergency (`kind` = "emergency"). Idempotent per client id like the single
-    endpoints: a visit already received is returned as it is, or finished if it was open and the item finishes it.
+    when `ended_at` is given), a check-out alone (client id, `ended_at` and items, no recipient: the visit was checked
+    in by an earlier item of this batch or an earlier request) or an emergency (`kind` = "emergency"). Idempotent per
+    client id like the single endpoints: a visit already received is returned as it is, or finished if it was open
+    and the item finishes it.
     Returns one result per item, in order: (visit or None, "created" | "finished" | "existing" | "error", message).
     One transaction for the batch; the verification reads are shared by the batch (a fixed number of queries).
     `received_at` is the server's clock (now); the demo county's history passes the moment each day's queue
@@ -258,6 +260,7 @@ def _sync(actor, caregiver, items, now):
                 if visit.caregiver_id != caregiver.pk:
                     raise ApplicationError("该记录号已被使用。", field="client_id")
                 if visit.ended_at is None and item.get("ended_at") and item.get("kind", "regular") == "regular":
+                    # a check-out, of a visit checked in earlier or earlier in this batch
                     _finish(
                         visit,
                         ended_at=item["ended_at"],
@@ -268,11 +271,15 @@ def _sync(actor, caregiver, items, now):
                         offline=item.get("offline", False),
                         now=now,
                     )
-                    to_save.append(visit)
+                    if not any(v is visit for v in to_save):
+                        to_save.append(visit)
                     results.append([visit, "finished", ""])
                 else:
                     results.append([visit, "existing", ""])
                 continue
+            if item.get("recipient") is None:
+                # a check-out sent alone, for a visit whose check-in never reached the server
+                raise ApplicationError("未找到该服务记录的签到，无法签退。", field="client_id")
             recipient = recipients.get(int(item["recipient"])) if str(item.get("recipient", "")).isdigit() else None
             if recipient is None:
                 raise ApplicationError("未找到该服务对象，或不是您服务的对象。", field="recipient")

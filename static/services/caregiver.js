@@ -123,33 +123,103 @@
     return { "check-in": "签到", "check-out": "签退", emergency: "紧急救援", photo: "照片", confirm: "确认" }[item.kind] || item.kind;
   }
 
+  /* The check-ins, check-outs and emergencies waiting in a row go up together, up to BATCH in one request to
+   * /visits/sync/ (one round trip on a weak signal instead of one per record); photos and confirmations carry a
+   * file and go one by one, in queue order, so a photo never reaches the server before its visit. */
+  var BATCH = 50;
+  var BATCHED = { "check-in": true, "check-out": true, emergency: true };
+
+  function syncItem(item) {
+    if (item.files || !BATCHED[item.kind]) { return null; }
+    var body = item.body;
+    var out = { offline: item.offline || !!item.tries };
+    if (item.kind === "check-out") {
+      // records queued before batches existed name their visit only in the address
+      var visit = item.visit || (item.url.match(/([0-9a-f-]{36})\/check-out\/$/) || [])[1];
+      if (!visit) { return null; }
+      out.client_id = visit;
+      out.ended_at = body.ended_at;
+      out.service_items = body.service_items;
+      out.note = body.note || "";
+      if (body.latitude != null) { out.checkout_latitude = body.latitude; out.checkout_longitude = body.longitude; }
+      return out;
+    }
+    Object.keys(body).forEach(function (k) { out[k] = body[k]; });
+    if (item.kind === "emergency") { out.kind = "emergency"; }
+    return out;
+  }
+
+  function failed(item, detail) {
+    item.failed = describe(item) + "未能上传：" + detail;
+    return save(item).then(function () { return undefined; });
+  }
+
   function sync() {
     if (syncing) { return Promise.resolve(); }
     syncing = true;
     var sentSomething = false;
-    return queued().then(function (items) {
-      var pending = items.filter(function (i) { return !i.failed; });
+
+    // the answer to a request that was not accepted: stop for now (with a message), or undefined to go on
+    function refused(response, items) {
+      if (response.status === 401 || response.status === 403) {
+        return Promise.resolve({ done: false, message: "登录已过期，请重新登录后自动上传。" });
+      }
+      if (response.status >= 500 || response.status === 429) { return Promise.resolve({ done: false }); }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return failed(items[0], data.detail || JSON.stringify(data) || response.status);
+      });
+    }
+    function unreachable(items) {
+      return Promise.all(items.map(function (item) {
+        item.tries = (item.tries || 0) + 1;
+        item.offline = true;
+        return save(item);
+      })).then(function () { return { done: false }; });
+    }
+    function sendOne(item) {
+      return request(item).then(function (response) {
+        if (response.ok) { sentSomething = true; return drop(item.seq); }
+        return refused(response, [item]);
+      }, function () { return unreachable([item]); });
+    }
+    function sendBatch(items, bodies) {
+      var headers = { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" };
+      var sent = fetch(API + "sync/", {
+        method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify({ visits: bodies })
+      });
+      return sent.then(function (response) {
+        if (response.status === 400) {
+          // a record the server cannot read: each goes on its own, so that only that one is held back
+          return items.reduce(function (chain, item) {
+            return chain.then(function (stop) { return stop || sendOne(item); });
+          }, Promise.resolve());
+        }
+        if (!response.ok) { return refused(response, items); }
+        return response.json().then(function (results) {
+          return Promise.all(items.map(function (item, i) {
+            var result = results[i] || {};
+            if (result.outcome === "error") { return failed(item, result.detail); }
+            sentSomething = true;
+            return drop(item.seq);
+          }));
+        }).then(function () { return undefined; });
+      }, function () { return unreachable(items); });
+    }
+
+    return queued().then(function (all) {
+      var pending = all.filter(function (i) { return !i.failed; });
       function next(index) {
         if (index >= pending.length) { return { done: true }; }
-        var item = pending[index];
-        return request(item).then(function (response) {
-          if (response.ok) {
-            sentSomething = true;
-            return drop(item.seq).then(function () { return next(index + 1); });
-          }
-          if (response.status === 401 || response.status === 403) {
-            return { done: false, message: "登录已过期，请重新登录后自动上传。" };
-          }
-          if (response.status >= 500 || response.status === 429) { return { done: false }; }
-          return response.json().catch(function () { return {}; }).then(function (data) {
-            item.failed = describe(item) + "未能上传：" + (data.detail || JSON.stringify(data) || response.status);
-            return save(item).then(function () { return next(index + 1); });
-          });
-        }, function () {
-          item.tries = (item.tries || 0) + 1;
-          item.offline = true;
-          return save(item).then(function () { return { done: false }; });
-        });
+        var bodies = [];
+        while (index + bodies.length < pending.length && bodies.length < BATCH) {
+          var body = syncItem(pending[index + bodies.length]);
+          if (!body) { break; }
+          bodies.push(body);
+        }
+        var step = bodies.length
+          ? sendBatch(pending.slice(index, index + bodies.length), bodies)
+          : sendOne(pending[index]);
+        return step.then(function (stop) { return stop || next(index + (bodies.length || 1)); });
       }
       return next(0);
     }).then(function (result) {
@@ -239,7 +309,7 @@
       var pos = got[0], signature = got[1];
       var body = { ended_at: endedAt, service_items: items, note: note };
       if (pos) { body.latitude = pos.lat; body.longitude = pos.lng; }
-      var chain = enqueue({ kind: "check-out", url: base + "check-out/", body: body });
+      var chain = enqueue({ kind: "check-out", url: base + "check-out/", visit: clientId, body: body });
       photos.forEach(function (file) {
         chain = chain.then(function () {
           return enqueue({ kind: "photo", url: base + "photos/", body: { client_id: uuid4() }, files: { image: { blob: file, name: file.name } } });

@@ -118,6 +118,8 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     shot(page, "caregiver-04-offline-queue")
 
     # the signal comes back, later: the queue goes up by itself and the page reloads from the server
+    sent = []
+    page.on("request", lambda r: sent.append(r.url.split("/api/v1/visits/")[1]) if "/api/v1/visits/" in r.url else None)
     page.clock.fast_forward("30:00")
     with page.expect_navigation(timeout=60_000):
         page.context.set_offline(False)
@@ -131,4 +133,6 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     assert visit.duration_minutes == 40
     assert visit.received_at - visit.started_at > datetime.timedelta(minutes=60)
     assert "离线补传" in page.locator("section[aria-label='服务记录']").first.inner_text()
+    # the check-in and the check-out went up together in one request, then the photo with its file
+    assert sent == ["sync/", f"{visit.client_id}/photos/"]
     shot(page, "caregiver-05-synced-late")

@@ -311,6 +311,62 @@ def test_sync_sends_a_whole_offline_queue_once(api_as, caregiver, caregiver_user
     assert results[4]["status"] is None and "未找到" in results[4]["detail"]
 
 
+def _check_out_item(client_id, ended_minutes_ago, **extra):
+    """A check-out as the caregiver page queues it: the visit's client id, no recipient or start."""
+    return {
+        "client_id": str(client_id),
+        "ended_at": (timezone.now() - datetime.timedelta(minutes=ended_minutes_ago)).isoformat(),
+        "service_items": ["daily_care", "emotional_support"],
+        "note": "陪老人聊天",
+        "offline": True,
+        **extra,
+    }
+
+
+def test_sync_takes_a_check_in_and_its_check_out_queued_as_two_records(api_as, caregiver_user, agreement):
+    """The caregiver page queues a check-in and, later, a check-out; sent together they make one visit."""
+    from auditlog.models import LogEntry
+
+    check_in = {**_check_in_body(agreement.recipient, minutes_ago=120), "offline": True}
+    check_out = _check_out_item(
+        check_in["client_id"], 80, checkout_latitude=check_in["latitude"], checkout_longitude=check_in["longitude"]
+    )
+    api = api_as(caregiver_user)
+
+    first = api.post("/api/v1/visits/sync/", {"visits": [check_in, check_out]}, format="json")
+    retry = api.post("/api/v1/visits/sync/", {"visits": [check_in, check_out]}, format="json")
+
+    assert first.status_code == 200, first.content
+    assert [r["outcome"] for r in first.json()] == ["created", "finished"], first.json()
+    assert [r["outcome"] for r in retry.json()] == ["existing", "existing"]
+    visit = Visit.objects.get()
+    assert (visit.duration_minutes, visit.status, visit.synced_late) == (40, "verified", True)
+    assert visit.service_items == ["daily_care", "emotional_support"] and visit.note == "陪老人聊天"
+    assert visit.checkout_latitude is not None
+    assert LogEntry.objects.filter(content_type__model="visit").count() == 1  # one visit, one record
+
+
+def test_sync_finishes_a_visit_checked_in_by_an_earlier_request(api_as, caregiver_user, agreement):
+    api = api_as(caregiver_user)
+    check_in = _check_in_body(agreement.recipient, minutes_ago=60)
+    api.post("/api/v1/visits/check-in/", check_in, format="json")
+
+    response = api.post("/api/v1/visits/sync/", {"visits": [_check_out_item(check_in["client_id"], 10)]}, format="json")
+
+    assert [r["outcome"] for r in response.json()] == ["finished"]
+    assert Visit.objects.get().duration_minutes == 50
+
+
+def test_sync_refuses_a_check_out_whose_check_in_never_arrived(api_as, caregiver_user, agreement):
+    response = api_as(caregiver_user).post(
+        "/api/v1/visits/sync/", {"visits": [_check_out_item(uuid.uuid4(), 10)]}, format="json"
+    )
+    assert response.status_code == 200
+    [result] = response.json()
+    assert result["outcome"] == "error" and result["detail"] == "未找到该服务记录的签到，无法签退。"
+    assert not Visit.objects.exists()
+
+
 @pytest.mark.parametrize("rows", [1, 20])
 def test_sync_query_count_does_not_grow_with_the_batch_beyond_the_inserts(
     api_as, caregiver, caregiver_user, django_assert_max_num_queries, rows
