@@ -74,3 +74,17 @@ class MaskedIdField(_DerivedField):
 
     def derive(self, value):
         return mask_id_number(value)
+
+
+def without_secrets(queryset, *relations):
+    """`queryset` that never reads, so never decrypts, the encrypted columns of its model and of the given
+    select_related relations: for work that needs names and places, not ID or bank numbers (a caregiver's visit,
+    a list). Reading such a column later costs a query of its own, so use it only where none is read."""
+    deferred = []
+    for path in ("", *relations):
+        model = queryset.model
+        for name in path.split("__") if path else ():
+            model = model._meta.get_field(name).related_model
+        prefix = f"{path}__" if path else ""
+        deferred += [prefix + f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+    return queryset.defer(*deferred)

@@ -6,9 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from contracts.models import Caregiver
 from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.models import Role
+from shenxian_care.fields import without_secrets
+from shenxian_care.models import Role, User
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import get_for_actor_or_404
 
@@ -18,8 +20,6 @@ from ..models import (
 )
 
 # A record that reaches the server this long after the moment it records was kept on the phone.
-
-
 SYNCED_LATE_AFTER = datetime.timedelta(minutes=15)
 COORD_PLACES = Decimal("0.000001")
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -27,6 +27,12 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 def _caregiver_of(actor):
     ensure_role(actor, Role.CAREGIVER)
+    if not User.caregiver.is_cached(actor):
+        # the caregiver's own ID and bank numbers are not needed to log a visit: read it without them, and keep it
+        # on the login for the scoping that follows
+        caregiver = without_secrets(Caregiver.objects.select_related("provider"), "provider").filter(user=actor).first()
+        if caregiver is not None:
+            actor.caregiver = caregiver
     caregiver = getattr(actor, "caregiver", None)
     if caregiver is None or not caregiver.is_active:
         raise ApplicationError("您的账号未关联在岗的照料护理人。")
@@ -75,7 +81,7 @@ def _existing(client_id, caregiver):
 
 def _recipient_for(actor, recipient_id):
     """Only recipients the caregiver has an agreement with exist for them (others → 404)."""
-    return get_for_actor_or_404(Recipient.objects.select_related("town"), actor, pk=recipient_id)
+    return get_for_actor_or_404(without_secrets(Recipient.objects.select_related("town")), actor, pk=recipient_id)
 
 
 def _create_idempotent(visit):

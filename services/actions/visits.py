@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from recipients.models import Recipient
 from shenxian_care.audit import log_created_in_bulk
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.fields import without_secrets
 
 from ..models import (
     ConfirmationMode,
@@ -22,8 +23,6 @@ from ..models import (
 )
 from ..standards import standard_on
 from ..verification import Loader, apply_verification
-
-# A record that reaches the server this long after the moment it records was kept on the phone.
 from ._common import (
     PHOTO_FORMATS,
     _aware,
@@ -35,6 +34,10 @@ from ._common import (
     _position,
     _recipient_for,
 )
+
+# A visit with the people and places its verification and its answer name; never their ID or bank numbers.
+VISIT_PEOPLE = ("recipient", "caregiver", "provider")
+VISIT_WITH_PEOPLE = Visit.objects.select_related(*VISIT_PEOPLE, "town")
 
 
 def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, longitude, accuracy_m, offline, now):
@@ -149,8 +152,7 @@ def visit_check_out(
     """Finish a visit. A retry of a check-out already recorded returns the visit unchanged."""
     caregiver = _caregiver_of(actor)
     visit = (
-        Visit.objects.select_for_update(of=("self",))
-        .select_related("recipient", "caregiver", "provider", "town")
+        without_secrets(VISIT_WITH_PEOPLE.select_for_update(of=("self",)), *VISIT_PEOPLE)
         .filter(client_id=visit_client_id, caregiver=caregiver)
         .order_by()
         .first()
@@ -240,15 +242,12 @@ def _sync(actor, caregiver, items, now):
             ids.append(None)
     existing = {
         v.client_id: v
-        for v in Visit.objects.select_for_update(of=("self",))
-        .select_related("recipient", "caregiver", "provider", "town")
+        for v in without_secrets(VISIT_WITH_PEOPLE.select_for_update(of=("self",)), *VISIT_PEOPLE)
         .filter(client_id__in=[i for i in ids if i])
         .order_by()
     }
-    recipients = (
-        Recipient.objects.for_actor(actor)
-        .select_related("town")
-        .in_bulk({item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()})
+    recipients = without_secrets(Recipient.objects.for_actor(actor).select_related("town")).in_bulk(
+        {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
     )
     results, to_save = [], []
     for item, client_id in zip(items, ids, strict=True):
