@@ -5,8 +5,10 @@
 The database named in DATABASE_URL is DROPPED and re-created (it must be a database of its own). The month's
 registry and visits are bulk-loaded with COPY; then, in this one process:
 
-- ingestion: check-in + check-out pairs POSTed to /api/v1/visits/ through DRF's APIClient (real views, real
-  verification, real database), visits per second; plus a replay of some check-ins to prove no doubles;
+- ingestion through DRF's APIClient (real views, real verification, real database), visits per second, three ways:
+  check-in + check-out requests (a simple app), the caregiver page online (a /sync/ request with the check-in, one
+  with the check-out), and a phone's offline queue (/sync/, `--batch` visits per request); plus replays to prove no
+  doubles, and the stack's own cost of an authenticated upload that does nothing (the ceiling of two per visit);
 - the dashboard (dashboard.json and the page) and the compliance report page: response time and query count;
 - the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL) against the ORM path
   (services.reports.compliance_rows) for the whole county, at town level and at recipient level, as a ratio.
@@ -168,7 +170,7 @@ def load(scale, month, rng):
     n_caregivers = max(n // cfg["per_caregiver"], len(providers))
     caregiver_provider = {c: providers[(c - 1) % len(providers)].pk for c in range(1, n_caregivers + 1)}
     # logins for the caregivers that will post visits through the API
-    ingest_caregivers = list(range(1, min(n_caregivers, 200) + 1))
+    ingest_caregivers = list(range(1, min(n_caregivers, 300) + 1))
     users = User.objects.bulk_create(
         User(username=f"bench-cg-{c}", role=Role.CAREGIVER, password="!") for c in ingest_caregivers
     )
@@ -540,6 +542,48 @@ def ingest_single(data, users, requests_target, rng):
     return len(plan), len(plan) * 2, seconds, retry_ok
 
 
+def ingest_phone(data, users, visits_target):
+    """What the caregiver page does online: its queue goes up through /visits/sync/ as soon as a record is made, so a
+    visit is one request with the check-in and, later, one with the check-out (a batch of one each)."""
+    plan = _plan(data, users, max(visits_target // len(users), 1), 70)
+    clients = _clients(users)
+    t0 = time.perf_counter()
+    for user, recipient, start, lat, lng in plan:
+        client_id = str(uuid.uuid4())
+        check_in = {
+            "client_id": client_id,
+            "recipient": recipient,
+            "started_at": start.isoformat(),
+            "latitude": lat + 0.0003,
+            "longitude": lng,
+            "accuracy_m": 12,
+        }
+        check_out = {
+            "client_id": client_id,
+            "ended_at": (start + datetime.timedelta(minutes=45)).isoformat(),
+            "service_items": ["daily_care"],
+            "note": "基准",
+        }
+        for item, outcome in ((check_in, "created"), (check_out, "finished")):
+            response = clients[user.pk].post("/api/v1/visits/sync/", {"visits": [item]}, format="json")
+            if response.status_code != 200 or response.json()[0]["outcome"] != outcome:
+                raise SystemExit(f"phone sync failed: {response.status_code} {response.content[:300]}")
+    return len(plan), len(plan) * 2, time.perf_counter() - t0
+
+
+def request_floor(user, requests=300):
+    """The stack's own cost of one authenticated upload that does nothing (an empty /visits/sync/): middleware,
+    session or token, throttle, DRF, a transaction. Two of these per visit bound the one-at-a-time rate."""
+    client = _clients([user])[user.pk]
+    for _ in range(20):
+        client.post("/api/v1/visits/sync/", {"visits": []}, format="json")
+    t0 = time.perf_counter()
+    for _ in range(requests):
+        if client.post("/api/v1/visits/sync/", {"visits": []}, format="json").status_code != 200:
+            raise SystemExit("empty sync failed")
+    return (time.perf_counter() - t0) / requests
+
+
 def ingest_sync(data, users, visits_target, batch, rng):
     """Whole visits sent as a phone's queue, `batch` visits per request to /api/v1/visits/sync/."""
     from services.models import Visit
@@ -678,15 +722,19 @@ def main():
     load_seconds = time.perf_counter() - t0
 
     users = data["ingest_users"]
-    half = len(users) // 2
+    third = len(users) // 3  # 100 caregivers each at county scale and above
     single_visits, single_requests, single_seconds, single_retry_ok = ingest_single(
-        data, users[:half], args.requests, rng
+        data, users[:third], args.requests, rng
     )
     log(f"single: {single_visits} visits ({single_requests} requests) in {single_seconds:.1f}s")
+    phone_visits, phone_requests, phone_seconds = ingest_phone(data, users[third : 2 * third], args.requests // 2)
+    log(f"phone: {phone_visits} visits ({phone_requests} requests) in {phone_seconds:.1f}s")
     sync_visits, sync_requests, sync_seconds, sync_retry_ok = ingest_sync(
-        data, users[half:], args.sync_visits, args.batch, rng
+        data, users[2 * third :], args.sync_visits, args.batch, rng
     )
     log(f"sync: {sync_visits} visits ({sync_requests} requests) in {sync_seconds:.1f}s")
+    floor = request_floor(users[0])
+    log(f"an empty authenticated upload: {floor * 1000:.2f} ms")
     ingestion = {
         # one visit = a check-in request + a check-out request
         "ingest_visits_per_s": round(single_visits / single_seconds, 1),
@@ -694,6 +742,14 @@ def main():
         "ingest_requests": single_requests,
         "ingest_seconds": round(single_seconds, 2),
         "ingest_requests_per_s": round(single_requests / single_seconds, 1),
+        # the caregiver page online: a /sync/ request with the check-in, one with the check-out
+        "ingest_phone_visits_per_s": round(phone_visits / phone_seconds, 1),
+        "ingest_phone_visits": phone_visits,
+        "ingest_phone_requests": phone_requests,
+        "ingest_phone_seconds": round(phone_seconds, 2),
+        # the stack's cost of an upload that does nothing, and the visits/s two such requests per visit allow
+        "request_floor_ms": round(floor * 1000, 2),
+        "ingest_ceiling_two_requests_visits_per_s": round(1 / (2 * floor), 1),
         # whole visits, `batch` per request to /api/v1/visits/sync/ (a phone's offline queue)
         "ingest_sync_visits_per_s": round(sync_visits / sync_seconds, 1),
         "ingest_sync_visits": sync_visits,

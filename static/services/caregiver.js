@@ -2,8 +2,9 @@
  *
  * Every check-in, check-out, emergency, photo and confirmation goes into a queue in IndexedDB first, with the
  * time and position taken on the phone at that moment, then is sent to /api/v1/visits/… when the network is
- * there. Each record carries its own client id, so a send that is retried never makes a second record on the
- * server. Plain script, no library; without script the same forms post to the portal views.
+ * there: the visits waiting in a row together to /visits/sync/, photos and confirmations one by one. Each record
+ * carries its own client id, so a send that is retried never makes a second record on the server. Plain script,
+ * no library; without script the same forms post to the portal views.
  */
 (function () {
   "use strict";
@@ -188,13 +189,14 @@
         method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify({ visits: bodies })
       });
       return sent.then(function (response) {
-        if (response.status === 400) {
+        var status = response.status;
+        if (status === 401 || status === 403 || status === 429 || status >= 500) { return refused(response, items); }
+        if (!response.ok) {
           // a record the server cannot read: each goes on its own, so that only that one is held back
           return items.reduce(function (chain, item) {
             return chain.then(function (stop) { return stop || sendOne(item); });
           }, Promise.resolve());
         }
-        if (!response.ok) { return refused(response, items); }
         return response.json().then(function (results) {
           return Promise.all(items.map(function (item, i) {
             var result = results[i] || {};
