@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Q
 
+from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.scoping import get_for_actor_or_404
 
 from .models import Agreement, AgreementStatus, Caregiver, PurchaseContract, RateTable
@@ -52,8 +53,13 @@ def agreement_active_on(*, recipient, day):
 
 def agreement_list(*, actor, filters=None):
     filters = filters or {}
-    qs = Agreement.objects.for_actor(actor).select_related(
-        "provider", "town", "village", "recipient", "caregiver", "contract"
+    qs = without_secrets(
+        Agreement.objects.for_actor(actor).select_related(
+            "provider", "town", "village", "recipient", "caregiver", "contract"
+        ),
+        "provider",
+        "recipient",
+        "caregiver",
     )
     for key in ("status", "town", "provider", "caregiver", "recipient"):
         if filters.get(key):
@@ -90,5 +96,6 @@ def caregiver_assigned_recipients(*, caregiver, day):
         .filter(caregiver=caregiver)
         .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=day), recipient__entry_date__lte=day)
         .select_related("recipient", "recipient__village", "town", "village")
+        .defer(*secret_columns(Agreement, "recipient"))
         .order_by("village__name", "recipient__name")
     )

@@ -5,6 +5,7 @@ import datetime
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from shenxian_care.fields import without_secrets
 from shenxian_care.scoping import get_for_actor_or_404
 
 from .models import CareLevel, LevelApproval, MonthlyRoster, Recipient, RosterStatus, Village
@@ -65,7 +66,7 @@ def with_level_on(queryset, day: datetime.date):
 def recipient_list(*, actor, filters=None, day=None):
     filters = filters or {}
     day = day or timezone.localdate()
-    qs = Recipient.objects.for_actor(actor).select_related("town", "village")
+    qs = without_secrets(Recipient.objects.for_actor(actor).select_related("town", "village"))
     if filters.get("town"):
         qs = qs.filter(town_id=filters["town"])
     if filters.get("village"):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contracts.models import Provider
 from recipients.models import Town
+from shenxian_care.fields import secret_columns
 
 from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
 from .reports import compliance_rows
@@ -45,16 +46,21 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     last = month_end(month)
     standard = standard_on(month)
     visits = _filtered(Visit.objects.for_actor(actor), filters)
+    # the lists name people: never read (or decrypt) their ID and bank numbers
+    names_only = secret_columns(Visit, "recipient", "caregiver")
     counted = visits.filter(ended_at__isnull=False).exclude(status=VisitStatus.REJECTED)
 
     in_progress = (
         visits.in_progress()
         .filter(started_at__gte=now - OPEN_VISIT_WINDOW)
         .select_related("recipient", "caregiver", "town")
+        .defer(*names_only)
     )
     today_visits = visits.filter(visit_date=today)
     month_visits = counted.filter(visit_date__gte=month, visit_date__lte=last)
-    exceptions = visits.filter(status=VisitStatus.EXCEPTION).select_related("recipient", "caregiver", "town")
+    exceptions = (
+        visits.filter(status=VisitStatus.EXCEPTION).select_related("recipient", "caregiver", "town").defer(*names_only)
+    )
 
     # recipients with no counted visit for N days: the daily check's list (services.tasks.visit_flag_overdue_task),
     # less those visited since it ran, so the dashboard never scans every agreement of the province
@@ -67,6 +73,7 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         flags.filter(day=flag_day, kind=FlagKind.RECIPIENT_OVERDUE)
         .filter(~Exists(visited_since))
         .select_related("recipient", "caregiver", "town")
+        .defer(*secret_columns(VisitFlag, "recipient", "caregiver"))
         .order_by(F("days_since_visit").desc(nulls_first=True), "pk")
         if flag_day
         else VisitFlag.objects.none()
@@ -86,11 +93,14 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
             .filter(day=today, planned_time__lte=latest_due)
             .filter(~Exists(started))
             .select_related("recipient", "caregiver", "town")
+            .defer(*secret_columns(PlannedVisit, "recipient", "caregiver"))
             .order_by("planned_time", "pk")
         )
 
     latest_flags = (
-        flags.filter(day=flag_day, kind=FlagKind.CAREGIVER_EXCEPTIONS).select_related("caregiver", "town")
+        flags.filter(day=flag_day, kind=FlagKind.CAREGIVER_EXCEPTIONS)
+        .select_related("caregiver", "town")
+        .defer(*secret_columns(VisitFlag, "caregiver"))
         if flag_day
         else []
     )

@@ -13,8 +13,9 @@ from contracts.models import Agreement
 from contracts.selectors import caregiver_assigned_recipients
 from recipients.models import CareLevel
 from recipients.selectors import levels_on
+from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.models import Role
-from shenxian_care.scoping import actor_role, get_for_actor_or_404
+from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
 from .models import PlannedVisit, Visit, VisitStatus
 from .standards import standard_on
@@ -141,7 +142,12 @@ def parse_month(value, default=None):
 def visit_list(*, actor, filters=None):
     """Visits the actor may see, newest first, filtered by town, provider, status, date or month."""
     filters = filters or {}
-    qs = Visit.objects.for_actor(actor).select_related("recipient", "caregiver", "provider", "town")
+    qs = without_secrets(
+        Visit.objects.for_actor(actor).select_related("recipient", "caregiver", "provider", "town"),
+        "recipient",
+        "caregiver",
+        "provider",
+    )
     for key in ("town", "provider"):
         value = filters.get(key)
         if value and str(value).isdigit():
@@ -168,8 +174,7 @@ def visit_get_for_actor(*, actor, client_id):
 def caregiver_day(*, actor, day=None) -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
     approved level, and how many visits the month still needs (all caregivers' counted visits)."""
-    caregiver = getattr(actor, "caregiver", None)
-    if actor_role(actor) != Role.CAREGIVER or caregiver is None:
+    if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
         return []
     day = day or timezone.localdate()
     agreements = list(caregiver_assigned_recipients(caregiver=caregiver, day=day))
@@ -225,6 +230,7 @@ def plan_rows(*, actor, month: datetime.date) -> list[dict]:
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
         .select_related("recipient", "caregiver", "town")
         .order_by("town__sort_order", "caregiver__name", "recipient__name", "pk")
+        .defer(*secret_columns(Agreement, "recipient", "caregiver"))
     )
     planned = defaultdict(list)
     times = {}

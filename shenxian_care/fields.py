@@ -76,15 +76,22 @@ class MaskedIdField(_DerivedField):
         return mask_id_number(value)
 
 
+def secret_columns(model, *relations):
+    """The encrypted columns of `model` and of its related models along `relations` (select_related paths), as
+    names for QuerySet.defer()."""
+    names = []
+    for path in ("", *relations):
+        related = model
+        for name in path.split("__") if path else ():
+            related = related._meta.get_field(name).related_model
+        prefix = f"{path}__" if path else ""
+        names += [prefix + f.name for f in related._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+    return names
+
+
 def without_secrets(queryset, *relations):
     """`queryset` that never reads, so never decrypts, the encrypted columns of its model and of the given
     select_related relations: for work that needs names and places, not ID or bank numbers (a caregiver's visit,
-    a list). Reading such a column later costs a query of its own, so use it only where none is read."""
-    deferred = []
-    for path in ("", *relations):
-        model = queryset.model
-        for name in path.split("__") if path else ():
-            model = model._meta.get_field(name).related_model
-        prefix = f"{path}__" if path else ""
-        deferred += [prefix + f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-    return queryset.defer(*deferred)
+    a list). Reading such a column later costs a query of its own, so use it only where none is read (the tests
+    of lists count decryptions)."""
+    return queryset.defer(*secret_columns(queryset.model, *relations))

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
-from .models import Role
+from .fields import without_secrets
+from .models import Role, User
 
 
 def actor_role(user):
@@ -24,8 +25,22 @@ def is_bureau(user):
     return actor_role(user) == Role.BUREAU
 
 
+def caregiver_of(user):
+    """The caregiver record behind a login (None if there is none), with its provider: read once per request and
+    kept on the login, without the caregiver's encrypted ID and bank numbers (nobody's day needs them)."""
+    relation = User.caregiver.related  # the caregiver's one-to-one link to its login (contracts.Caregiver.user)
+    if not relation.is_cached(user):
+        found = (
+            without_secrets(relation.related_model.objects.select_related("provider"), "provider")
+            .filter(user_id=user.pk)
+            .first()
+        )
+        relation.set_cached_value(user, found)
+    return relation.get_cached_value(user)
+
+
 def _caregiver_id(user):
-    caregiver = getattr(user, "caregiver", None)
+    caregiver = caregiver_of(user)
     return caregiver.pk if caregiver is not None else None
 
 

@@ -6,13 +6,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contracts.models import Caregiver
 from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.fields import without_secrets
-from shenxian_care.models import Role, User
+from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.scoping import get_for_actor_or_404
+from shenxian_care.scoping import caregiver_of, get_for_actor_or_404
 
 from ..models import (
     ServiceItem,
@@ -27,13 +26,7 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 def _caregiver_of(actor):
     ensure_role(actor, Role.CAREGIVER)
-    if not User.caregiver.is_cached(actor):
-        # the caregiver's own ID and bank numbers are not needed to log a visit: read it without them, and keep it
-        # on the login for the scoping that follows
-        caregiver = without_secrets(Caregiver.objects.select_related("provider"), "provider").filter(user=actor).first()
-        if caregiver is not None:
-            actor.caregiver = caregiver
-    caregiver = getattr(actor, "caregiver", None)
+    caregiver = caregiver_of(actor)
     if caregiver is None or not caregiver.is_active:
         raise ApplicationError("您的账号未关联在岗的照料护理人。")
     return caregiver
