@@ -8,13 +8,14 @@ import datetime
 import json
 import tempfile
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
 from contracts.models import Agreement, AgreementStatus
 from recipients.models import LevelApproval, Recipient
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.progress import SideWriter
 
 from .calculation import fen_text, from_fen
 from .models import LineKind, RunState, Settlement, SettlementLine
@@ -198,33 +199,32 @@ class LineWriter:
             self._file.close()
 
 
-class Progress:
-    """Progress on the settlement row while it runs. On PostgreSQL it is written through a separate
-    autocommit connection, so others see it although the computation itself is one transaction."""
+class Progress(SideWriter):
+    """The run's state and progress on the settlement row while it runs, written beside the computation's own
+    transaction (shenxian_care.progress.SideWriter) so that others see them although the computation is one
+    transaction. Kept on the settlement row, not in JobProgress, because the run state (running since when,
+    failed why) belongs to the month's settlement."""
 
     EVERY = 5000
 
     def __init__(self, settlement):
+        super().__init__()
         self.settlement_id = settlement.pk
         self.done = 0
         self.total = 0
-        self._side = None
-        if connection.vendor == "postgresql":
-            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
 
     def _write(self, **values):
-        if self._side is None:
+        if not self.beside:
             Settlement.objects.filter(pk=self.settlement_id).update(**values)
             return
         columns = ", ".join(f"{name} = %s" for name in values)
-        with self._side.cursor() as cursor:
-            # SKIP LOCKED: progress is best effort and must never wait on the computing transaction
-            # (which holds the row if it already wrote it, e.g. when run inside an outer transaction).
-            cursor.execute(
-                f"UPDATE billing_settlement SET {columns} WHERE id IN "  # noqa: S608  # nosec B608 - names are ours
-                "(SELECT id FROM billing_settlement WHERE id = %s FOR UPDATE SKIP LOCKED)",
-                [*values.values(), self.settlement_id],
-            )
+        # SKIP LOCKED: progress is best effort and must never wait on the computing transaction
+        # (which holds the row if it already wrote it, e.g. when run inside an outer transaction).
+        self.execute(
+            f"UPDATE billing_settlement SET {columns} WHERE id IN "  # noqa: S608  # nosec B608 - names are ours
+            "(SELECT id FROM billing_settlement WHERE id = %s FOR UPDATE SKIP LOCKED)",
+            [*values.values(), self.settlement_id],
+        )
 
     def start(self, total):
         self.total = total
@@ -241,8 +241,3 @@ class Progress:
         self.done += 1
         if self.done % self.EVERY == 0:
             self._write(progress_done=self.done)
-
-    def close(self):
-        if self._side is not None:
-            self._side.close()
-            self._side = None
