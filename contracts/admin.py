@@ -14,6 +14,7 @@ from .models import Agreement, AgreementStatus, Caregiver, DeductionRule, Provid
 @admin.register(Provider)
 class ProviderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "credit_code", "contact_name", "contact_phone", "masked_account")
+    list_reads_secrets = ("bank_account_number",)  # shown masked
     search_fields = ("name", "credit_code")
 
     @admin.display(description="银行账号")

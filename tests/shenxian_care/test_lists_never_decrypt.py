@@ -1,6 +1,7 @@
 """Data minimisation: the lists people work from show names, places and the stored masked copies, so building
-them never decrypts an ID or bank number. Only a record's own page, an explicit and audited "show the full
-number", and the payment files that need the account itself decrypt."""
+them never decrypts an ID or bank number (nor do the admin's list filters). Only a record's own page, an explicit
+and audited "show the full number", a list column that shows a bank account masked, and the payment files that
+need the account itself decrypt."""
 
 import datetime
 
@@ -56,6 +57,39 @@ def test_a_bureau_list_never_decrypts_an_id_or_bank_number(client_as, bureau_use
     response = client_as(bureau_user).get(url)
     assert response.status_code == 200
     assert decrypted == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/recipients/recipient/",
+        "/admin/contracts/agreement/",
+        "/admin/contracts/caregiver/",
+        "/admin/services/visit/",
+        "/admin/recipients/levelapproval/",
+    ],
+)
+def test_an_admin_list_never_decrypts_an_id_or_bank_number(client_as, bureau_user, served, decrypted, url):
+    response = client_as(bureau_user).get(url)
+    assert response.status_code == 200
+    assert decrypted == []
+
+
+def test_the_providers_admin_list_decrypts_only_the_bank_account_it_shows_masked(
+    client_as, bureau_user, provider, served, decrypted
+):
+    response = client_as(bureau_user).get("/admin/contracts/provider/")
+    assert response.status_code == 200
+    assert len(decrypted) == 1  # the one provider's account, shown masked
+
+
+def test_a_record_of_its_own_still_reads_its_numbers(client_as, bureau_user, served, decrypted):
+    from recipients.models import Recipient
+
+    recipient = Recipient.objects.filter(guardian_name="王监护").first()
+    response = client_as(bureau_user).get(f"/admin/recipients/recipient/{recipient.pk}/change/")
+    assert response.status_code == 200
+    assert decrypted  # the change form reads them (and shows them only as the bureau's form allows)
 
 
 @pytest.mark.parametrize("url", ["/portal/services/caregiver/", "/api/v1/visits/today/", "/api/v1/visits/"])
