@@ -136,3 +136,43 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     # the check-in and the check-out went up together in one request, then the photo with its file
     assert sent == ["sync/", f"{visit.client_id}/photos/"]
     shot(page, "caregiver-05-synced-late")
+
+
+def test_a_batch_the_server_cannot_read_goes_up_one_record_at_a_time(daytime, demo, phone, tmp_path):
+    """A queue the batch endpoint refuses whole (here: a server not yet upgraded answers 400) still goes up: the
+    page falls back to one request per record, and the visit arrives once."""
+    page = phone
+    recipient = first_recipient_at_home()
+    page.clock.install(time=timezone.now().replace(microsecond=0) - datetime.timedelta(hours=2))
+    sign_in(page, "caregiver")
+    online, sent = [False], []
+
+    def old_server(route):
+        # a routed answer would reach the page even offline: without signal the request fails as it would
+        if not online[0]:
+            return route.abort("internetdisconnected")
+        return route.fulfill(status=400, json={"visits": ["无法读取"]})
+
+    page.route("**/api/v1/visits/sync/", old_server)
+    page.on("request", lambda r: sent.append(r.url.split("/api/v1/visits/")[1]) if "/api/v1/visits/" in r.url else None)
+    page.goto(page.base + "/portal/services/caregiver/")
+
+    page.context.set_offline(True)
+    page.wait_for_function("!navigator.onLine")
+    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
+    card.get_by_role("button", name="签到（开始服务）").click()
+    page.wait_for_selector("#net-state:has-text('无网络')")
+    page.clock.fast_forward("40:00")
+    card.get_by_label("生活照料").check()
+    card.get_by_role("button", name="签退（结束服务）").click()
+    card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
+    expect(page.locator("#queue-count")).to_have_text("2")
+
+    sent.clear()
+    online[0] = True
+    with page.expect_navigation(timeout=60_000):
+        page.context.set_offline(False)
+    page.wait_for_selector("section[aria-label='服务记录']", timeout=60_000)
+    visit = Visit.objects.get()
+    assert sent == ["sync/", "check-in/", f"{visit.client_id}/check-out/"]
+    assert (visit.duration_minutes, visit.status, visit.synced_late) == (40, "verified", True)
