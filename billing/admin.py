@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.privacy import mask_bank_account
 
 from . import actions
 from .models import DeductionApplication, Payment, ProviderSettlement, Settlement, SettlementLine
@@ -154,10 +155,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         "payee_kind",
         "payee_name",
         "bank_name",
-        "account_number",
+        "masked_account",
         "days",
         "amount",
     )
     list_filter = ("settlement__month", "payee_kind", "provider")
     search_fields = ("payee_name", "provider__name")
     list_select_related = ("settlement", "provider")
+    list_reads_secrets = ("account_number",)  # shown masked; the payment file carries it whole
+
+    @admin.display(description="账号")
+    def masked_account(self, obj):
+        return mask_bank_account(obj.account_number)

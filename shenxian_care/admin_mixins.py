@@ -14,7 +14,9 @@ class NamesOnlyRelatedFilter(admin.RelatedFieldListFilter):
         model = field.remote_field.model
         ordering = self.field_admin_ordering(field, request, model_admin)
         choices = model._default_manager.complex_filter(field.get_limit_choices_to()).defer(*secret_columns(model))
-        return [(record.pk, str(record)) for record in choices.order_by(*ordering)]
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(record.pk, str(record)) for record in choices]
 
 
 class ScopedAdminMixin:

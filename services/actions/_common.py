@@ -64,9 +64,18 @@ def _late(received, moment, offline):
     return bool(offline) or received - moment > SYNCED_LATE_AFTER
 
 
+VISIT_PEOPLE = ("recipient", "caregiver", "provider")
+
+
+def _with_people():
+    """Visits with the people and places their verification and their answer name; never their ID or bank
+    numbers."""
+    return without_secrets(Visit.objects.select_related(*VISIT_PEOPLE, "town"), *VISIT_PEOPLE)
+
+
 def _existing(client_id, caregiver):
     """The visit already made with this client id (a retry), if it is this caregiver's; a clash otherwise."""
-    visit = Visit.objects.filter(client_id=client_id).order_by().first()
+    visit = _with_people().filter(client_id=client_id).order_by().first()
     if visit is not None and visit.caregiver_id != caregiver.pk:
         raise ApplicationError("该记录号已被使用。", field="client_id")
     return visit
@@ -84,7 +93,7 @@ def _create_idempotent(visit):
             visit.save()
         return visit, True
     except IntegrityError:
-        existing = Visit.objects.filter(client_id=visit.client_id).first()
+        existing = _with_people().filter(client_id=visit.client_id).first()
         if existing is None or existing.caregiver_id != visit.caregiver_id:
             raise
         return existing, False

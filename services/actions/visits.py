@@ -33,11 +33,8 @@ from ._common import (
     _late,
     _position,
     _recipient_for,
+    _with_people,
 )
-
-# A visit with the people and places its verification and its answer name; never their ID or bank numbers.
-VISIT_PEOPLE = ("recipient", "caregiver", "provider")
-VISIT_WITH_PEOPLE = Visit.objects.select_related(*VISIT_PEOPLE, "town")
 
 
 def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, longitude, accuracy_m, offline, now):
@@ -152,7 +149,8 @@ def visit_check_out(
     """Finish a visit. A retry of a check-out already recorded returns the visit unchanged."""
     caregiver = _caregiver_of(actor)
     visit = (
-        without_secrets(VISIT_WITH_PEOPLE.select_for_update(of=("self",)), *VISIT_PEOPLE)
+        _with_people()
+        .select_for_update(of=("self",))
         .filter(client_id=visit_client_id, caregiver=caregiver)
         .order_by()
         .first()
@@ -242,9 +240,7 @@ def _sync(actor, caregiver, items, now):
             ids.append(None)
     existing = {
         v.client_id: v
-        for v in without_secrets(VISIT_WITH_PEOPLE.select_for_update(of=("self",)), *VISIT_PEOPLE)
-        .filter(client_id__in=[i for i in ids if i])
-        .order_by()
+        for v in _with_people().select_for_update(of=("self",)).filter(client_id__in=[i for i in ids if i]).order_by()
     }
     recipients = without_secrets(Recipient.objects.for_actor(actor).select_related("town")).in_bulk(
         {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}

@@ -19,6 +19,24 @@ def test_admin_lists_open_for_bureau(client_as, bureau_user, two_provider_month)
     assert client.get(reverse("admin:billing_settlement_change", args=[settlement.pk])).status_code == 200
 
 
+def test_the_payments_list_shows_accounts_masked_and_decrypts_only_those(
+    client_as, bureau_user, two_provider_month, monkeypatch
+):
+    from billing.models import Payment
+    from shenxian_care import crypto
+
+    payments = list(Payment.objects.order_by("pk"))
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: decrypted.append(token) or real(token))
+
+    page = client_as(bureau_user).get(reverse("admin:billing_payment_changelist")).content.decode()
+
+    accounts = [p.account_number for p in payments if p.account_number]
+    assert accounts and not any(account in page for account in accounts)
+    assert len(decrypted) == len(accounts)  # each row's own account, to show it masked; never the provider's
+
+
 def test_admin_confirm_action_freezes_the_month(client_as, bureau_user, billed):
     billed()
     settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
