@@ -238,10 +238,14 @@ def _sync(actor, caregiver, items, now):
             ids.append(uuid.UUID(str(item.get("client_id"))))
         except (TypeError, ValueError):
             ids.append(None)
-    existing = {
-        v.client_id: v
-        for v in _with_people().select_for_update(of=("self",)).filter(client_id__in=[i for i in ids if i]).order_by()
-    }
+    # a phone's queue is mostly new records: look for known ids first, and read (and lock) only those with their
+    # people (a join of four tables costs more to build than the plain look-up)
+    wanted = [i for i in ids if i]
+    known = list(Visit.objects.filter(client_id__in=wanted).values_list("client_id", flat=True)) if wanted else []
+    existing = {}
+    if known:
+        locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
+        existing = {v.client_id: v for v in locked}
     recipients = without_secrets(Recipient.objects.for_actor(actor).select_related("town")).in_bulk(
         {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
     )
