@@ -438,6 +438,11 @@ class VisitFlag(models.Model):
         verbose_name = "上门服务预警"
         verbose_name_plural = "上门服务预警"
         ordering = ["-day", "kind", "pk"]
+        indexes = [
+            # the dashboard's overdue list: the latest day's flags, longest without a visit first (never-visited,
+            # NULL, first: PostgreSQL's order for DESC), read in this order until 20 are still overdue
+            models.Index(fields=["day", "kind", "-days_since_visit", "id"], name="visitflag_day_kind_overdue"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "kind", "recipient"],
