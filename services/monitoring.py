@@ -38,6 +38,22 @@ def _by(qs, key, label):
     ]
 
 
+def _by_town_and_provider(qs):
+    """The same figures as _by(qs, town) and _by(qs, provider), and their total, from one pass over the rows (a
+    month of a province's visits is read once, not three times)."""
+    towns, providers, total = {}, {}, 0
+    for row in qs.values("town_id", "town__name", "provider_id", "provider__name").annotate(n=Count("pk")).order_by():
+        total += row["n"]
+        for into, key, label in ((towns, "town_id", "town__name"), (providers, "provider_id", "provider__name")):
+            entry = into.setdefault(row[key], {"id": row[key], "name": row[label], "visits": 0})
+            entry["visits"] += row["n"]
+
+    def ranked(rows):
+        return sorted(rows.values(), key=lambda r: (-r["visits"], r["name"]))
+
+    return ranked(towns), ranked(providers), total
+
+
 def dashboard_data(*, actor, filters=None, now=None) -> dict:
     filters = filters or {}
     now = now or timezone.now()
@@ -125,10 +141,11 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
     # separate counts, each on an index (visit_date, status), rather than one pass over every visit
     recent = visits.filter(visit_date__gte=today - datetime.timedelta(days=1))
+    month_by_town, month_by_provider, month_total = _by_town_and_provider(month_visits)
     counts = {
         "in_progress": recent.in_progress().filter(started_at__gte=now - OPEN_VISIT_WINDOW).count(),
         "today": today_visits.count(),
-        "month": month_visits.count(),
+        "month": month_total,
         "exceptions": exceptions.count(),
         "emergencies_today": today_visits.filter(kind=VisitKind.EMERGENCY).count(),
         "late_synced_today": today_visits.filter(synced_late=True).count(),
@@ -142,8 +159,8 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         "in_progress": [visit_row(v) for v in in_progress_list],
         "today_by_town": _by(today_visits, "town_id", "town__name"),
         "today_by_provider": _by(today_visits, "provider_id", "provider__name"),
-        "month_by_town": _by(month_visits, "town_id", "town__name"),
-        "month_by_provider": _by(month_visits, "provider_id", "provider__name"),
+        "month_by_town": month_by_town,
+        "month_by_provider": month_by_provider,
         "exceptions": [visit_row(v) for v in exception_list],
         "overdue": [
             {

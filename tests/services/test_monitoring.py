@@ -43,6 +43,28 @@ def test_dashboard_json_shows_live_figures(client_as, bureau_user):
     assert first["percent"] == f"{first['rate'] * 100:.1f}%" and first["met"] <= first["required"]
 
 
+def test_the_months_visits_by_town_and_by_provider_count_only_finished_visits_not_rejected(
+    client_as, bureau_user, provider, other_provider
+):
+    ours_yanta = _agreement_in("燕塔街道", provider=provider)
+    ours_chaocheng = _agreement_in("朝城镇", provider=provider)
+    theirs_chaocheng = _agreement_in("朝城镇", provider=other_provider)
+    _now_visit(ours_yanta)
+    _now_visit(ours_chaocheng)
+    _now_visit(theirs_chaocheng)
+    _now_visit(theirs_chaocheng)
+    _now_visit(ours_yanta, ended_at=None, duration_minutes=None)  # still in progress: not counted yet
+    _now_visit(ours_yanta, status=VisitStatus.REJECTED)  # rejected by the bureau: never counted
+
+    data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+
+    assert data["counts"]["month"] == 4
+    assert [(r["name"], r["visits"]) for r in data["month_by_town"]] == [("朝城镇", 3), ("燕塔街道", 1)]
+    by_provider = {(r["name"], r["visits"]) for r in data["month_by_provider"]}
+    assert by_provider == {(provider.name, 2), (other_provider.name, 2)}
+    assert all(isinstance(r["id"], int) for r in data["month_by_town"] + data["month_by_provider"])
+
+
 def test_dashboard_page_has_the_charts_over_tables_that_read_without_scripts(client_as, town_user):
     # given a visit today in the official's town and one in another town
     _now_visit(_agreement_in("燕塔街道"))
