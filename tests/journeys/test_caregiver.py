@@ -57,6 +57,30 @@ def one_visit(page, recipient, photo_path, nth):
     page.wait_for_selector(f"section[aria-label='服务记录'] >> nth={nth - 1}", timeout=60_000)
 
 
+def visit_without_signal(page, recipient, *, note=None, photo_path=None):
+    """With the network off: check in, 40 minutes of care, check out; the records wait on the phone."""
+    page.context.set_offline(True)
+    page.wait_for_function("!navigator.onLine")
+    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
+    card.get_by_role("button", name="签到（开始服务）").click()
+    page.wait_for_selector("#net-state:has-text('无网络')")
+    page.clock.fast_forward("40:00")
+    card.get_by_label("生活照料").check()
+    if note:
+        card.get_by_label("服务记录").fill(note)
+    if photo_path:
+        card.locator("input[type=file][name=photos]").set_input_files(str(photo_path))
+    card.get_by_role("button", name="签退（结束服务）").click()
+    card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
+
+
+def visits_api_requests(page):
+    """The visits API addresses the page asks for from now on, in order ("sync/", "{id}/photos/", …)."""
+    sent = []
+    page.on("request", lambda r: sent.append(r.url.split("/api/v1/visits/")[1]) if "/api/v1/visits/" in r.url else None)
+    return sent
+
+
 def test_caregiver_logs_a_verified_visit_and_sees_an_exception_far_from_home(
     daytime, demo, background, phone, tmp_path
 ):
@@ -101,25 +125,14 @@ def test_a_visit_logged_without_signal_is_sent_when_the_network_returns(daytime,
     sign_in(page, "caregiver")
     page.goto(page.base + "/portal/services/caregiver/")
 
-    page.context.set_offline(True)
-    page.wait_for_function("!navigator.onLine")
-    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
-    card.get_by_role("button", name="签到（开始服务）").click()
-    page.wait_for_selector("#net-state:has-text('无网络')")
-    page.clock.fast_forward("40:00")
-    card.get_by_label("生活照料").check()
-    card.get_by_label("服务记录").fill("停电没信号，照常服务。")
-    card.locator("input[type=file][name=photos]").set_input_files(str(photo(tmp_path / "offline.jpg")))
-    card.get_by_role("button", name="签退（结束服务）").click()
-    card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
+    visit_without_signal(page, recipient, note="停电没信号，照常服务。", photo_path=photo(tmp_path / "offline.jpg"))
     # check-in, check-out and the photo wait on the phone; nothing reached the server
     expect(page.locator("#queue-count")).to_have_text("3")
     assert not Visit.objects.exists()
     shot(page, "caregiver-04-offline-queue")
 
     # the signal comes back, later: the queue goes up by itself and the page reloads from the server
-    sent = []
-    page.on("request", lambda r: sent.append(r.url.split("/api/v1/visits/")[1]) if "/api/v1/visits/" in r.url else None)
+    sent = visits_api_requests(page)
     page.clock.fast_forward("30:00")
     with page.expect_navigation(timeout=60_000):
         page.context.set_offline(False)
@@ -145,7 +158,7 @@ def test_a_batch_the_server_cannot_read_goes_up_one_record_at_a_time(daytime, de
     recipient = first_recipient_at_home()
     page.clock.install(time=timezone.now().replace(microsecond=0) - datetime.timedelta(hours=2))
     sign_in(page, "caregiver")
-    online, sent = [False], []
+    online = [False]
 
     def old_server(route):
         # a routed answer would reach the page even offline: without signal the request fails as it would
@@ -154,18 +167,10 @@ def test_a_batch_the_server_cannot_read_goes_up_one_record_at_a_time(daytime, de
         return route.fulfill(status=400, json={"visits": ["无法读取"]})
 
     page.route("**/api/v1/visits/sync/", old_server)
-    page.on("request", lambda r: sent.append(r.url.split("/api/v1/visits/")[1]) if "/api/v1/visits/" in r.url else None)
+    sent = visits_api_requests(page)
     page.goto(page.base + "/portal/services/caregiver/")
 
-    page.context.set_offline(True)
-    page.wait_for_function("!navigator.onLine")
-    card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
-    card.get_by_role("button", name="签到（开始服务）").click()
-    page.wait_for_selector("#net-state:has-text('无网络')")
-    page.clock.fast_forward("40:00")
-    card.get_by_label("生活照料").check()
-    card.get_by_role("button", name="签退（结束服务）").click()
-    card.get_by_text("记录保存在手机上，联网后自动上传").wait_for()
+    visit_without_signal(page, recipient)
     expect(page.locator("#queue-count")).to_have_text("2")
 
     sent.clear()
