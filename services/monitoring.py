@@ -31,17 +31,10 @@ def _filtered(qs, filters, town="town_id", provider="provider_id"):
     return qs
 
 
-def _by(qs, key, label):
-    return [
-        {"id": row[key], "name": row[label], "visits": row["n"]}
-        for row in qs.values(key, label).annotate(n=Count("pk")).order_by("-n", label)
-    ]
-
-
 def _by_town_and_provider(qs):
-    """The same figures as _by(qs, town) and _by(qs, provider), and their total, from one pass over the rows
-    grouped by ids alone (a month of a province's visits is read once, not three times, and not joined to names:
-    the few towns' and providers' names are read after)."""
+    """Visits of `qs` by town and by provider (most first), and their total, from one pass over the rows grouped
+    by ids alone (a month of a province's visits is read once, and not joined to names: the few towns' and
+    providers' names are read after)."""
     towns, providers, total = {}, {}, 0
     for town_id, provider_id, n in qs.values_list("town_id", "provider_id").annotate(n=Count("*")).order_by():
         total += n
@@ -143,10 +136,11 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
     # separate counts, each on an index (visit_date, status), rather than one pass over every visit
     recent = visits.filter(visit_date__gte=today - datetime.timedelta(days=1))
+    today_by_town, today_by_provider, today_total = _by_town_and_provider(today_visits)
     month_by_town, month_by_provider, month_total = _by_town_and_provider(month_visits)
     counts = {
         "in_progress": recent.in_progress().filter(started_at__gte=now - OPEN_VISIT_WINDOW).count(),
-        "today": today_visits.count(),
+        "today": today_total,
         "month": month_total,
         "exceptions": exceptions.count(),
         "emergencies_today": today_visits.filter(kind=VisitKind.EMERGENCY).count(),
@@ -159,8 +153,8 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         "overdue_days": standard.overdue_days,
         "counts": {**counts, "overdue": overdue.count(), "late_plans": len(late_list)},
         "in_progress": [visit_row(v) for v in in_progress_list],
-        "today_by_town": _by(today_visits, "town_id", "town__name"),
-        "today_by_provider": _by(today_visits, "provider_id", "provider__name"),
+        "today_by_town": today_by_town,
+        "today_by_provider": today_by_provider,
         "month_by_town": month_by_town,
         "month_by_provider": month_by_provider,
         "exceptions": [visit_row(v) for v in exception_list],
