@@ -503,8 +503,29 @@ def _clients(users):
     return clients
 
 
+def _check_in(recipient, start, lat, lng):
+    """A check-in as a phone sends it: a new client id, at the home (30 m off)."""
+    return {
+        "client_id": str(uuid.uuid4()),
+        "recipient": recipient,
+        "started_at": start.isoformat(),
+        "latitude": lat + 0.0003,
+        "longitude": lng,
+        "accuracy_m": 12,
+    }
+
+
+def _check_out(start):
+    """The check-out of a visit that began at `start`: 45 minutes of daily care."""
+    return {
+        "ended_at": (start + datetime.timedelta(minutes=45)).isoformat(),
+        "service_items": ["daily_care"],
+        "note": "基准",
+    }
+
+
 def ingest_single(data, users, requests_target, rng):
-    """Check-in + check-out, one request each, as the caregiver page and a simple app do."""
+    """Check-in + check-out, one request each to the single endpoints, as a simple app does."""
     from services.models import Visit
 
     plan = _plan(data, users, max(requests_target // 2 // len(users), 1), 70)
@@ -514,23 +535,11 @@ def ingest_single(data, users, requests_target, rng):
     t0 = time.perf_counter()
     for user, recipient, start, lat, lng in plan:
         client = clients[user.pk]
-        body = {
-            "client_id": str(uuid.uuid4()),
-            "recipient": recipient,
-            "started_at": start.isoformat(),
-            "latitude": lat + 0.0003,
-            "longitude": lng,
-            "accuracy_m": 12,
-        }
+        body = _check_in(recipient, start, lat, lng)
         response = client.post("/api/v1/visits/check-in/", body, format="json")
         if response.status_code != 201:
             raise SystemExit(f"check-in failed: {response.status_code} {response.content[:300]}")
-        out = {
-            "ended_at": (start + datetime.timedelta(minutes=45)).isoformat(),
-            "service_items": ["daily_care"],
-            "note": "基准",
-        }
-        response = client.post(f"/api/v1/visits/{body['client_id']}/check-out/", out, format="json")
+        response = client.post(f"/api/v1/visits/{body['client_id']}/check-out/", _check_out(start), format="json")
         if response.status_code != 200:
             raise SystemExit(f"check-out failed: {response.status_code} {response.content[:300]}")
         bodies.append((user.pk, body))
@@ -549,21 +558,8 @@ def ingest_phone(data, users, visits_target):
     clients = _clients(users)
     t0 = time.perf_counter()
     for user, recipient, start, lat, lng in plan:
-        client_id = str(uuid.uuid4())
-        check_in = {
-            "client_id": client_id,
-            "recipient": recipient,
-            "started_at": start.isoformat(),
-            "latitude": lat + 0.0003,
-            "longitude": lng,
-            "accuracy_m": 12,
-        }
-        check_out = {
-            "client_id": client_id,
-            "ended_at": (start + datetime.timedelta(minutes=45)).isoformat(),
-            "service_items": ["daily_care"],
-            "note": "基准",
-        }
+        check_in = _check_in(recipient, start, lat, lng)
+        check_out = {"client_id": check_in["client_id"], **_check_out(start)}
         for item, outcome in ((check_in, "created"), (check_out, "finished")):
             response = clients[user.pk].post("/api/v1/visits/sync/", {"visits": [item]}, format="json")
             if response.status_code != 200 or response.json()[0]["outcome"] != outcome:
