@@ -6,41 +6,22 @@ never touched again; corrections to them become adjustment lines of the month be
 """
 
 import datetime
-from collections import Counter, defaultdict
-from contextlib import ExitStack
-from fractions import Fraction
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import Caregiver, PayeeMode, Provider, PurchaseContract
 from contracts.selectors import rate_table_on
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
+from shenxian_care.months import month_has_ended, previous_month
 from shenxian_care.permissions import ensure_role
 from shenxian_care.queue import enqueue
-from supervision.models import Deduction, DeductionStatus
 
-from . import calculation as calc
 from . import persistence
-from .models import (
-    DeductionApplication,
-    LineKind,
-    PayeeKind,
-    Payment,
-    ProviderSettlement,
-    RunState,
-    Settlement,
-    SettlementLine,
-    SettlementStatus,
-)
+from .engine import clear_draft, compute
+from .models import RunState, Settlement, SettlementStatus
 
-FROZEN = [SettlementStatus.CONFIRMED, SettlementStatus.PAID]
-
-
-def _lookback_months():
-    return getattr(settings, "BILLING_ADJUSTMENT_LOOKBACK_MONTHS", 3)
+BUSY = "正在计算"
 
 
 def _ensure_actor(actor):
@@ -49,7 +30,7 @@ def _ensure_actor(actor):
         ensure_role(actor, Role.BUREAU)
 
 
-def settlement_check_computable(*, actor, month: datetime.date):
+def settlement_check_computable(*, actor, month: datetime.date, today: datetime.date | None = None):
     """Raise ApplicationError if `month` cannot be computed now (checked before queueing the task)."""
     _ensure_actor(actor)
     month = month.replace(day=1)
@@ -57,39 +38,51 @@ def settlement_check_computable(*, actor, month: datetime.date):
         rate_table_on(month)
     except LookupError:
         raise ApplicationError(f"{month:%Y年%m月}没有生效的服务费标准。", field="month") from None
-    _check_order(month)
+    _check_order(month, today or timezone.localdate())
     existing = Settlement.objects.filter(month=month).first()
     if existing is not None and existing.is_frozen:
         raise ApplicationError(f"{month:%Y年%m月}结算已确认，不能重新计算；更正将作为调整计入下一个未确认月份。")
 
 
-def _check_order(month):
+def _check_order(month, today):
+    """Months are settled in order, each only after it has ended: the month before must be confirmed, unless
+    no month before this one was ever settled (the first month with data)."""
+    if not month_has_ended(month, today):
+        raise ApplicationError(f"{month:%Y年%m月}尚未结束，月末之后才能结算。", field="month")
     later = Settlement.objects.filter(month__gt=month).order_by("month").first()
     if later is not None:
-        raise ApplicationError(f"已有{later.month:%Y年%m月}的结算，不能再计算更早的月份。", field="month")
-    open_earlier = Settlement.objects.filter(month__lt=month, status=SettlementStatus.DRAFT).order_by("month").first()
-    if open_earlier is not None:
-        raise ApplicationError(f"请先确认{open_earlier.month:%Y年%m月}的结算。", field="month")
+        hint = "" if later.is_frozen else "如需先结算本月，请先作废该草稿。"
+        raise ApplicationError(f"已有{later.month:%Y年%m月}的结算，不能再计算更早的月份。{hint}", field="month")
+    if Settlement.objects.filter(month__lt=month).exists():
+        before = previous_month(month)
+        settled = Settlement.objects.filter(month=before).first()
+        if settled is None or not settled.is_frozen:
+            raise ApplicationError(f"请先结算并确认{before:%Y年%m月}，再结算{month:%Y年%m月}。", field="month")
 
 
-def _settlement_header(month: datetime.date) -> Settlement:
+def _settlement_header(month: datetime.date, today) -> Settlement:
     """The month's row, created (committed) if new so its progress can be watched; order rules checked."""
-    _check_order(month)
+    _check_order(month, today)
     settlement, _ = Settlement.objects.get_or_create(month=month)
     if settlement.is_frozen:
         raise ApplicationError(f"{month:%Y年%m月}结算已确认，不能重新计算；更正将作为调整计入下一个未确认月份。")
     return settlement
 
 
-def settlement_compute(*, actor, month: datetime.date, stats: dict | None = None) -> Settlement:
-    """Compute (or recompute) the draft settlement of `month`. Deterministic: same data, same result."""
+def settlement_compute(
+    *, actor, month: datetime.date, stats: dict | None = None, today: datetime.date | None = None
+) -> Settlement:
+    """Compute (or recompute) the draft settlement of `month`. Deterministic: same data, same result.
+
+    A request to recompute that arrives while this runs (`rerun_requested`) is honoured by one more run after
+    this one commits, so a change made meanwhile is never lost."""
     _ensure_actor(actor)
     month = month.replace(day=1)
     try:
         table = rate_table_on(month)
     except LookupError:
         raise ApplicationError(f"{month:%Y年%m月}没有生效的服务费标准。", field="month") from None
-    settlement = _settlement_header(month)
+    settlement = _settlement_header(month, today or timezone.localdate())
     progress = persistence.Progress(settlement)
     try:
         with transaction.atomic():
@@ -99,9 +92,11 @@ def settlement_compute(*, actor, month: datetime.date, stats: dict | None = None
             settlement = Settlement.objects.get(pk=settlement.pk)
             if settlement.is_frozen:
                 raise ApplicationError(f"{month:%Y年%m月}结算已确认，不能重新计算。")
-            _compute(settlement, table, actor, progress, stats if stats is not None else {})
+            compute(settlement, table, actor, progress, stats if stats is not None else {})
     except ApplicationError as exc:
-        if "正在计算" not in exc.message:
+        if BUSY in exc.message:
+            _request_rerun(settlement)
+        else:
             _record_failure(settlement, exc.message)
         raise
     except Exception as exc:
@@ -109,7 +104,13 @@ def settlement_compute(*, actor, month: datetime.date, stats: dict | None = None
         raise
     finally:
         progress.close()
+    if Settlement.objects.filter(pk=settlement.pk, rerun_requested=True).exists():
+        enqueue("billing.tasks.settlement_compute_task", month.isoformat(), actor.pk if actor else None)
     return settlement
+
+
+def _request_rerun(settlement):
+    Settlement.objects.filter(pk=settlement.pk, status=SettlementStatus.DRAFT).update(rerun_requested=True)
 
 
 def _record_failure(settlement, message):
@@ -118,404 +119,33 @@ def _record_failure(settlement, message):
     )
 
 
-class _ProviderMonth:
-    __slots__ = ("gross", "days", "recipients", "contract_days", "weights", "caregiver_days")
-
-    def __init__(self):
-        self.gross = 0
-        self.days = 0
-        self.recipients = 0
-        self.contract_days = Counter()
-        self.weights = defaultdict(int)  # becomes a Fraction only where a line is shared
-        self.caregiver_days = Counter()
-
-    def add_regular(self, line):
-        self.gross += line.amount_fen
-        self.days += line.days
-        self.recipients += 1
-        if line.contract_id:
-            self.contract_days[line.contract_id] += line.days
-        total = line.days
-        for caregiver_id, days in line.caregiver_days.items():
-            caregiver_id = int(caregiver_id)
-            # exact share of the line's amount for the days this caregiver served
-            self.weights[caregiver_id] += line.amount_fen if days == total else Fraction(line.amount_fen * days, total)
-            self.caregiver_days[caregiver_id] += days
-
-    def add_adjustment(self, line):
-        self.gross += line.amount_fen
-        self.days += line.days
-        if line.caregiver_id:
-            self.weights[line.caregiver_id] += line.amount_fen
-            self.caregiver_days[line.caregiver_id] += line.days
-
-
-def _rates_of(settlement_or_table):
-    if isinstance(settlement_or_table, Settlement):
-        s = settlement_or_table
-        return calc.Rates.from_yuan(s.rate_self_care, s.rate_partial, s.rate_full)
-    t = settlement_or_table
-    return calc.Rates.from_yuan(t.self_care, t.partial, t.full)
-
-
-def _clear_draft(settlement):
-    Payment.objects.filter(settlement=settlement).delete()
-    DeductionApplication.objects.filter(settlement=settlement).delete()
-    ProviderSettlement.objects.filter(settlement=settlement).delete()
-    persistence.delete_lines(settlement.pk)
-
-
-def _compute(settlement, table, actor, progress, stats):
-    month = settlement.month
-    first, end, _ = calc.month_bounds(month)
-    rates = _rates_of(table)
-    _clear_draft(settlement)
-
-    priors = list(
-        Settlement.objects.filter(
-            status__in=FROZEN, month__lt=month, month__gte=_months_before(month, _lookback_months())
-        ).order_by("month")
-    )
-    total = persistence.recipients_in_window(first, end).count()
-    for prior in priors:
-        p_first, p_end, _ = calc.month_bounds(prior.month)
-        total += persistence.recipients_in_window(p_first, p_end).count()
-    progress.start(total)
-
-    providers: dict[int, _ProviderMonth] = defaultdict(_ProviderMonth)
-    writer = persistence.LineWriter(settlement)
-    with ExitStack() as cleanup:
-        cleanup.callback(writer.discard)
-        streams = persistence.input_streams(first, end)
-        cleanup.callback(persistence.close_streams, streams)
-        recipients, agreements, approvals = streams
-        for line in calc.month_lines(
-            month=month,
-            rates=rates,
-            recipients=recipients,
-            agreements=agreements,
-            approvals=approvals,
-            on_recipient=progress.tick,
-        ):
-            writer.add(line, rate_fen=line.rate_fen)
-            providers[line.provider_id].add_regular(line)
-        persistence.close_streams(streams)
-
-        for prior in priors:
-            for line, corrects_id in _adjustments_for(prior, progress, cleanup):
-                writer.add(
-                    line,
-                    kind=LineKind.ADJUSTMENT,
-                    period_month=prior.month,
-                    corrects_id=corrects_id,
-                    rate_fen=line.rate_fen,
-                )
-                providers[line.provider_id].add_adjustment(line)
-        writer.close()
-
-    totals = _settle_providers(settlement, providers)
-
-    settlement.rate_self_care = table.self_care
-    settlement.rate_partial = table.partial
-    settlement.rate_full = table.full
-    settlement.gross = calc.from_fen(totals["gross"])
-    settlement.deductions_applied = calc.from_fen(totals["applied"])
-    settlement.carried_forward = calc.from_fen(totals["carried"])
-    settlement.net = calc.from_fen(totals["net"])
-    settlement.line_count = writer.count
-    settlement.adjustment_count = writer.adjustments
-    settlement.run_state = RunState.DONE
-    settlement.progress_done = progress.total
-    settlement.progress_total = progress.total
-    settlement.run_finished_at = timezone.now()
-    settlement.run_error = ""
-    settlement.computed_by = actor
-    settlement.save()
-    stats.update(lines=writer.count, adjustments=writer.adjustments, line_write_statements=writer.statements)
-
-
-def _months_before(month, n):
-    for _ in range(n):
-        month = calc.previous_month(month)
-    return month
-
-
-def _adjustments_for(prior: Settlement, progress, cleanup):
-    """Adjustment lines for a frozen month: what it should be now minus what was billed for it (its own
-    lines plus adjustments already frozen in later months). Yields (line, frozen line id or None)."""
-    first, end, _ = calc.month_bounds(prior.month)
-    rates = _rates_of(prior)
-    streams = persistence.input_streams(first, end)
-    recipients, agreements, approvals = streams
-    fresh = calc.month_lines(
-        month=prior.month,
-        rates=rates,
-        recipients=recipients,
-        agreements=agreements,
-        approvals=approvals,
-        on_recipient=progress.tick,
-    )
-    billed = _billed_for(prior.month)
-    cleanup.callback(persistence.close_streams, [*streams, fresh, billed])
-    new = next(fresh, None)
-    old = next(billed, None)
-    while new is not None or old is not None:
-        new_key = (new.recipient_id, new.provider_id) if new is not None else None
-        old_key = (old["recipient_id"], old["provider_id"]) if old is not None else None
-        if old_key is None or (new_key is not None and new_key < old_key):
-            line, corrects_id = _difference(new, None, rates), None
-            new = next(fresh, None)
-        elif new_key is None or old_key < new_key:
-            line, corrects_id = _difference(None, old, rates), old["frozen_id"]
-            old = next(billed, None)
-        else:
-            line, corrects_id = _difference(new, old, rates), old["frozen_id"]
-            new, old = next(fresh, None), next(billed, None)
-        # Nothing to correct (e.g. a line already fully reversed by an earlier adjustment): no line.
-        if line.amount_fen or any(line.days_by_level.values()):
-            yield line, corrects_id
-
-
-def _billed_for(period_month):
-    """What frozen settlements billed for `period_month`, per (recipient, provider), in key order.
-
-    Summed in Python on exact Decimals (SQLite would sum money as floats)."""
-    rows = (
-        SettlementLine.objects.filter(period_month=period_month, settlement__status__in=FROZEN)
-        .order_by("recipient_id", "provider_id", "kind", "pk")
-        .values_list(
-            "recipient_id",
-            "provider_id",
-            "kind",
-            "pk",
-            "amount",
-            "days_self_care",
-            "days_partial",
-            "days_full",
-            "town_id",
-            "contract_id",
-            "caregiver_id",
-            "level",
-        )
-        .iterator(chunk_size=persistence.STREAM_CHUNK)
-    )
-    current = None
-    for recipient_id, provider_id, kind, pk, amount, d_sc, d_p, d_f, town_id, contract_id, caregiver_id, level in rows:
-        if current is None or (current["recipient_id"], current["provider_id"]) != (recipient_id, provider_id):
-            if current is not None:
-                yield current
-            current = {
-                "recipient_id": recipient_id,
-                "provider_id": provider_id,
-                "amount": 0,
-                "d_self_care": 0,
-                "d_partial": 0,
-                "d_full": 0,
-                "frozen_id": None,
-                "town": town_id,
-                "contract": contract_id,
-                "caregiver": caregiver_id,
-                "last_level": level,
-            }
-        current["amount"] += calc.to_fen(amount)
-        current["d_self_care"] += d_sc
-        current["d_partial"] += d_p
-        current["d_full"] += d_f
-        if kind == LineKind.REGULAR:
-            current["frozen_id"] = pk
-            current["last_level"] = level
-    if current is not None:
-        yield current
-
-
-def _difference(new, old, rates):
-    old_days = (
-        {"self_care": old["d_self_care"], "partial": old["d_partial"], "full": old["d_full"]}
-        if old
-        else dict.fromkeys(calc.LEVELS, 0)
-    )
-    old_amount = old["amount"] if old else 0
-    if new is not None:
-        line = calc.Line(
-            recipient_id=new.recipient_id,
-            town_id=new.town_id,
-            provider_id=new.provider_id,
-            contract_id=new.contract_id,
-            caregiver_id=new.caregiver_id,
-            level=new.level,
-        )
-        new_days, new_amount = new.days_by_level, new.amount_fen
-    else:
-        line = calc.Line(
-            recipient_id=old["recipient_id"],
-            town_id=old["town"],
-            provider_id=old["provider_id"],
-            contract_id=old["contract"],
-            caregiver_id=old["caregiver"],
-            level=old["last_level"] or "self_care",
-        )
-        new_days, new_amount = dict.fromkeys(calc.LEVELS, 0), 0
-    line.days_by_level = {level: new_days[level] - old_days[level] for level in calc.LEVELS}
-    line.days = sum(line.days_by_level.values())
-    line.amount_fen = new_amount - old_amount
-    line.rate_fen = rates.of(line.level)
-    return line
-
-
-def _dues_for(month_first, month_end):
-    """Remaining verified deductions up to the month's end, per provider, oldest first."""
-    applied_before = Counter()
-    for deduction_id, amount in DeductionApplication.objects.filter(
-        settlement__month__lt=month_first, settlement__status__in=FROZEN
-    ).values_list("deduction_id", "amount_applied"):
-        applied_before[deduction_id] += calc.to_fen(amount)
-    dues = defaultdict(list)
-    contracts = {}
-    for pk, provider_id, contract_id, amount in (
-        Deduction.objects.filter(status=DeductionStatus.VERIFIED, verified_on__lt=month_end)
-        .order_by("verified_on", "pk")
-        .values_list("pk", "provider_id", "contract_id", "amount")
-    ):
-        remaining = calc.to_fen(amount) - applied_before[pk]
-        if remaining > 0:
-            dues[provider_id].append(calc.Due(key=pk, amount_fen=remaining))
-            contracts.setdefault(provider_id, contract_id)
-    return dues, contracts
-
-
-def _settle_providers(settlement, providers):
-    first, end, _ = calc.month_bounds(settlement.month)
-    dues, due_contracts = _dues_for(first, end)
-    deficits = dict(
-        ProviderSettlement.objects.filter(
-            settlement__month=calc.previous_month(settlement.month),
-            settlement__status__in=FROZEN,
-            deficit_carried__gt=0,
-        ).values_list("provider_id", "deficit_carried")
-    )
-    provider_ids = sorted(set(providers) | set(dues) | set(deficits))
-    contract_ids = {
-        max(p.contract_days.items(), key=lambda kv: (kv[1], kv[0]))[0] for p in providers.values() if p.contract_days
-    } | set(due_contracts.values())
-    payee_modes = dict(PurchaseContract.objects.filter(pk__in=contract_ids).values_list("pk", "payee_mode"))
-    provider_info = {
-        p["pk"]: p
-        for p in Provider.objects.filter(pk__in=provider_ids).values(
-            "pk", "name", "bank_name", "bank_account_name", "bank_account_number"
-        )
-    }
-
-    totals = {"gross": 0, "applied": 0, "carried": 0, "net": 0}
-    rows, applications, payment_plans = [], [], []
-    for provider_id in provider_ids:
-        month = providers.get(provider_id) or _ProviderMonth()
-        contract_id = (
-            max(month.contract_days.items(), key=lambda kv: (kv[1], kv[0]))[0]
-            if month.contract_days
-            else due_contracts.get(provider_id)
-        )
-        payee_mode = payee_modes.get(contract_id, PayeeMode.PROVIDER)
-        deficit_brought = calc.to_fen(deficits.get(provider_id) or 0)
-        applied, net, deficit_carried = calc.apply_deductions(
-            gross_fen=month.gross, deficit_brought_fen=deficit_brought, dues=dues.get(provider_id, [])
-        )
-        applied_fen = sum(a.applied_fen for a in applied)
-        carried_fen = sum(a.carried_fen for a in applied)
-        row = ProviderSettlement(
-            settlement=settlement,
-            provider_id=provider_id,
-            contract_id=contract_id,
-            payee_mode=payee_mode,
-            recipients=month.recipients,
-            days=month.days,
-            gross=calc.from_fen(month.gross),
-            deficit_brought=calc.from_fen(deficit_brought),
-            deductions_due=calc.from_fen(sum(a.due_fen for a in applied)),
-            deductions_applied=calc.from_fen(applied_fen),
-            carried_forward=calc.from_fen(carried_fen),
-            deficit_carried=calc.from_fen(deficit_carried),
-            net=calc.from_fen(net),
-        )
-        rows.append(row)
-        applications.append(applied)
-        payment_plans.append((provider_id, payee_mode, net, month))
-        totals["gross"] += month.gross
-        totals["applied"] += applied_fen
-        totals["carried"] += carried_fen
-        totals["net"] += net
-    ProviderSettlement.objects.bulk_create(rows)
-
-    DeductionApplication.objects.bulk_create(
-        [
-            DeductionApplication(
-                settlement=settlement,
-                provider_settlement=row,
-                deduction_id=a.key,
-                amount_due=calc.from_fen(a.due_fen),
-                amount_applied=calc.from_fen(a.applied_fen),
-                amount_carried=calc.from_fen(a.carried_fen),
-            )
-            for row, applied in zip(rows, applications, strict=True)
-            for a in applied
-        ]
-    )
-    Payment.objects.bulk_create(_payments(settlement, rows, payment_plans, provider_info))
-    return totals
-
-
-def _payments(settlement, rows, plans, provider_info):
-    caregiver_providers = [pid for pid, mode, net, _ in plans if mode == PayeeMode.CAREGIVERS and net > 0]
-    caregivers = {
-        c["pk"]: c
-        for c in Caregiver.objects.filter(provider_id__in=caregiver_providers).values(
-            "pk", "name", "bank_name", "bank_account_number"
-        )
-    }
-    payments = []
-    for row, (provider_id, payee_mode, net, month) in zip(rows, plans, strict=True):
-        if net <= 0:
-            continue
-        info = provider_info[provider_id]
-        shares = calc.split_largest_remainder(net, month.weights) if payee_mode == PayeeMode.CAREGIVERS else {}
-        if not shares:
-            payments.append(
-                Payment(
-                    settlement=settlement,
-                    provider_settlement=row,
-                    provider_id=provider_id,
-                    payee_kind=PayeeKind.PROVIDER,
-                    payee_name=info["bank_account_name"] or info["name"],
-                    bank_name=info["bank_name"],
-                    account_number=info["bank_account_number"],
-                    days=month.days,
-                    amount=calc.from_fen(net),
-                )
-            )
-            continue
-        for caregiver_id, fen in sorted(shares.items()):
-            caregiver = caregivers[caregiver_id]
-            payments.append(
-                Payment(
-                    settlement=settlement,
-                    provider_settlement=row,
-                    provider_id=provider_id,
-                    payee_kind=PayeeKind.CAREGIVER,
-                    caregiver_id=caregiver_id,
-                    payee_name=caregiver["name"],
-                    bank_name=caregiver["bank_name"],
-                    account_number=caregiver["bank_account_number"],
-                    days=month.caregiver_days.get(caregiver_id, 0),
-                    amount=calc.from_fen(fen),
-                )
-            )
-    return payments
-
-
-def settlement_compute_request(*, actor, month: datetime.date):
+def settlement_compute_request(*, actor, month: datetime.date) -> bool:
     """Check the month can be computed, then compute it in the background (the page shows its progress).
-    Through the outbox: if Redis is down the request waits there and the portal says so."""
+    Through the outbox: if Redis is down the request waits there and the portal says so.
+
+    Returns True if a computation of the month is running now: it is then followed by one more (the queued
+    task finds the month busy and asks the running one to run again), so nothing changed meanwhile is lost."""
+    month = month.replace(day=1)
     settlement_check_computable(actor=actor, month=month)
+    running = Settlement.objects.filter(month=month, run_state=RunState.RUNNING).first()
+    if running is not None:
+        _request_rerun(running)
     enqueue("billing.tasks.settlement_compute_task", month.isoformat(), actor.pk)
+    return running is not None
+
+
+@transaction.atomic
+def settlement_discard(*, actor, settlement: Settlement):
+    """Throw a draft away (e.g. one computed out of order): its lines, totals and payments go with it."""
+    _ensure_actor(actor)
+    persistence.lock_month(settlement.month)
+    settlement = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if settlement.status != SettlementStatus.DRAFT:
+        raise ApplicationError("只有草稿状态的结算可以作废。")
+    if settlement.run_state == RunState.RUNNING:
+        raise ApplicationError(f"{settlement.month:%Y年%m月}结算{BUSY}，请完成后再作废。")
+    clear_draft(settlement)
+    settlement.delete()
 
 
 def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:
@@ -528,6 +158,8 @@ def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:
             raise ApplicationError("只有草稿状态的结算可以确认。")
         if settlement.run_state != RunState.DONE:
             raise ApplicationError("结算尚未计算完成，不能确认。")
+        if settlement.rerun_requested:
+            raise ApplicationError("计算期间有新的重新计算请求，请等待按最新数据计算完成后再确认。")
         settlement.status = SettlementStatus.CONFIRMED
         settlement.confirmed_by = actor
         settlement.confirmed_at = timezone.now()

@@ -5,30 +5,17 @@ Input streams are ordered by recipient id; `month_lines` merges them and yields 
 recipient per provider, so a month is computed in one pass with memory bounded by one recipient.
 """
 
-import calendar
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from contracts.models import AgreementStatus, agreement_window, served_pieces
+from recipients.models import support_window
+from shenxian_care.months import add_months, month_bounds, next_month, previous_month  # noqa: F401  (re-exported)
+
 LEVELS = ("self_care", "partial", "full")
-_FAR = datetime.date.max
-
-
-def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date, int]:
-    """(first day, first day of the next month, days in month)."""
-    first = month.replace(day=1)
-    days = calendar.monthrange(first.year, first.month)[1]
-    return first, first + datetime.timedelta(days=days), days
-
-
-def previous_month(month: datetime.date) -> datetime.date:
-    return (month.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
-def next_month(month: datetime.date) -> datetime.date:
-    return month_bounds(month)[1]
 
 
 def to_fen(amount: Decimal) -> int:
@@ -112,25 +99,37 @@ def recipient_lines(
     recipient: tuple,
     agreements: list[tuple],
     approvals: list[tuple],
+    contracts: dict | None = None,
 ) -> list[Line]:
     """The lines of one recipient for the month [first, end).
 
     recipient: (id, town_id, entry_date, exit_date)
-    agreements: (provider_id, contract_id, caregiver_id, start_date, end_date_inclusive_or_None), signed
+    agreements: (provider_id, town_id, caregiver_id, start_date, signed_on, end_date_inclusive_or_None), signed
     approvals: (effective_date, level), ordered by effective_date, approved_at, pk
+    contracts: {(provider_id, town_id): [(first, last, contract_id)]}: a day is paid only inside one of them
     """
     recipient_id, town_id, entry_date, exit_date = recipient
-    support_start = max(first, entry_date)
-    support_end = min(end, exit_date or _FAR)
-    if support_start >= support_end or not agreements:
+    if not agreements:
+        return []
+    contracts = contracts or {}
+    within = (first, end - datetime.timedelta(days=1))
+    support = support_window(entry_date, exit_date)
+    segments = []
+    for provider_id, agreement_town_id, caregiver_id, start_date, signed_on, end_date in agreements:
+        for piece_first, piece_last, contract_id in served_pieces(
+            within=within,
+            support=support,
+            agreement=agreement_window(AgreementStatus.SIGNED, start_date, signed_on, end_date),
+            contracts=contracts.get((provider_id, agreement_town_id), ()),
+        ):
+            segments.append(
+                (provider_id, contract_id, caregiver_id, piece_first, piece_last + datetime.timedelta(days=1))
+            )
+    if not segments:
         return []
     changes = _level_changes(approvals)
     lines: dict[int, Line] = {}
-    for provider_id, contract_id, caregiver_id, start_date, end_date in agreements:
-        seg_start = max(support_start, start_date)
-        seg_end = min(support_end, end_date + datetime.timedelta(days=1) if end_date else _FAR)
-        if seg_start >= seg_end:
-            continue
+    for provider_id, contract_id, caregiver_id, seg_start, seg_end in segments:
         line = lines.get(provider_id)
         if line is None:
             line = lines[provider_id] = Line(recipient_id=recipient_id, town_id=town_id, provider_id=provider_id)
@@ -212,12 +211,14 @@ def month_lines(
     recipients: Iterable[tuple],
     agreements: Iterable[tuple],
     approvals: Iterable[tuple],
+    contracts: dict | None = None,
     on_recipient=None,
 ) -> Iterator[Line]:
     """Merge three streams ordered by recipient id into the month's lines.
 
     recipients: (id, town_id, entry_date, exit_date)
-    agreements: (recipient_id, provider_id, contract_id, caregiver_id, start_date, end_date)
+    agreements: (recipient_id, provider_id, town_id, caregiver_id, start_date, signed_on, end_date)
+    contracts: the contract windows (see `recipient_lines`)
     approvals: (recipient_id, effective_date, level) ordered by recipient, effective_date, approved_at, pk
     """
     first, end, days_in_month = month_bounds(month)
@@ -233,6 +234,7 @@ def month_lines(
             recipient=recipient,
             agreements=agreement_cursor.take(recipient_id),
             approvals=approval_cursor.take(recipient_id),
+            contracts=contracts,
         )
         if on_recipient is not None:
             on_recipient()

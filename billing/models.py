@@ -58,6 +58,7 @@ class Settlement(models.Model):
     run_started_at = models.DateTimeField("开始计算时间", null=True, blank=True)
     run_finished_at = models.DateTimeField("完成计算时间", null=True, blank=True)
     run_error = models.CharField("计算错误", max_length=300, blank=True)
+    rerun_requested = models.BooleanField("计算中收到重新计算请求", default=False)
     computed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="计算人",
@@ -166,11 +167,16 @@ class ProviderSettlement(models.Model):
 class LineKind(models.TextChoices):
     REGULAR = "regular", "本月"
     ADJUSTMENT = "adjustment", "以前月份调整"
+    HELD = "held", "待处理追溯（超出追溯期限，不计入本月）"
 
 
 class SettlementLineQuerySet(ScopedQuerySet):
     scope_provider = "provider"
     scope_finance_all = True
+
+    def billed(self):
+        """The lines that make up the month's money (待处理追溯 lines are listed, not paid)."""
+        return self.exclude(kind=LineKind.HELD)
 
 
 class SettlementLine(models.Model):
@@ -244,7 +250,7 @@ class SettlementLine(models.Model):
             ),
             models.CheckConstraint(
                 name="settlementline_regular_is_own_month",
-                condition=Q(kind="adjustment") | Q(corrects__isnull=True),
+                condition=Q(kind__in=["adjustment", "held"]) | Q(corrects__isnull=True),
             ),
         ]
         indexes = [

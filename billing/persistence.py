@@ -9,11 +9,10 @@ import json
 import tempfile
 
 from django.db import DatabaseError, connection
-from django.db.models import Q
 from django.utils import timezone
 
-from contracts.models import Agreement, AgreementStatus
-from recipients.models import LevelApproval, Recipient
+from contracts.models import Agreement
+from recipients.models import LevelApproval, Recipient, in_support_q
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.progress import SideWriter
 
@@ -24,14 +23,9 @@ STREAM_CHUNK = 5000
 _LOCK_NAMESPACE = 72150  # pg advisory lock class for billing months
 
 
-def _in_window(prefix, first, end):
-    return Q(**{f"{prefix}entry_date__lt": end}) & (
-        Q(**{f"{prefix}exit_date__isnull": True}) | Q(**{f"{prefix}exit_date__gt": first})
-    )
-
-
 def recipients_in_window(first: datetime.date, end: datetime.date):
-    return Recipient.objects.filter(_in_window("", first, end))
+    """Recipients in support some day of [first, end)."""
+    return Recipient.objects.in_support_between(first, end - datetime.timedelta(days=1))
 
 
 def input_streams(first: datetime.date, end: datetime.date):
@@ -43,16 +37,16 @@ def input_streams(first: datetime.date, end: datetime.date):
         .values_list("pk", "town_id", "entry_date", "exit_date")
         .iterator(chunk_size=STREAM_CHUNK)
     )
+    last = end - datetime.timedelta(days=1)
     agreements = (
-        Agreement.objects.filter(status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lt=end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        Agreement.objects.in_force_between(first, last)
         .order_by("recipient_id", "start_date", "pk")
-        .values_list("recipient_id", "provider_id", "contract_id", "caregiver_id", "start_date", "end_date")
+        .values_list("recipient_id", "provider_id", "town_id", "caregiver_id", "start_date", "signed_on", "end_date")
         .iterator(chunk_size=STREAM_CHUNK)
     )
     approvals = (
         LevelApproval.objects.filter(effective_date__lt=end)
-        .filter(_in_window("recipient__", first, end))
+        .filter(in_support_q(first, last, "recipient__"))
         .order_by("recipient_id", "effective_date", "approved_at", "pk")
         .values_list("recipient_id", "effective_date", "level")
         .iterator(chunk_size=STREAM_CHUNK)
@@ -230,6 +224,7 @@ class Progress(SideWriter):
         self.total = total
         self._write(
             run_state=RunState.RUNNING,
+            rerun_requested=False,
             progress_done=0,
             progress_total=total,
             run_started_at=timezone.now(),

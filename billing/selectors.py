@@ -7,6 +7,7 @@ the money is between the bureau and the providers, and a town's lines would show
 """
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Sum
 
@@ -78,6 +79,7 @@ def town_totals(*, actor, settlement):
     """Per town: recipients, days and amount of the lines this actor may see (money summed exactly)."""
     rows = (
         SettlementLine.objects.for_actor(actor)
+        .billed()
         .filter(settlement=settlement)
         .values("town_id", "town__name", "town__sort_order")
         .annotate(
@@ -136,6 +138,7 @@ def level_totals(*, actor, settlement):
     labels = dict(CareLevel.choices)
     rows = (
         SettlementLine.objects.for_actor(actor)
+        .billed()
         .filter(settlement=settlement)
         .values("level")
         .annotate(recipients=Count("recipient_id", distinct=True), amount=Sum("amount"))
@@ -148,3 +151,14 @@ def level_totals(*, actor, settlement):
             {"level": labels[level], "recipients": row["recipients"], "amount": quantize_fen(str(row["amount"] or 0))}
         )
     return result
+
+
+def held_corrections(*, actor, settlement):
+    """Corrections to months beyond the county's look-back limit (待处理追溯): count and amount, for the bureau to
+    settle by hand. Never part of the month's money."""
+    rows = list(
+        SettlementLine.objects.for_actor(actor)
+        .filter(settlement=settlement, kind=LineKind.HELD)
+        .values_list("amount", flat=True)
+    )
+    return {"count": len(rows), "amount": quantize_fen(sum(rows, Decimal(0)))}

@@ -49,6 +49,7 @@ def settlement_list(request):
 def settlement_detail(request, pk):
     settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
     bureau = is_bureau(request.user)
+    running = settlement.run_state == RunState.RUNNING
     return render(
         request,
         "billing/settlement_detail.html",
@@ -63,10 +64,13 @@ def settlement_detail(request, pk):
             "payments": selectors.payment_list(actor=request.user, settlement=settlement)[:200],
             "can_confirm": bureau
             and settlement.status == SettlementStatus.DRAFT
-            and settlement.run_state == RunState.DONE,
+            and settlement.run_state == RunState.DONE
+            and not settlement.rerun_requested,
             "can_recompute": bureau and settlement.status == SettlementStatus.DRAFT,
+            "can_discard": bureau and settlement.status == SettlementStatus.DRAFT and not running,
+            "held": selectors.held_corrections(actor=request.user, settlement=settlement),
             "can_mark_paid": bureau and settlement.status == SettlementStatus.CONFIRMED,
-            "running": settlement.run_state == RunState.RUNNING,
+            "running": running,
             "sheets": exports.SHEET_TITLES,
         },
     )
@@ -130,12 +134,28 @@ def settlement_confirm(request, pk):
 def settlement_recompute(request, pk):
     settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
     try:
-        actions.settlement_compute_request(actor=request.user, month=settlement.month)
+        running = actions.settlement_compute_request(actor=request.user, month=settlement.month)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已开始重新计算。")
+        if running:
+            messages.info(request, "本月结算正在计算中；完成后将按最新数据自动再计算一次，届时才能确认。")
+        else:
+            messages.success(request, "已开始重新计算。")
     return redirect(reverse("billing:settlement_detail", args=[pk]))
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def settlement_discard(request, pk):
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    try:
+        actions.settlement_discard(actor=request.user, settlement=settlement)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:settlement_detail", pk=pk)
+    messages.success(request, f"{settlement.month:%Y年%m月}结算草稿已作废。")
+    return redirect("billing:settlement_list")
 
 
 @require_POST

@@ -150,13 +150,15 @@ def agreement_create(
     end_date=None,
     village_signatory="",
     replaces=None,
+    provider_signed_on=None,
 ):
     """The provider drafts (and signs) the four-party agreement; the town then signs it.
 
     Checks: the recipient is in support; the provider has an active contract covering the recipient's town;
     the caregiver is the provider's own and active; a guardian signs where the recipient has no civil
     capacity; and the recipient has no other agreement on any of these days. `replaces` names the agreement
-    this one follows (a takeover or a change of caregiver).
+    this one follows (a takeover or a change of caregiver). `provider_signed_on` is the day the provider signed
+    the paper (default today; never in the future).
     """
     ensure_role(actor, Role.BUREAU, Role.PROVIDER)
     provider = _provider_of(actor, provider)
@@ -180,6 +182,14 @@ def agreement_create(
     if recipient.needs_guardian and not recipient.guardian_name:
         raise ApplicationError("该特困人员无民事行为能力，须先登记监护人，由监护人代为签订。", field="recipient")
     _check_no_overlap(recipient=recipient, start_date=start_date, end_date=end_date)
+    now = timezone.now()
+    if provider_signed_on is not None and provider_signed_on > timezone.localdate():
+        raise ApplicationError("服务机构签字日期不能晚于今天。", field="provider_signed_on")
+    signed_at = (
+        timezone.make_aware(datetime.datetime.combine(provider_signed_on, datetime.time(9)))
+        if provider_signed_on is not None and provider_signed_on < timezone.localdate()
+        else now
+    )
     level = level_on(recipient, start_date)
     if level is None:
         raise ApplicationError("该特困人员尚无审定的自理能力等级，不能签订协议。", field="recipient")
@@ -199,19 +209,40 @@ def agreement_create(
         village_signatory=village_signatory,
         replaces=replaces,
         provider_signed_by=actor,
-        provider_signed_at=timezone.now(),
+        provider_signed_at=signed_at,
     )
 
 
 @transaction.atomic
-def agreement_sign_as_town(*, actor, agreement, signed_on=None, village_signatory=""):
-    """The town government signs last; from then on the agreement is in force and service may start."""
+def agreement_sign_as_town(
+    *, actor, agreement, signed_on=None, village_signatory="", village_signed_on=None, recipient_signed_on=None
+):
+    """The town government signs last and records the paper's other signatures: the village (居) committee's
+    signatory and date, and the date the recipient (or guardian) signed. The agreement is in force from the
+    later of its start date and the last of the four signatures (`signed_on`); service and pay start then.
+    Dates default to the town's signing date (`signed_on`, default today); none may be in the future."""
     ensure_role(actor, Role.BUREAU, Role.TOWN)
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if actor_role(actor) == Role.TOWN and agreement.town_id != actor.town_id:
         raise ApplicationError("只能以本镇（街道）名义签订协议。")
     if agreement.status != AgreementStatus.DRAFT:
         raise ApplicationError("该协议已签订或已终止。")
+    today = timezone.localdate()
+    town_signed_on = signed_on or today
+    village_signatory = (village_signatory or agreement.village_signatory or "").strip()
+    if not village_signatory:
+        raise ApplicationError("四方协议须由村（居）委会签字：请填写村（居）委会签字人。", field="village_signatory")
+    village_signed_on = village_signed_on or town_signed_on
+    recipient_signed_on = recipient_signed_on or town_signed_on
+    provider_signed_on = timezone.localtime(agreement.provider_signed_at).date()
+    party = "监护人" if agreement.signed_by_guardian else "特困人员"
+    for day, field, label in (
+        (town_signed_on, "signed_on", "镇（街道）签字日期"),
+        (village_signed_on, "village_signed_on", "村（居）委会签字日期"),
+        (recipient_signed_on, "recipient_signed_on", f"{party}签字日期"),
+    ):
+        if day > today:
+            raise ApplicationError(f"{label}不能晚于今天。", field=field)
     _check_no_overlap(
         recipient=agreement.recipient,
         start_date=agreement.start_date,
@@ -221,9 +252,11 @@ def agreement_sign_as_town(*, actor, agreement, signed_on=None, village_signator
     agreement.status = AgreementStatus.SIGNED
     agreement.town_signed_by = actor
     agreement.town_signed_at = timezone.now()
-    agreement.signed_on = signed_on or timezone.localdate()
-    if village_signatory:
-        agreement.village_signatory = village_signatory
+    agreement.village_signatory = village_signatory
+    agreement.village_signed_on = village_signed_on
+    agreement.recipient_signed_on = recipient_signed_on
+    # The last of the four signatures: the agreement is in force from the later of this and its start date.
+    agreement.signed_on = max(provider_signed_on, town_signed_on, village_signed_on, recipient_signed_on)
     try:
         with transaction.atomic():
             agreement.save()

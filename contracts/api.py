@@ -185,8 +185,10 @@ class AgreementCreateSerializer(serializers.Serializer):
 
 
 class AgreementSignSerializer(serializers.Serializer):
-    signed_on = serializers.DateField(required=False)
+    signed_on = serializers.DateField(required=False, help_text="镇（街道）签字日期，默认今天")
     village_signatory = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    village_signed_on = serializers.DateField(required=False, allow_null=True)
+    recipient_signed_on = serializers.DateField(required=False, allow_null=True)
 
 
 class AgreementTerminateSerializer(serializers.Serializer):

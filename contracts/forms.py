@@ -40,8 +40,20 @@ class AgreementForm(forms.Form):
 
 
 class AgreementSignForm(forms.Form):
-    signed_on = forms.DateField(label="签订日期", widget=forms.DateInput(attrs={"type": "date"}))
-    village_signatory = forms.CharField(label="村（居）委会签字人", max_length=32, required=False)
+    signed_on = forms.DateField(label="镇（街道）签字日期", widget=forms.DateInput(attrs={"type": "date"}))
+    village_signatory = forms.CharField(label="村（居）委会签字人", max_length=32)
+    village_signed_on = forms.DateField(
+        label="村（居）委会签字日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="留空则同镇（街道）签字日期",
+    )
+    recipient_signed_on = forms.DateField(
+        label="特困人员（监护人）签字日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="留空则同镇（街道）签字日期；协议自开始日期与四方最后签字日期中较晚者起生效",
+    )
 
 
 class CaregiverForm(forms.Form):

@@ -1,10 +1,13 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from recipients.models import Recipient, Town, Village
+from recipients.models import Recipient, Town, Village, in_support_q
 from shenxian_care.crypto import digest
 from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
+from shenxian_care.months import overlap
 from shenxian_care.scoping import ScopedQuerySet
 from shenxian_care.validators import validate_credit_code, validate_id_number, validate_phone
 
@@ -92,8 +95,20 @@ class PurchaseContractQuerySet(ScopedQuerySet):
     scope_town = "towns"
     scope_finance_all = True
 
-    def active_on(self, day):
-        return self.filter(status=ContractStatus.ACTIVE, start_date__lte=day, end_date__gte=day)
+    def in_force_between(self, first, last):
+        """Contracts in force on some day of [first, last] (inclusive): within their term and, if terminated,
+        up to the termination date (the last day served). Status alone decides nothing: a contract
+        terminated in June was in force in May."""
+        return self.filter(start_date__lte=last, end_date__gte=first).filter(
+            Q(terminated_on__isnull=True) | Q(terminated_on__gte=first)
+        )
+
+    def in_force_on(self, day):
+        return self.in_force_between(day, day)
+
+    def ending_between(self, first, last):
+        """Contracts not terminated whose term ends within [first, last]."""
+        return self.filter(terminated_on__isnull=True, end_date__gte=first, end_date__lte=last)
 
 
 class PurchaseContract(models.Model):
@@ -109,7 +124,7 @@ class PurchaseContract(models.Model):
     quality_terms = models.TextField("服务质量要求", blank=True)
     payee_mode = models.CharField("资金结算方式", max_length=16, choices=PayeeMode.choices, default=PayeeMode.PROVIDER)
     status = models.CharField("状态", max_length=16, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
-    terminated_on = models.DateField("终止日期", null=True, blank=True)
+    terminated_on = models.DateField("终止日期", null=True, blank=True, help_text="最后一个服务日（含）")
     termination_reason = models.CharField("终止原因", max_length=200, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
@@ -134,6 +149,19 @@ class PurchaseContract(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.provider}"
+
+    @property
+    def window(self):
+        """(first, last) days in force, inclusive."""
+        return contract_window(self.start_date, self.end_date, self.terminated_on)
+
+    def in_force_on(self, day):
+        first, last = self.window
+        return first <= day <= last
+
+
+def contract_window(start_date, end_date, terminated_on):
+    return start_date, min(end_date, terminated_on) if terminated_on else end_date
 
 
 class DeductionRuleQuerySet(ScopedQuerySet):
@@ -224,11 +252,25 @@ class AgreementQuerySet(ScopedQuerySet):
     scope_provider = "provider"
     scope_caregiver = "caregiver"
 
-    def covering(self, day):
-        """Signed agreements whose term covers `day` (terminated ones count up to their end date)."""
-        return self.filter(status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lte=day).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=day)
+    def in_force_between(self, first, last):
+        """Agreements in force on some day of [first, last] (inclusive). An agreement is in force from the
+        later of its start date and the day the last of the four parties signed (`signed_on`), up to its end
+        date (inclusive; set by termination, by an approved exit, or agreed). Drafts never are."""
+        return self.filter(
+            status__in=SIGNED_STATUSES, signed_on__isnull=False, start_date__lte=last, signed_on__lte=last
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+
+    def in_force_on(self, day):
+        return self.in_force_between(day, day)
+
+    def serving_on(self, day):
+        """Agreements under which the recipient is served on `day`: the agreement is in force, the recipient is
+        in support, and the provider has a purchase contract in force that day for the agreement's town.
+        The same three windows decide billing, visit verification and who may see the recipient."""
+        contracts = PurchaseContract.objects.in_force_on(day).filter(
+            provider=models.OuterRef("provider_id"), towns=models.OuterRef("town_id")
         )
+        return self.in_force_on(day).filter(in_support_q(day, day, "recipient__")).filter(models.Exists(contracts))
 
 
 class Agreement(models.Model):
@@ -270,8 +312,12 @@ class Agreement(models.Model):
         related_name="+",
     )
     town_signed_at = models.DateTimeField("镇（街道）签订时间", null=True, blank=True)
-    signed_on = models.DateField("协议签订日期", null=True, blank=True)
+    signed_on = models.DateField(
+        "协议签订日期", null=True, blank=True, help_text="四方中最后一方签字的日期；协议自开始日期与此日较晚者起生效"
+    )
     village_signatory = models.CharField("村（居）委会签字人", max_length=32, blank=True)
+    village_signed_on = models.DateField("村（居）委会签字日期", null=True, blank=True)
+    recipient_signed_on = models.DateField("特困人员（监护人）签字日期", null=True, blank=True)
     terminated_at = models.DateTimeField("终止时间", null=True, blank=True)
     termination_reason = models.CharField("终止原因", max_length=200, blank=True)
     replaces = models.ForeignKey(
@@ -302,9 +348,59 @@ class Agreement(models.Model):
     def __str__(self):
         return f"{self.number} {self.recipient}"
 
-    def covers(self, day):
-        return (
-            self.status != AgreementStatus.DRAFT
-            and self.start_date <= day
-            and (self.end_date is None or day <= self.end_date)
-        )
+    @property
+    def window(self):
+        """(first, last) days in force, inclusive (last None: no end); None for an agreement never in force."""
+        return agreement_window(self.status, self.start_date, self.signed_on, self.end_date)
+
+    def in_force_on(self, day):
+        window = self.window
+        return window is not None and window[0] <= day and (window[1] is None or day <= window[1])
+
+    @property
+    def missing_signatures(self):
+        """The parties (in Chinese) that have not signed yet."""
+        missing = []
+        if not self.provider_signed_at:
+            missing.append("服务机构")
+        if not self.village_signed_on or not self.village_signatory:
+            missing.append("村（居）委会")
+        if not self.recipient_signed_on:
+            missing.append("监护人" if self.signed_by_guardian else "特困人员")
+        if not self.town_signed_at:
+            missing.append("镇（街道）")
+        return missing
+
+
+SIGNED_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.TERMINATED)
+
+
+def agreement_window(status, start_date, signed_on, end_date):
+    if status not in SIGNED_STATUSES or signed_on is None:
+        return None
+    return max(start_date, signed_on), end_date
+
+
+def served_pieces(*, within, support, agreement, contracts):
+    """The days a recipient is served under one agreement within the inclusive window `within`: where they are in
+    support, the agreement is in force, and one of the provider's contracts for the town is in force.
+
+    `support` and `agreement` are (first, last) windows (last None: open; agreement None: never in force);
+    `contracts` is [(first, last, contract_id)] (see `contracts.selectors.contract_windows`).
+    Returns [(first, last, contract_id)], in date order, without overlaps between contracts."""
+    if agreement is None:
+        return []
+    base = overlap(within, support, agreement)
+    if base is None:
+        return []
+    pieces = []
+    covered_until = None
+    for c_first, c_last, contract_id in sorted(contracts):
+        if covered_until is not None and c_first <= covered_until:
+            c_first = covered_until + datetime.timedelta(days=1)
+        piece = overlap(base, (c_first, c_last))
+        if piece is None:
+            continue
+        pieces.append((piece[0], piece[1], contract_id))
+        covered_until = piece[1] if covered_until is None else max(covered_until, piece[1])
+    return pieces

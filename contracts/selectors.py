@@ -1,13 +1,22 @@
 """Reads of providers, contracts, rates, caregivers and agreements."""
 
 import datetime
+from collections import defaultdict
 
 from django.db.models import Q
 
 from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.scoping import get_for_actor_or_404
 
-from .models import Agreement, AgreementStatus, Caregiver, PurchaseContract, RateTable
+from .models import (
+    SIGNED_STATUSES,
+    Agreement,
+    Caregiver,
+    ContractStatus,
+    PurchaseContract,
+    RateTable,
+    contract_window,
+)
 
 
 def rate_table_on(day: datetime.date) -> RateTable:
@@ -29,13 +38,41 @@ def rate_tables_between(start: datetime.date, end: datetime.date):
 
 
 def contract_covering(*, provider, town, day):
-    """The provider's active contract that serves `town` on `day`, or None."""
-    return PurchaseContract.objects.active_on(day).filter(provider=provider, towns=town).order_by("-start_date").first()
+    """The provider's contract in force on `day` that serves `town`, or None. A terminated contract takes no new
+    agreements, even for the days before its termination date."""
+    return (
+        PurchaseContract.objects.in_force_on(day)
+        .exclude(status=ContractStatus.TERMINATED)
+        .filter(provider=provider, towns=town)
+        .order_by("-start_date")
+        .first()
+    )
+
+
+def contract_windows(*, first, last, provider_ids=None):
+    """{(provider_id, town_id): [(first day, last day, contract id), ...]} of the contracts in force some day of
+    [first, last], oldest first: what `served_pieces` cuts agreements by."""
+    qs = PurchaseContract.objects.in_force_between(first, last)
+    if provider_ids is not None:
+        qs = qs.filter(provider_id__in=provider_ids)
+    windows = defaultdict(list)
+    for pk, provider_id, town_id, start, end, terminated_on in qs.order_by("start_date", "pk").values_list(
+        "pk", "provider_id", "towns", "start_date", "end_date", "terminated_on"
+    ):
+        if town_id is not None:
+            windows[(provider_id, town_id)].append((*contract_window(start, end, terminated_on), pk))
+    return dict(windows)
+
+
+def contracts_ending_within(*, days, today):
+    """Contracts still running whose term ends within `days` days from `today` (the bureau renews or lets go)."""
+    return PurchaseContract.objects.ending_between(today, today + datetime.timedelta(days=days)).order_by("end_date")
 
 
 def agreements_overlapping(*, recipient, start_date, end_date, exclude_pk=None):
-    """Signed (or terminated) agreements of the recipient whose term meets [start_date, end_date]."""
-    qs = Agreement.objects.filter(recipient=recipient).exclude(status=AgreementStatus.DRAFT)
+    """Signed (or terminated) agreements of the recipient whose term meets [start_date, end_date]: a recipient
+    has at most one agreement on any day, whether or not it is in force yet."""
+    qs = Agreement.objects.filter(recipient=recipient, status__in=SIGNED_STATUSES)
     qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date))
     if end_date is not None:
         qs = qs.filter(start_date__lte=end_date)
@@ -45,10 +82,8 @@ def agreements_overlapping(*, recipient, start_date, end_date, exclude_pk=None):
 
 
 def agreement_active_on(*, recipient, day):
-    """The signed agreement covering `day` for this recipient, if they are in support that day."""
-    if not recipient.in_support_on(day):
-        return None
-    return Agreement.objects.covering(day).filter(recipient=recipient).select_related("provider", "caregiver").first()
+    """The agreement under which the recipient is served on `day` (see `AgreementQuerySet.serving_on`)."""
+    return Agreement.objects.serving_on(day).filter(recipient=recipient).select_related("provider", "caregiver").first()
 
 
 def agreement_list(*, actor, filters=None):
@@ -65,9 +100,7 @@ def agreement_list(*, actor, filters=None):
         if filters.get(key):
             qs = qs.filter(**{key: filters[key]})
     if filters.get("active_on"):
-        qs = qs.covering(filters["active_on"]).filter(
-            Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=filters["active_on"])
-        )
+        qs = qs.serving_on(filters["active_on"])
     return qs
 
 
@@ -92,9 +125,8 @@ def caregiver_list(*, actor, filters=None):
 def caregiver_assigned_recipients(*, caregiver, day):
     """Agreements (with their recipients) the caregiver serves on `day`."""
     return (
-        Agreement.objects.covering(day)
+        Agreement.objects.serving_on(day)
         .filter(caregiver=caregiver)
-        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=day), recipient__entry_date__lte=day)
         .select_related("recipient", "recipient__village", "town", "village")
         .defer(*secret_columns(Agreement, "recipient"))
         .order_by("village__name", "recipient__name")

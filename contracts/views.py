@@ -29,14 +29,20 @@ def agreement_detail(request, pk):
     role = actor_role(request.user)
     sign_form = None
     if agreement.status == AgreementStatus.DRAFT and role in (Role.BUREAU, Role.TOWN):
-        sign_form = AgreementSignForm(request.POST or None, initial={"signed_on": timezone.localdate()})
+        sign_form = AgreementSignForm(
+            request.POST or None,
+            initial={"signed_on": timezone.localdate(), "village_signatory": agreement.village_signatory},
+        )
         if request.method == "POST" and sign_form.is_valid():
             try:
                 actions.agreement_sign_as_town(actor=request.user, agreement=agreement, **sign_form.cleaned_data)
             except ApplicationError as exc:
                 form_error_from(sign_form, exc)
             else:
-                messages.success(request, f"协议{agreement.number}已签订，照料服务可以开始。")
+                agreement.refresh_from_db()
+                messages.success(
+                    request, f"协议{agreement.number}四方已签订，自{agreement.window[0]:%Y年%m月%d日}起生效。"
+                )
                 return redirect("contracts:agreement_detail", pk=agreement.pk)
     return render(request, "contracts/agreement_detail.html", {"agreement": agreement, "sign_form": sign_form})
 

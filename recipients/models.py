@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -77,8 +79,12 @@ class RecipientQuerySet(ScopedQuerySet):
     scope_provider = ("town__contracts__provider", "agreements__provider")
     scope_caregiver = "agreements__caregiver"
 
+    def in_support_between(self, first, last):
+        """Recipients in support on some day of [first, last] (inclusive): entry date <= day < exit date."""
+        return self.filter(in_support_q(first, last))
+
     def in_support_on(self, day):
-        return self.filter(entry_date__lte=day).filter(Q(exit_date__isnull=True) | Q(exit_date__gt=day))
+        return self.in_support_between(day, day)
 
     def with_id_number(self, number):
         """The recipient with this ID number (15 or 18 digits, any case), found by its digest."""
@@ -148,8 +154,27 @@ class Recipient(models.Model):
     def needs_guardian(self):
         return self.civil_capacity == CivilCapacity.NONE
 
+    @property
+    def support_window(self):
+        """(first, last) days in support, inclusive; last is None while no exit is approved."""
+        return support_window(self.entry_date, self.exit_date)
+
     def in_support_on(self, day):
         return self.entry_date <= day and (self.exit_date is None or day < self.exit_date)
+
+
+def in_support_q(first, last, prefix=""):
+    """The condition "in support some day of [first, last]", for this model or through a relation (`prefix`,
+    e.g. "recipient__"), so queries on other models join instead of nesting a subquery."""
+    return Q(**{f"{prefix}entry_date__lte": last}) & (
+        Q(**{f"{prefix}exit_date__isnull": True}) | Q(**{f"{prefix}exit_date__gt": first})
+    )
+
+
+def support_window(entry_date, exit_date):
+    """The days in support: from the entry date up to the day before the exit date (the exit date is the
+    first day out of support; for a death it is the day after the death, so the day of death is in)."""
+    return entry_date, (exit_date - datetime.timedelta(days=1)) if exit_date else None
 
 
 class AssessmentQuerySet(ScopedQuerySet):

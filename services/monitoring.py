@@ -12,10 +12,10 @@ from django.utils import timezone
 from contracts.models import Provider
 from recipients.models import Town
 from shenxian_care.fields import secret_columns
+from shenxian_care.months import month_end
 
 from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
 from .reports import compliance_rows
-from .selectors import month_end
 from .standards import standard_on
 
 LIST_LIMIT = 20

@@ -6,19 +6,21 @@ those days), and the counted visits logged under that agreement. Caregiver, prov
 of these rows, so every level of the report adds up. Query count is fixed: agreements, visit totals, standard.
 """
 
-import calendar
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 
-from contracts.models import Agreement, AgreementStatus
-from recipients.models import CareLevel, LevelApproval
+from contracts.models import Agreement, agreement_window, served_pieces
+from contracts.selectors import contract_windows
+from recipients.models import CareLevel, LevelApproval, in_support_q, support_window
+from shenxian_care.months import days_in_month as month_days
+from shenxian_care.months import month_end, window_days
 from shenxian_care.scoping import is_bureau
 
 from .models import Visit, VisitStatus
-from .selectors import month_end, required_from_days
+from .selectors import required_from_days
 from .standards import standard_on
 
 GROUPS = {
@@ -78,10 +80,8 @@ def _agreements(*, actor, month, filters):
     )
     qs = (
         Agreement.objects.for_actor(actor)
-        .filter(status__in=[AgreementStatus.SIGNED, AgreementStatus.TERMINATED], start_date__lte=last)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
-        .filter(recipient__entry_date__lte=last)
-        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=month))
+        .in_force_between(month, last)
+        .filter(in_support_q(month, last, "recipient__"))
     )
     if filters.get("town"):
         qs = qs.filter(town_id=filters["town"])
@@ -109,6 +109,8 @@ AGREEMENT_FIELDS = (
     "start_date",
     "end_date",
     "level_at_month_end",
+    "status",
+    "signed_on",
 )
 
 
@@ -129,7 +131,7 @@ def _visit_totals(month, agreement_ids=None):
     return {agreement_id: (n, max(m or 0, 0)) for agreement_id, n, m in rows}
 
 
-def _recipient_row(values, totals, month, days_in_month, standard):
+def _recipient_row(values, totals, month, days_in_month, standard, contracts):
     (
         pk,
         recipient_id,
@@ -147,11 +149,18 @@ def _recipient_row(values, totals, month, days_in_month, standard):
         start,
         end,
         level,
+        status,
+        signed_on,
     ) = values
-    last = month_end(month)
-    first_day = max(start, entry, month)
-    last_day = min(end or last, (exit_date - datetime.timedelta(days=1)) if exit_date else last, last)
-    days = max((last_day - first_day).days + 1, 0)
+    days = sum(
+        window_days((first, last))
+        for first, last, _ in served_pieces(
+            within=(month, month_end(month)),
+            support=support_window(entry, exit_date),
+            agreement=agreement_window(status, start, signed_on, end),
+            contracts=contracts.get((provider_id, town_id), ()),
+        )
+    )
     required = required_from_days(standard.visits_for(level), days, days_in_month)
     visits, minutes = totals.get(pk, (0, 0))
     row = Row(
@@ -186,7 +195,7 @@ def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=N
     filters = filters or {}
     month = month.replace(day=1)
     standard = standard_on(month)
-    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    days_in_month = month_days(month)
     agreements = _agreements(actor=actor, month=month, filters=filters)
     total = None
     if group == "recipient" and page is not None:
@@ -199,7 +208,8 @@ def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=N
         totals = (
             _visit_totals(month) if not filters and is_bureau(actor) else _visit_totals(month, agreements.values("pk"))
         )
-    rows = [_recipient_row(v, totals, month, days_in_month, standard) for v in values]
+    contracts = contract_windows(first=month, last=month_end(month))
+    rows = [_recipient_row(v, totals, month, days_in_month, standard, contracts) for v in values]
     if group != "recipient":
         rows = _group(rows, group)
     return (rows, total if total is not None else len(rows)) if page is not None else rows

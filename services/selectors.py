@@ -1,6 +1,5 @@
 """Reads of visits: the figures other apps build on, scoped lists, the caregiver's day."""
 
-import calendar
 import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -9,12 +8,13 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from contracts.models import Agreement
-from contracts.selectors import caregiver_assigned_recipients
-from recipients.models import CareLevel
+from contracts.models import Agreement, agreement_window, served_pieces
+from contracts.selectors import caregiver_assigned_recipients, contract_windows
+from recipients.models import CareLevel, support_window
 from recipients.selectors import levels_on
 from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.models import Role
+from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
 from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
 from .models import PlannedVisit, Visit, VisitStatus
@@ -22,25 +22,6 @@ from .standards import standard_on
 
 RATE_PLACES = Decimal("0.0001")
 FLAGGED_STATUSES = (VisitStatus.EXCEPTION, VisitStatus.ACCEPTED, VisitStatus.REJECTED)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
-def months_between(start: datetime.date, end: datetime.date):
-    month = month_start(start)
-    while month <= end:
-        yield month
-        month = next_month(month)
 
 
 def required_from_days(visits_per_month: int, days: int, days_in_month: int) -> int:
@@ -51,36 +32,53 @@ def required_from_days(visits_per_month: int, days: int, days_in_month: int) -> 
     return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+def served_days(*, agreements, first: datetime.date, last: datetime.date) -> dict:
+    """{recipient_id: days served in [first, last]} under the given agreements: the days the recipient was in
+    support, the agreement in force and the provider's contract for the town in force (the days billing pays)."""
+    rows = list(
+        agreements.in_force_between(first, last).values_list(
+            "recipient_id",
+            "provider_id",
+            "town_id",
+            "status",
+            "start_date",
+            "signed_on",
+            "end_date",
+            "recipient__entry_date",
+            "recipient__exit_date",
+        )
+    )
+    contracts = contract_windows(first=first, last=last, provider_ids={row[1] for row in rows})
+    days = defaultdict(int)
+    for recipient_id, provider_id, town_id, status, a_start, signed_on, a_end, entry, exit_date in rows:
+        for piece_first, piece_last, _ in served_pieces(
+            within=(first, last),
+            support=support_window(entry, exit_date),
+            agreement=agreement_window(status, a_start, signed_on, a_end),
+            contracts=contracts.get((provider_id, town_id), ()),
+        ):
+            days[recipient_id] += window_days((piece_first, piece_last))
+    return days
+
+
 def required_visits(*, agreements, start: datetime.date, end: datetime.date) -> dict:
     """{(recipient_id, month): required visits} for the given agreements over [start, end] (inclusive).
 
     A recipient-month requires the standard for their approved level (as on the last day of the window in
-    that month), prorated by the days they were both in support and under one of these agreements.
+    that month), prorated by the days they were served (`served_days`) under one of these agreements.
     """
-    rows = list(
-        agreements.exclude(status="draft")
-        .filter(start_date__lte=end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
-        .values_list("recipient_id", "start_date", "end_date", "recipient__entry_date", "recipient__exit_date")
-    )
     result = {}
     for month in months_between(start, end):
         window_start, window_end = max(start, month), min(end, month_end(month))
-        days_in_month = calendar.monthrange(month.year, month.month)[1]
-        days = defaultdict(int)
-        for recipient_id, a_start, a_end, entry, exit_date in rows:
-            a_last = a_end or window_end
-            support_last = (exit_date - datetime.timedelta(days=1)) if exit_date else window_end
-            first, last = max(a_start, entry, window_start), min(a_last, support_last, window_end)
-            if last >= first:
-                days[recipient_id] += (last - first).days + 1
+        month_days = days_in_month(month)
+        days = served_days(agreements=agreements, first=window_start, last=window_end)
         if not days:
             continue
         standard = standard_on(month)
         levels = levels_on(list(days), window_end)
         for recipient_id, served in days.items():
             result[(recipient_id, month)] = required_from_days(
-                standard.visits_for(levels.get(recipient_id)), min(served, days_in_month), days_in_month
+                standard.visits_for(levels.get(recipient_id)), min(served, month_days), month_days
             )
     return result
 
@@ -225,9 +223,7 @@ def plan_rows(*, actor, month: datetime.date) -> list[dict]:
     last = month_end(month)
     agreements = list(
         Agreement.objects.for_actor(actor)
-        .exclude(status="draft")
-        .filter(start_date__lte=last)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
+        .in_force_between(month, last)
         .select_related("recipient", "caregiver", "town")
         .order_by("town__sort_order", "caregiver__name", "recipient__name", "pk")
         .defer(*secret_columns(Agreement, "recipient", "caregiver"))

@@ -10,10 +10,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
 
-from contracts.models import Agreement
+from contracts.models import Agreement, served_pieces
+from contracts.selectors import contract_windows
 
 from .models import ExceptionReason, GpsRuleStatus, RecipientGpsRule, ServiceStandard, Visit, VisitKind, VisitStatus
 from .standards import standard_on
@@ -154,13 +154,12 @@ class Loader:
         first, last = min(days), max(days)
         self.agreements = defaultdict(list)
         for agreement in (
-            Agreement.objects.filter(recipient_id__in=recipient_ids)
-            .exclude(status="draft")
-            .filter(start_date__lte=last)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-            .order_by()
+            Agreement.objects.filter(recipient_id__in=recipient_ids).in_force_between(first, last).order_by()
         ):
             self.agreements[agreement.recipient_id].append(agreement)
+        self.contracts = contract_windows(
+            first=first, last=last, provider_ids={a.provider_id for group in self.agreements.values() for a in group}
+        )
         self.gps_rules = {}
         for rule in RecipientGpsRule.objects.filter(
             recipient_id__in=recipient_ids, status=GpsRuleStatus.APPROVED
@@ -192,9 +191,17 @@ class Loader:
         return self.standards[month]
 
     def agreement(self, recipient, day):
-        if not recipient.in_support_on(day):
-            return None
-        covering = [a for a in self.agreements.get(recipient.pk, []) if a.covers(day)]
+        """The agreement the recipient is served under on `day` (in support, agreement and contract in force)."""
+        covering = [
+            a
+            for a in self.agreements.get(recipient.pk, [])
+            if served_pieces(
+                within=(day, day),
+                support=recipient.support_window,
+                agreement=a.window,
+                contracts=self.contracts.get((a.provider_id, a.town_id), ()),
+            )
+        ]
         return max(covering, key=lambda a: (a.start_date, a.pk)) if covering else None
 
     def context(self, visit):

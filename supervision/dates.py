@@ -1,23 +1,11 @@
 """Months and half years as the bureau counts them."""
 
-import calendar
 import datetime
 import re
 
+from shenxian_care.months import month_end, month_start, previous_month  # noqa: F401  (re-exported)
+
 _HALF_RE = re.compile(r"^(\d{4})H([12])$")
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def previous_month(day: datetime.date) -> datetime.date:
-    """The first day of the month before the one `day` is in."""
-    return month_start(month_start(day) - datetime.timedelta(days=1))
 
 
 def half_bounds(half: str):

@@ -163,5 +163,8 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     end_date = None
     status = AgreementStatus.SIGNED
     signed_on = factory.LazyAttribute(lambda o: o.start_date)
+    village_signatory = "村委会主任"
+    village_signed_on = factory.LazyAttribute(lambda o: o.signed_on)
+    recipient_signed_on = factory.LazyAttribute(lambda o: o.signed_on)
     provider_signed_by = factory.LazyFunction(lambda: UserFactory(username="provider-signer", role=Role.BUREAU))
     provider_signed_at = factory.LazyFunction(timezone.now)

@@ -41,7 +41,7 @@ def plan_set_month(*, actor, agreement, month: datetime.date, days, planned_time
             date = month.replace(day=int(day))
         except (TypeError, ValueError):
             raise ApplicationError(f"日期不正确：{day}", field="days") from None
-        if not agreement.covers(date):
+        if not agreement.in_force_on(date):
             raise ApplicationError(f"{date:%m月%d日} 不在协议服务期内。", field="days")
         dates.add(date)
     next_month = (month + datetime.timedelta(days=32)).replace(day=1)
@@ -83,9 +83,7 @@ def visit_flag_overdue(*, day: datetime.date | None = None) -> dict:
         .values("last")
     )
     overdue = (
-        Agreement.objects.covering(day)
-        .filter(recipient__entry_date__lte=day)
-        .filter(Q(recipient__exit_date__isnull=True) | Q(recipient__exit_date__gt=day))
+        Agreement.objects.serving_on(day)
         .annotate(last_visit=Subquery(last_visit))
         .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=since))
         .values_list("recipient_id", "town_id", "provider_id", "caregiver_id", "last_visit")

@@ -94,7 +94,7 @@ def spot_check_record(
     cleaned = _clean_answers(answers) if method == SpotCheckMethod.PHONE else {}
     if result == SpotCheckResult.PROBLEM and not (finding or "").strip():
         raise ApplicationError("发现问题时请填写检查情况。", field="finding")
-    agreement = Agreement.objects.covering(checked_on).filter(recipient=recipient).first()
+    agreement = Agreement.objects.in_force_on(checked_on).filter(recipient=recipient).first()
     return SpotCheck.objects.create(
         draw=draw,
         recipient=recipient,

@@ -103,7 +103,13 @@ def _handover(*, actor, review, takeover, agreements, caregivers):
                     village_signatory=agreement.village_signatory,
                     replaces=agreement,
                 )
-                new = agreement_sign_as_town(actor=actor, agreement=new, signed_on=today)
+                # Under the takeover plan the bureau records the four parties' signatures on the day it acts.
+                new = agreement_sign_as_town(
+                    actor=actor,
+                    agreement=new,
+                    signed_on=today,
+                    village_signatory=agreement.village_signatory or f"{agreement.village.name}（接管预案）",
+                )
         except ApplicationError as exc:
             line.update(result="失败", error=exc.message)
             report.append(line)

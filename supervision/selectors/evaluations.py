@@ -1,8 +1,8 @@
 """Reads for the monthly evaluations: who serves a town, who has not submitted, the current sheet."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
-from contracts.models import Agreement, AgreementStatus, Provider
+from contracts.models import Agreement, Provider
 from recipients.models import Town
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
@@ -26,11 +26,7 @@ def sheet_in_use(sheet) -> bool:
 def serving_pairs(month, *, town=None, provider=None):
     """{(town_id, provider_id)} with a signed agreement covering some day of the month: who must be evaluated."""
     first, last = month_start(month), month_end(month)
-    qs = (
-        Agreement.objects.exclude(status=AgreementStatus.DRAFT)
-        .filter(start_date__lte=last)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-    )
+    qs = Agreement.objects.in_force_between(first, last)
     if town is not None:
         qs = qs.filter(town=town)
     if provider is not None:

@@ -6,8 +6,8 @@ from recipients.selectors import levels_on
 
 
 def population_for(*, day, town=None, provider=None, level=""):
-    """Recipient ids in support on `day` with a signed agreement covering it, by town/provider/level."""
-    agreements = Agreement.objects.covering(day)
+    """Recipient ids served on `day` (`AgreementQuerySet.serving_on`), by town/provider/level."""
+    agreements = Agreement.objects.serving_on(day)
     if provider is not None:
         agreements = agreements.filter(provider=provider)
     qs = Recipient.objects.in_support_on(day).filter(pk__in=agreements.values("recipient_id"))

@@ -56,12 +56,12 @@ def test_beat_task_reports_a_month_it_may_not_recompute(billed, bureau_user):
 
 
 def test_a_failure_leaves_no_half_written_month(billed, monkeypatch):
-    from billing import actions
+    from billing import actions, engine
 
     billed()
     billed()
     calls = {"n": 0}
-    original = actions._ProviderMonth.add_regular
+    original = engine._ProviderMonth.add_regular
 
     def crash_on_second(self, line):
         calls["n"] += 1
@@ -69,7 +69,7 @@ def test_a_failure_leaves_no_half_written_month(billed, monkeypatch):
             raise RuntimeError("disk full")
         return original(self, line)
 
-    monkeypatch.setattr(actions._ProviderMonth, "add_regular", crash_on_second)
+    monkeypatch.setattr(engine._ProviderMonth, "add_regular", crash_on_second)
     with pytest.raises(RuntimeError):
         actions.settlement_compute(actor=None, month=datetime.date(2024, 3, 1))
 

@@ -418,7 +418,7 @@ def test_confirmed_month_is_immutable(settle, billed, bureau_user):
 def test_months_are_settled_in_order(settle, billed):
     billed()
     settle(2024, 3)
-    with pytest.raises(ApplicationError, match="请先确认"):
+    with pytest.raises(ApplicationError, match="请先结算并确认2024年03月"):
         settle(2024, 4)
     with pytest.raises(ApplicationError, match="更早"):
         settle(2024, 2)
@@ -513,7 +513,9 @@ def test_caregiver_change_mid_month_splits_one_line_between_two_caregivers(settl
     assert payments == {first.pk: (Decimal("91.45"), 15), second.pk: (Decimal("97.55"), 16)}
 
 
-def test_adjustments_look_back_a_bounded_number_of_frozen_months(settle, billed, bureau_user, settings):
+def test_a_county_look_back_limit_holds_older_corrections_for_the_bureau(settle, billed, bureau_user, settings):
+    """With a limit of one month, June's settlement pays April's correction and lists March's as 待处理追溯:
+    the exit on 20 March takes 12 of March's 31 days off: 189.00 × 12 / 31 = 73.161… → -73.16, never dropped."""
     settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS = 1
     recipient = billed()
     for month in (3, 4):
@@ -522,6 +524,10 @@ def test_adjustments_look_back_a_bounded_number_of_frozen_months(settle, billed,
 
     may = settle(2024, 5)
 
-    # only April (one month back) is re-checked: it is reversed in full; March is left as frozen
+    # April (one month back) is corrected in the money: reversed in full
     adjustments = list(SettlementLine.objects.filter(settlement=may, kind="adjustment"))
     assert [(a.period_month, a.amount) for a in adjustments] == [(D(2024, 4, 1), Decimal("-189.00"))]
+    # March is beyond the limit: listed, with its amount, outside the month's money
+    held = list(SettlementLine.objects.filter(settlement=may, kind="held"))
+    assert [(h.period_month, h.amount) for h in held] == [(D(2024, 3, 1), Decimal("-73.16"))]
+    assert may.gross == Decimal("-189.00")  # April reversed; May has no line of its own (exited)

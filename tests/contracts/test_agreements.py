@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 
 from contracts.actions import agreement_create, agreement_sign_as_town, agreement_terminate
@@ -26,22 +27,81 @@ def setting(provider, provider_user, town_user):
 @pytest.mark.django_db
 def test_provider_drafts_and_town_signs(setting, provider_user, town_user):
     draft = agreement_create(
-        actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 10, 1)
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
     )
     assert draft.status == AgreementStatus.DRAFT
     assert draft.level_at_signing == "partial"
     assert draft.provider == provider_user.provider
-    signed = agreement_sign_as_town(actor=town_user, agreement=draft, signed_on=D(2026, 9, 28))
+    signed = agreement_sign_as_town(
+        actor=town_user, agreement=draft, signed_on=D(2026, 9, 28), village_signatory="王主任"
+    )
     assert signed.status == AgreementStatus.SIGNED
-    assert signed.covers(D(2026, 10, 1)) and not signed.covers(D(2026, 9, 30))
+    assert signed.in_force_on(D(2026, 10, 1)) and not signed.in_force_on(D(2026, 9, 30))
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime.datetime(2026, 10, 20, 10, tzinfo=datetime.UTC), tick=False)
+def test_agreement_is_in_force_from_the_last_of_the_four_signatures(setting, provider_user, town_user):
+    """Start 1 October; the provider signed 25 September, the village committee 26 September, the town
+    28 September, but the recipient's guardian only on 3 October: in force from 3 October, not before."""
+    draft = agreement_create(
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
+    )
+    signed = agreement_sign_as_town(
+        actor=town_user,
+        agreement=draft,
+        signed_on=D(2026, 9, 28),
+        village_signatory="王主任",
+        village_signed_on=D(2026, 9, 26),
+        recipient_signed_on=D(2026, 10, 3),
+    )
+    assert signed.signed_on == D(2026, 10, 3)
+    assert signed.window == (D(2026, 10, 3), None)
+    assert not signed.in_force_on(D(2026, 10, 2)) and signed.in_force_on(D(2026, 10, 3))
+    assert list(Agreement.objects.in_force_on(D(2026, 10, 2))) == []
+    assert list(Agreement.objects.in_force_on(D(2026, 10, 3))) == [signed]
+
+
+@pytest.mark.django_db
+def test_town_cannot_sign_without_the_village_committee_or_with_a_future_date(setting, provider_user, town_user):
+    draft = agreement_create(
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
+    )
+    with pytest.raises(ApplicationError, match="村（居）委会签字"):
+        agreement_sign_as_town(actor=town_user, agreement=draft)
+    with pytest.raises(ApplicationError, match="不能晚于今天"):
+        agreement_sign_as_town(
+            actor=town_user,
+            agreement=draft,
+            village_signatory="王主任",
+            recipient_signed_on=datetime.date.today() + datetime.timedelta(days=2),
+        )
+    draft.refresh_from_db()
+    assert draft.status == AgreementStatus.DRAFT and draft.signed_on is None
 
 
 @pytest.mark.django_db
 def test_second_agreement_overlapping_a_signed_one_is_refused(setting, provider_user, town_user):
     first = agreement_create(
-        actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 10, 1)
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
     )
-    agreement_sign_as_town(actor=town_user, agreement=first)
+    agreement_sign_as_town(actor=town_user, agreement=first, village_signatory="王主任")
     with pytest.raises(ApplicationError, match="同一天只能有一份有效协议"):
         agreement_create(
             actor=provider_user,
@@ -52,24 +112,32 @@ def test_second_agreement_overlapping_a_signed_one_is_refused(setting, provider_
     # after the first ends on 31 October, a new one from 1 November is fine: no gap, no overlap
     agreement_terminate(actor=provider_user, agreement=first, last_day=D(2026, 10, 31), reason="更换照料护理人")
     second = agreement_create(
-        actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 11, 1)
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 11, 1),
+        provider_signed_on=D(2026, 10, 20),
     )
-    agreement_sign_as_town(actor=town_user, agreement=second)
-    assert Agreement.objects.covering(D(2026, 10, 31)).get(recipient=setting["recipient"]) == first
-    assert Agreement.objects.covering(D(2026, 11, 1)).get(recipient=setting["recipient"]) == second
+    agreement_sign_as_town(actor=town_user, agreement=second, village_signatory="王主任", signed_on=D(2026, 10, 20))
+    assert Agreement.objects.in_force_on(D(2026, 10, 31)).get(recipient=setting["recipient"]) == first
+    assert Agreement.objects.in_force_on(D(2026, 11, 1)).get(recipient=setting["recipient"]) == second
 
 
 @pytest.mark.django_db
 def test_two_drafts_cannot_both_be_signed(setting, provider_user, town_user):
     a = agreement_create(
-        actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 10, 1)
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
     )
     b = agreement_create(
         actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 10, 5)
     )
-    agreement_sign_as_town(actor=town_user, agreement=a)
+    agreement_sign_as_town(actor=town_user, agreement=a, village_signatory="王主任")
     with pytest.raises(ApplicationError, match="同一天只能有一份有效协议"):
-        agreement_sign_as_town(actor=town_user, agreement=b)
+        agreement_sign_as_town(actor=town_user, agreement=b, village_signatory="王主任")
 
 
 @pytest.mark.django_db
@@ -86,7 +154,11 @@ def test_guardian_signs_for_a_recipient_without_civil_capacity(setting, provider
         civil_capacity=CivilCapacity.NONE, guardian_name="赵监护", entry_date=D(2024, 1, 1), level="full"
     )
     draft = agreement_create(
-        actor=provider_user, recipient=recipient, caregiver=setting["caregiver"], start_date=D(2026, 10, 1)
+        actor=provider_user,
+        recipient=recipient,
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
     )
     assert draft.signed_by_guardian and draft.signatory_name == "赵监护"
 
@@ -138,7 +210,11 @@ def test_provider_staff_cannot_act_for_another_provider(setting, provider_user, 
 @pytest.mark.django_db
 def test_town_cannot_sign_for_another_town(setting, provider_user, other_town_user):
     draft = agreement_create(
-        actor=provider_user, recipient=setting["recipient"], caregiver=setting["caregiver"], start_date=D(2026, 10, 1)
+        actor=provider_user,
+        recipient=setting["recipient"],
+        caregiver=setting["caregiver"],
+        start_date=D(2026, 10, 1),
+        provider_signed_on=D(2026, 9, 25),
     )
     with pytest.raises(ApplicationError, match="本镇"):
         agreement_sign_as_town(actor=other_town_user, agreement=draft)

@@ -30,7 +30,7 @@ def test_demo_county_loads_once_and_a_second_run_adds_nothing(capsys):
     last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     levels = set(levels_on(list(Recipient.objects.values_list("pk", flat=True)), last_month).values())
     assert levels == {"self_care", "partial", "full"}
-    assert Agreement.objects.covering(last_month).count() == 48
+    assert Agreement.objects.in_force_on(last_month).count() == 48
     assert MonthlyRoster.objects.filter(month=last_month, status="applied").exists()
 
 

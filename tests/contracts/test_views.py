@@ -25,7 +25,10 @@ def test_provider_drafts_town_signs_and_prints(client_as, provider, provider_use
     assert response.status_code == 302 and agreement.status == "draft"
 
     client = client_as(town_user)
-    response = client.post(reverse("contracts:agreement_detail", args=[agreement.pk]), {"signed_on": "2026-11-28"})
+    response = client.post(
+        reverse("contracts:agreement_detail", args=[agreement.pk]),
+        {"signed_on": "2026-11-28", "village_signatory": "王主任"},
+    )
     agreement.refresh_from_db()
     assert agreement.status == "signed"
 

@@ -53,7 +53,7 @@ def new_caregivers(new_provider):
 
 
 def covering(recipient, day):
-    return list(Agreement.objects.covering(day).filter(recipient=recipient))
+    return list(Agreement.objects.in_force_on(day).filter(recipient=recipient))
 
 
 def test_takeover_leaves_no_gap_and_no_double_agreement(

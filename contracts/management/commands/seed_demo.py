@@ -269,6 +269,7 @@ class Command(BaseCommand):
                 caregiver=caregiver,
                 start_date=start,
                 village_signatory=f"{recipient.village.name}主任",
+                provider_signed_on=start,
             )
             contract_actions.agreement_sign_as_town(actor=bureau, agreement=draft, signed_on=start)
 

@@ -11,10 +11,9 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from contracts.models import Agreement, AgreementStatus
+from contracts.models import Agreement
 from recipients.models import Recipient
 from recipients.selectors import with_level_on
 from services import actions
@@ -110,8 +109,7 @@ class Command(BaseCommand):
         """{(caregiver, day): [items]}: each recipient's monthly standard spread over the month, no overlaps."""
         today = now.date()
         agreements = list(
-            Agreement.objects.filter(status=AgreementStatus.SIGNED, start_date__lte=today)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=month))
+            Agreement.objects.in_force_between(month, today)
             .select_related("caregiver__user", "recipient")
             .order_by("pk")
         )
@@ -142,7 +140,7 @@ class Command(BaseCommand):
                     # the day's rounds start at different times of day, one after another
                     free = [n % len(SLOTS) for n in range(n, n + len(SLOTS))]
                     free = [n for n in free if n not in taken]
-                    if not free or not agreement.covers(day) or not recipient.in_support_on(day):
+                    if not free or not agreement.in_force_on(day) or not recipient.in_support_on(day):
                         continue
                     slot = free[0]
                     start = timezone.make_aware(datetime.datetime.combine(day, SLOTS[slot]))
