@@ -101,7 +101,7 @@ def test_second_agreement_overlapping_a_signed_one_is_refused(setting, provider_
         start_date=D(2026, 10, 1),
         provider_signed_on=D(2026, 9, 25),
     )
-    agreement_sign_as_town(actor=town_user, agreement=first, village_signatory="王主任")
+    agreement_sign_as_town(actor=town_user, agreement=first, village_signatory="王主任", signed_on=D(2026, 9, 28))
     with pytest.raises(ApplicationError, match="同一天只能有一份有效协议"):
         agreement_create(
             actor=provider_user,
