@@ -351,6 +351,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# How many confirmed months a settlement re-checks for corrections (backdated exits, level changes): they
-# appear as adjustment lines in the next open month.
-BILLING_ADJUSTMENT_LOOKBACK_MONTHS = env.int("BILLING_ADJUSTMENT_LOOKBACK_MONTHS", default=3)
+# Corrections to confirmed months (a death reported late, a backdated level change) appear as adjustment lines
+# in the next open month, however old the month. A county may set a limit in months: corrections older than
+# that are listed on the settlement as 待处理追溯 with their amounts, never dropped. Empty: no limit.
+_LOOKBACK = env("BILLING_ADJUSTMENT_LOOKBACK_MONTHS", default="")
+BILLING_ADJUSTMENT_LOOKBACK_MONTHS = int(_LOOKBACK) if _LOOKBACK.strip() else None
