@@ -353,9 +353,10 @@ def roster_discard(*, actor, roster):
 def roster_apply(*, actor, roster):
     """Apply a previewed roster to the registry: all rows or none.
 
-    New recipients are registered; changed details, town and village are updated; a different level
-    becomes an approved level from the first of the month (or the entry date); an exit date becomes an
-    approved exit. Recipients missing from the list are only reported: their exit needs its own approval.
+    New recipients are registered; changed details, town and village are updated; a recipient with no
+    approved level takes the roster's from the first of the month (or the entry date), while a level that
+    differs from an approved one is only a conflict for the bureau (never re-approved); an exit date becomes an
+    approved exit, which ends the recipient's agreements. Recipients missing from the list are only reported: their exit needs its own approval.
     Applying the same file again for the same month changes nothing.
     """
 
@@ -464,7 +465,9 @@ def _apply_rows(actor, roster, current, progress):
         by_date.setdefault(day, []).append(recipient.pk)
     current_levels = {day: levels_on(pks, day) for day, pks in by_date.items()}
     for recipient, row, day in level_rows:
-        if current_levels[day].get(recipient.pk) != row["level"]:
+        # Only a recipient with no approved level yet takes the roster's; a different level on the roster is a
+        # conflict shown in the preview, and the approved level stands until an assessment changes it.
+        if current_levels[day].get(recipient.pk) is None:
             LevelApproval.objects.create(
                 recipient=recipient,
                 level=row["level"],

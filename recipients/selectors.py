@@ -144,7 +144,7 @@ def roster_diff(rows, month: datetime.date):
         if recipient is not None:
             by_date.setdefault(roster_level_effective_date(row, month_start), []).append(recipient.pk)
     current_levels = {day: levels_on(pks, day) for day, pks in by_date.items()}
-    diff = {"new": [], "exited": [], "level_changed": [], "moved_town": [], "missing": [], "villages_to_create": []}
+    diff = {"new": [], "exited": [], "level_conflicts": [], "moved_town": [], "missing": [], "villages_to_create": []}
     unchanged = 0
     for row in rows:
         recipient = existing.get(row["id_number"])
@@ -159,11 +159,12 @@ def roster_diff(rows, month: datetime.date):
             continue
         changed = False
         current = current_levels[roster_level_effective_date(row, month_start)].get(recipient.pk)
-        if current != row["level"]:
-            diff["level_changed"].append(
-                _brief(row, **{"from": labels.get(current, "未审定"), "to": labels[row["level"]]})
-            )
-            changed = True
+        if current is None:
+            changed = True  # no approved level yet: the roster's becomes the first (see roster_apply)
+        elif current != row["level"]:
+            # The approved level stands: a roster never changes it. The bureau resolves the conflict by an
+            # assessment (or by correcting the provincial record).
+            diff["level_conflicts"].append(_brief(row, **{"approved": labels[current], "roster": labels[row["level"]]}))
         if recipient.town_id != row["town_id"]:
             diff["moved_town"].append(_brief(row, **{"from": recipient.town.name, "to": row["town"]}))
             changed = True

@@ -166,7 +166,7 @@ def test_same_file_twice_changes_nothing_the_second_time(bureau_user):
 
 
 @pytest.mark.django_db
-def test_diff_against_last_month_shows_new_exited_level_changed_moved_and_missing(bureau_user):
+def test_diff_against_last_month_shows_new_exited_level_conflict_moved_and_missing(bureau_user):
     yanta = VillageFactory(town=town("燕塔街道"), name="东关村")
     stays, upgraded, moves, leaves, vanishes = (RecipientFactory(village=yanta, level="self_care") for _ in range(5))
     september = workbook(
@@ -187,10 +187,13 @@ def test_diff_against_last_month_shows_new_exited_level_changed_moved_and_missin
     diff = roster.diff
     assert [d["name"] for d in diff["new"]] == ["新人"]
     assert [(d["name"], d["exit_date"]) for d in diff["exited"]] == [(leaves.name, "2026-10-20")]
-    assert [(d["name"], d["from"], d["to"]) for d in diff["level_changed"]] == [(upgraded.name, "自理", "失能")]
+    # The roster says 失能 (626.00) where the bureau approved 自理 (189.00): a conflict, not a change.
+    assert [(d["name"], d["approved"], d["roster"]) for d in diff["level_conflicts"]] == [
+        (upgraded.name, "自理", "失能")
+    ]
     assert [(d["name"], d["from"], d["to"]) for d in diff["moved_town"]] == [(moves.name, "燕塔街道", "朝城镇")]
     assert [d["name"] for d in diff["missing"]] == [vanishes.name]
-    assert diff["unchanged"] == 1
+    assert diff["unchanged"] == 2  # the conflict alone changes nothing
     # Preview writes nothing to the registry.
     assert level_on(upgraded, MONTH) == "self_care"
 
@@ -199,8 +202,9 @@ def test_diff_against_last_month_shows_new_exited_level_changed_moved_and_missin
     moves.refresh_from_db()
     leaves.refresh_from_db()
     vanishes.refresh_from_db()
-    assert level_on(upgraded, MONTH) == "full"
-    assert level_on(upgraded, datetime.date(2026, 9, 30)) == "self_care"
+    # Applying never re-approves a typed level: the approved 自理 stands until an assessment changes it.
+    assert level_on(upgraded, MONTH) == "self_care"
+    assert not LevelApproval.objects.filter(recipient=upgraded, level="full").exists()
     assert moves.town.name == "朝城镇" and moves.village.name == "南街村"
     assert leaves.exit_date == datetime.date(2026, 10, 20)
     assert SupportExit.objects.get(recipient=leaves).status == "approved"

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         diff = roster.diff
         self.stdout.write(
             f"{month_start:%Y年%m月}名单共{diff['total']}人：新增{len(diff['new'])}，退出{len(diff['exited'])}，"
-            f"等级变化{len(diff['level_changed'])}，迁移镇（街道）{len(diff['moved_town'])}，"
+            f"等级冲突{len(diff['level_conflicts'])}，迁移镇（街道）{len(diff['moved_town'])}，"
             f"上月有本月缺{len(diff['missing'])}，无变化{diff['unchanged']}。"
         )
         if dry_run:
