@@ -1,9 +1,11 @@
 """Every write to providers, contracts, caregivers and four-party agreements."""
 
 import datetime
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from recipients.models import Recipient
@@ -19,7 +21,9 @@ from .models import (
     AgreementStatus,
     Caregiver,
     ContractStatus,
+    NoticeKind,
     Provider,
+    ProviderNotice,
     PurchaseContract,
 )
 from .selectors import agreements_overlapping, contract_covering
@@ -227,6 +231,8 @@ def agreement_sign_as_town(
         raise ApplicationError("只能以本镇（街道）名义签订协议。")
     if agreement.status != AgreementStatus.DRAFT:
         raise ApplicationError("该协议已签订或已终止。")
+    if not agreement.recipient.in_support_on(agreement.start_date):
+        raise ApplicationError("该特困人员在服务开始日期不在供养期内（已退出供养），不能签订。")
     today = timezone.localdate()
     town_signed_on = signed_on or today
     village_signatory = (village_signatory or agreement.village_signatory or "").strip()
@@ -285,3 +291,100 @@ def agreement_terminate(*, actor, agreement, last_day: datetime.date, reason: st
     agreement.termination_reason = reason
     agreement.save()
     return agreement
+
+
+# Reactions to what happens to recipients (recipients.events), registered in ContractsConfig.ready().
+
+
+def agreements_end_for_exit(*, actor, recipient, exit_date: datetime.date, reason: str):
+    """An approved exit ends the recipient's agreements on the exit date (their last day is the day before;
+    for a death the exit date is the day after it, so the day of death is still served) and tells the provider.
+    Visits after it are refused by verification, which reads the same windows."""
+    last_day = exit_date - datetime.timedelta(days=1)
+    ended = (
+        Agreement.objects.select_for_update()
+        .filter(recipient=recipient, status=AgreementStatus.SIGNED)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=last_day))
+    )
+    now = timezone.now()
+    for agreement in ended:
+        agreement.status = AgreementStatus.TERMINATED
+        # An agreement that had not started by the exit keeps its start as its end (the check constraint wants
+        # end >= start); the recipient is out of support then, so no day of it is served or paid.
+        agreement.end_date = max(last_day, agreement.start_date)
+        agreement.terminated_at = now
+        agreement.termination_reason = f"特困人员退出供养（{reason}），{exit_date:%Y年%m月%d日}起终止服务"[:200]
+        agreement.save(update_fields=["status", "end_date", "terminated_at", "termination_reason"])
+        ProviderNotice.objects.create(
+            provider_id=agreement.provider_id,
+            kind=NoticeKind.EXIT,
+            month=exit_date.replace(day=1),
+            agreement=agreement,
+            message=(
+                f"{recipient.name}（{agreement.number}）退出供养（{reason}），"
+                f"协议服务至{agreement.end_date:%Y年%m月%d日}止，此后请勿再上门服务或登记。"
+            )[:300],
+        )
+
+
+def providers_told_of_level(*, actor, recipient, level, effective_date):
+    """The provider serving the recipient on the effective date (or later) learns the new approved level."""
+    from recipients.models import CareLevel
+
+    serving = (
+        Agreement.objects.filter(recipient=recipient, status=AgreementStatus.SIGNED)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=effective_date))
+        .values_list("pk", "provider_id", "number")
+    )
+    for pk, provider_id, number in serving:
+        ProviderNotice.objects.create(
+            provider_id=provider_id,
+            kind=NoticeKind.LEVEL,
+            month=effective_date.replace(day=1),
+            agreement_id=pk,
+            message=(
+                f"{recipient.name}（{number}）自理能力等级审定为{CareLevel(level).label}，"
+                f"{effective_date:%Y年%m月%d日}起执行，请按新等级安排服务。"
+            ),
+        )
+
+
+def providers_told_of_roster(*, actor, roster, diff):
+    """The month's list (名单) reaches each provider with a contract in force in the month: the new, exited and
+    moved people of the towns its contracts serve, as the plan has the bureau send it."""
+    from shenxian_care.months import month_end
+
+    first, last = roster.month, month_end(roster.month)
+    towns_of = defaultdict(set)
+    for provider_id, town_name in PurchaseContract.objects.in_force_between(first, last).values_list(
+        "provider_id", "towns__name"
+    ):
+        if town_name:
+            towns_of[provider_id].add(town_name)
+    for provider_id, towns in towns_of.items():
+        mine = {
+            key: [d for d in diff.get(key, []) if d.get("town") in towns or d.get("from") in towns]
+            for key in ("new", "exited", "moved_town")
+        }
+        if not any(mine.values()):
+            continue
+        ProviderNotice.objects.create(
+            provider_id=provider_id,
+            kind=NoticeKind.ROSTER,
+            month=roster.month,
+            message=(
+                f"{roster.month:%Y年%m月}分散供养特困人员名单：本机构服务镇（街道）新增{len(mine['new'])}人，"
+                f"退出{len(mine['exited'])}人，迁移镇（街道）{len(mine['moved_town'])}人。"
+            ),
+            details=mine,
+        )
+
+
+@transaction.atomic
+def notices_mark_read(*, actor, ids=None):
+    """Provider staff mark their own provider's notices read (all unread ones when `ids` is None)."""
+    ensure_role(actor, Role.PROVIDER)
+    qs = ProviderNotice.objects.for_actor(actor).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now(), read_by=actor)

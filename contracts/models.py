@@ -404,3 +404,51 @@ def served_pieces(*, within, support, agreement, contracts):
         pieces.append((piece[0], piece[1], contract_id))
         covered_until = piece[1] if covered_until is None else max(covered_until, piece[1])
     return pieces
+
+
+class NoticeKind(models.TextChoices):
+    EXIT = "exit", "退出供养，协议终止"
+    LEVEL = "level", "等级调整"
+    ROSTER = "roster", "月度名单变动"
+
+
+class ProviderNoticeQuerySet(ScopedQuerySet):
+    scope_provider = "provider"
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class ProviderNotice(models.Model):
+    """What the bureau sends a provider (名单变动): the month's list changes for its towns, an exit that ended an
+    agreement, a level approved for someone it serves. The provider marks each read."""
+
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField("类型", max_length=16, choices=NoticeKind.choices)
+    month = models.DateField("月份", null=True, blank=True)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name="协议", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    message = models.CharField("内容", max_length=300)
+    details = models.JSONField("明细", default=dict, blank=True)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="阅读人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ProviderNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "名单变动通知"
+        verbose_name_plural = "名单变动通知"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["provider", "read_at"], name="notice_provider_unread")]
+
+    def __str__(self):
+        return self.message

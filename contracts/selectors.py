@@ -13,6 +13,7 @@ from .models import (
     Agreement,
     Caregiver,
     ContractStatus,
+    ProviderNotice,
     PurchaseContract,
     RateTable,
     contract_window,
@@ -131,3 +132,7 @@ def caregiver_assigned_recipients(*, caregiver, day):
         .defer(*secret_columns(Agreement, "recipient"))
         .order_by("village__name", "recipient__name")
     )
+
+
+def notice_list(*, actor):
+    return ProviderNotice.objects.for_actor(actor).select_related("provider").order_by("-created_at", "-pk")

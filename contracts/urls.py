@@ -10,4 +10,6 @@ urlpatterns = [
     path("agreements/<int:pk>/print/", views.agreement_print, name="agreement_print"),
     path("caregivers/", views.caregiver_list, name="caregiver_list"),
     path("caregivers/new/", views.caregiver_create, name="caregiver_create"),
+    path("notices/", views.notice_list, name="notice_list"),
+    path("notices/read/", views.notice_mark_read, name="notice_mark_read"),
 ]

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
@@ -90,3 +91,21 @@ def caregiver_create(request):
             messages.success(request, f"已登记照料护理人{caregiver.name}。")
             return redirect("contracts:caregiver_list")
     return render(request, "contracts/caregiver_form.html", {"form": form})
+
+
+@role_required(Role.BUREAU, Role.PROVIDER)
+def notice_list(request):
+    """名单变动: the month's list changes, exits and level approvals the bureau sent the provider."""
+    notices = selectors.notice_list(actor=request.user)
+    page = paginate(request, notices)
+    return render(request, "contracts/notice_list.html", {"page": page, "unread": notices.unread().count()})
+
+
+@require_POST
+@role_required(Role.PROVIDER)
+def notice_mark_read(request):
+    """Mark the provider's unread notices read (the ones listed: `ids`), or all of them."""
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    count = actions.notices_mark_read(actor=request.user, ids=ids or None)
+    messages.success(request, f"已标记{count}条为已读。")
+    return redirect("contracts:notice_list")

@@ -15,6 +15,7 @@ from shenxian_care.queue import enqueue
 from shenxian_care.scoping import actor_role
 from shenxian_care.validators import parse_id_number, validate_phone
 
+from . import events
 from .imports import MAX_BYTES, parse_roster
 from .models import (
     ApprovalStatus,
@@ -200,7 +201,7 @@ def assessment_approve(*, actor, assessment, effective_date: datetime.date, reas
         raise ApplicationError("生效日期不能早于纳入特困供养日期。", field="effective_date")
     assessment.effective_date = effective_date
     _record_decision(assessment, actor=actor, status=ApprovalStatus.APPROVED, reason=reason)
-    return LevelApproval.objects.create(
+    approval = LevelApproval.objects.create(
         recipient=assessment.recipient,
         level=assessment.level,
         effective_date=effective_date,
@@ -208,6 +209,14 @@ def assessment_approve(*, actor, assessment, effective_date: datetime.date, reas
         assessment=assessment,
         approved_by=actor,
     )
+    events.publish(
+        events.LEVEL_APPROVED,
+        actor=actor,
+        recipient=assessment.recipient,
+        level=assessment.level,
+        effective_date=effective_date,
+    )
+    return approval
 
 
 @transaction.atomic
@@ -248,6 +257,13 @@ def exit_approve(*, actor, support_exit, reason=""):
     _record_decision(support_exit, actor=actor, status=ApprovalStatus.APPROVED, reason=reason)
     recipient.exit_date = support_exit.effective_date
     recipient.save(update_fields=["exit_date", "updated_at"])
+    events.publish(
+        events.SUPPORT_ENDED,
+        actor=actor,
+        recipient=recipient,
+        exit_date=recipient.exit_date,
+        reason=support_exit.get_reason_display(),
+    )
     return support_exit
 
 
@@ -356,8 +372,8 @@ def roster_apply(*, actor, roster):
     New recipients are registered; changed details, town and village are updated; a recipient with no
     approved level takes the roster's from the first of the month (or the entry date), while a level that
     differs from an approved one is only a conflict for the bureau (never re-approved); an exit date becomes an
-    approved exit, which ends the recipient's agreements. Recipients missing from the list are only reported: their exit needs its own approval.
-    Applying the same file again for the same month changes nothing.
+    approved exit, which ends the recipient's agreements. Recipients missing from the list are only reported:
+    their exit needs its own approval. Applying the same file again for the same month changes nothing.
     """
 
     ensure_role(actor, Role.BUREAU)
@@ -449,6 +465,9 @@ def _apply_rows(actor, roster, current, progress):
             )
             recipient.exit_date = exit_date
             recipient.save(update_fields=["exit_date", "updated_at"])
+            events.publish(
+                events.SUPPORT_ENDED, actor=actor, recipient=recipient, exit_date=exit_date, reason="名单载明退出"
+            )
         entries.append(
             RosterEntry(
                 roster=roster,
@@ -485,5 +504,6 @@ def _apply_rows(actor, roster, current, progress):
     roster.applied_at = timezone.now()
     roster.created_villages = created_villages
     roster.save(update_fields=["status", "applied_at", "created_villages"])
+    events.publish(events.ROSTER_APPLIED, actor=actor, roster=roster, diff=roster.diff)
     progress.finish()
     return roster

@@ -1,0 +1,49 @@
+"""Visits are verified against the same windows billing pays by: none after an approved exit or after the
+provider's contract ended, whatever the agreement still reads."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from contracts.models import ContractStatus
+from recipients.actions import exit_approve, exit_report
+from tests.factories import AgreementFactory, ContractFactory, RecipientFactory
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def served(caregiver):
+    return AgreementFactory(
+        provider=caregiver.provider,
+        caregiver=caregiver,
+        recipient=RecipientFactory(level="partial", entry_date=D(2024, 1, 1)),
+        start_date=D(2024, 1, 1),
+    )
+
+
+def test_a_visit_after_the_exit_is_refused(served, caregiver_user, town_user, bureau_user, check_in):
+    today = timezone.localdate()
+    support_exit = exit_report(actor=town_user, recipient=served.recipient, reason="moved_away", effective_date=today)
+    exit_approve(actor=bureau_user, support_exit=support_exit)
+
+    visit = check_in(caregiver_user, served.recipient, ago_minutes=30)
+
+    assert visit.exception_reasons == ["no_agreement"]
+    assert visit.agreement is None
+
+
+def test_a_visit_after_the_contract_ended_is_refused(caregiver, caregiver_user, check_in):
+    """The provider's contract was terminated yesterday (its last day); the agreement still reads 已签订: a visit
+    today has no agreement in force under a contract, so it is refused."""
+    contract = ContractFactory(provider=caregiver.provider)
+    agreement = AgreementFactory(provider=caregiver.provider, contract=contract, caregiver=caregiver)
+    type(contract).objects.filter(pk=contract.pk).update(
+        status=ContractStatus.TERMINATED, terminated_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+
+    visit = check_in(caregiver_user, agreement.recipient, ago_minutes=30)
+
+    assert visit.exception_reasons == ["no_agreement"]
