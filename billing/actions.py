@@ -6,6 +6,7 @@ never touched again; corrections to them become adjustment lines of the month be
 """
 
 import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,13 +14,15 @@ from django.utils import timezone
 from contracts.selectors import rate_table_on
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
+from shenxian_care.money import quantize_fen
 from shenxian_care.months import month_has_ended, previous_month
 from shenxian_care.permissions import ensure_role
 from shenxian_care.queue import enqueue
+from shenxian_care.validators import bank_account_problem
 
 from . import persistence
 from .engine import clear_draft, compute
-from .models import RunState, Settlement, SettlementStatus
+from .models import Payment, PaymentRecord, RunState, Settlement, SettlementStatus
 
 BUSY = "正在计算"
 
@@ -160,6 +163,16 @@ def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:
             raise ApplicationError("结算尚未计算完成，不能确认。")
         if settlement.rerun_requested:
             raise ApplicationError("计算期间有新的重新计算请求，请等待按最新数据计算完成后再确认。")
+        unpayable = [
+            f"{payment.payee_name}（{payment.provider.name}，{problem}）"
+            for payment in settlement.payments.select_related("provider").order_by("provider__name", "payee_name")
+            if (problem := bank_account_problem(payment.account_number))
+        ]
+        if unpayable:
+            raise ApplicationError(
+                f"以下{len(unpayable)}个收款账户缺失或无效，补正账户并重新计算后才能确认：" + "；".join(unpayable),
+                extra={"accounts": unpayable},
+            )
         settlement.status = SettlementStatus.CONFIRMED
         settlement.confirmed_by = actor
         settlement.confirmed_at = timezone.now()
@@ -167,15 +180,53 @@ def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:
     return settlement
 
 
-def settlement_mark_paid(*, actor, settlement: Settlement) -> Settlement:
-    _ensure_actor(actor)
-    with transaction.atomic():
-        persistence.lock_month(settlement.month)
-        settlement = Settlement.objects.select_for_update().get(pk=settlement.pk)
-        if settlement.status != SettlementStatus.CONFIRMED:
-            raise ApplicationError("只有已确认的结算可以登记为已支付。")
+@transaction.atomic
+def payment_record(
+    *, actor, payment: Payment, paid_on: datetime.date, voucher_number: str, amount: Decimal | None = None
+) -> PaymentRecord:
+    """The finance bureau records money paid against one payment of a confirmed month: date and voucher number
+    (凭证号), in full (no amount) or in part. When every payment of the month is paid in full, the month is 已支付."""
+    ensure_role(actor, Role.FINANCE)
+    payment = Payment.objects.select_for_update().select_related("settlement").get(pk=payment.pk)
+    settlement = Settlement.objects.select_for_update().get(pk=payment.settlement_id)
+    if settlement.status != SettlementStatus.CONFIRMED:
+        raise ApplicationError("只有已确认、尚未付清的结算可以登记支付。")
+    voucher_number = (voucher_number or "").strip()
+    if not voucher_number:
+        raise ApplicationError("请填写凭证号。", field="voucher_number")
+    if paid_on > timezone.localdate():
+        raise ApplicationError("支付日期不能晚于今天。", field="paid_on")
+    if paid_on < timezone.localtime(settlement.confirmed_at).date():
+        raise ApplicationError("支付日期不能早于结算确认日期。", field="paid_on")
+    remaining = payment.amount - _paid(payment.records.all())
+    if remaining <= 0:
+        raise ApplicationError(f"{payment.payee_name}的款项已付清。")
+    amount = remaining if amount is None else quantize_fen(amount)
+    if amount <= 0 or amount > remaining:
+        raise ApplicationError(f"支付金额应在0.01至{remaining}元之间（尚未支付{remaining}元）。", field="amount")
+    if payment.records.filter(voucher_number=voucher_number).exists():
+        raise ApplicationError("该凭证号已为这笔款项登记过。", field="voucher_number")
+    record = PaymentRecord.objects.create(
+        payment=payment, paid_on=paid_on, voucher_number=voucher_number, amount=amount, recorded_by=actor
+    )
+    if not unpaid_payments(settlement):
         settlement.status = SettlementStatus.PAID
         settlement.paid_by = actor
         settlement.paid_at = timezone.now()
         settlement.save(update_fields=["status", "paid_by", "paid_at"])
-    return settlement
+    return record
+
+
+def _paid(records) -> Decimal:
+    # Summed in Python on exact Decimals (SQLite would sum money as floats).
+    return quantize_fen(sum((r.amount for r in records), Decimal("0.00")))
+
+
+def unpaid_payments(settlement) -> list:
+    """The month's payments not yet paid in full, each with `paid` (what the records add up to)."""
+    unpaid = []
+    for payment in Payment.objects.filter(settlement=settlement).prefetch_related("records").order_by("pk"):
+        payment.paid = _paid(payment.records.all())
+        if payment.paid < payment.amount:
+            unpaid.append(payment)
+    return unpaid

@@ -9,7 +9,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.privacy import mask_bank_account
 
 from . import actions
-from .models import DeductionApplication, Payment, ProviderSettlement, Settlement, SettlementLine
+from .models import DeductionApplication, Payment, PaymentRecord, ProviderSettlement, Settlement, SettlementLine
 
 
 class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -69,7 +69,7 @@ class SettlementAdmin(ReadOnlyAdmin):
     list_select_related = ("confirmed_by",)
     date_hierarchy = "month"
     inlines = [ProviderSettlementInline]
-    actions = ["confirm", "recompute", "mark_paid"]
+    actions = ["confirm", "recompute"]
     readonly_fields = [f.name for f in Settlement._meta.fields]
 
     @admin.display(description="进度（%）")
@@ -87,10 +87,6 @@ class SettlementAdmin(ReadOnlyAdmin):
             actions.settlement_compute_request(actor=actor, month=settlement.month)
 
         _run(self, request, queryset, compute, "结算已开始重新计算，请稍后刷新查看进度")
-
-    @admin.action(description="登记所选结算为已支付")
-    def mark_paid(self, request, queryset):
-        _run(self, request, queryset, actions.settlement_mark_paid, "结算已登记为已支付")
 
 
 @admin.register(ProviderSettlement)
@@ -167,3 +163,15 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="账号")
     def masked_account(self, obj):
         return mask_bank_account(obj.account_number)
+
+
+@admin.register(PaymentRecord)
+class PaymentRecordAdmin(ReadOnlyAdmin):
+    """The finance bureau records payments in the portal; the bureau reads them here."""
+
+    list_display = ("payment", "paid_on", "voucher_number", "amount", "recorded_by", "recorded_at")
+    list_select_related = ("payment", "recorded_by")
+    search_fields = ("voucher_number",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

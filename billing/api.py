@@ -4,15 +4,18 @@ Bureau and finance see the county; provider staff see the months they are in, an
 provider's totals, lines and payments; others see nothing (empty lists, 404 by id).
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from shenxian_care.money import quantize_fen
 from shenxian_care.privacy import mask_bank_account
 
-from . import selectors
-from .models import Payment, ProviderSettlement, Settlement, SettlementLine
+from . import actions, filters, selectors
+from .models import Payment, PaymentRecord, ProviderSettlement, Settlement, SettlementLine
 
 
 class SettlementBriefSerializer(serializers.ModelSerializer):
@@ -101,17 +104,12 @@ class ProviderSettlementSerializer(serializers.ModelSerializer):
         ]
 
 
-_SETTLEMENT_PARAM = OpenApiParameter("settlement", int, description="结算单 id")
-
-
-@extend_schema_view(list=extend_schema(parameters=[_SETTLEMENT_PARAM]))
 class ProviderSettlementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProviderSettlementSerializer
+    filterset_class = filters.ProviderSettlementFilter
 
     def get_queryset(self):
-        settlement = self.request.query_params.get("settlement", "")
-        filters = {"settlement": int(settlement)} if settlement.isdigit() else {}
-        return selectors.provider_settlement_list(actor=self.request.user, filters=filters)
+        return selectors.provider_settlement_list(actor=self.request.user)
 
 
 class SettlementLineSerializer(serializers.ModelSerializer):
@@ -146,15 +144,12 @@ class SettlementLineSerializer(serializers.ModelSerializer):
         ]
 
 
-@extend_schema_view(list=extend_schema(parameters=[_SETTLEMENT_PARAM]))
 class SettlementLineViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SettlementLineSerializer
+    filterset_class = filters.SettlementLineFilter
 
     def get_queryset(self):
         qs = SettlementLine.objects.for_actor(self.request.user).select_related("recipient", "town", "provider")
-        settlement = self.request.query_params.get("settlement")
-        if settlement and settlement.isdigit():
-            qs = qs.filter(settlement_id=settlement)
         return qs.order_by("-settlement__month", "town_id", "recipient_id", "kind", "period_month", "pk")
 
 
@@ -162,6 +157,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     month = serializers.DateField(source="settlement.month", read_only=True)
     provider_name = serializers.CharField(source="provider.name", read_only=True)
     account_number = serializers.SerializerMethodField()
+    paid = serializers.SerializerMethodField(help_text="已登记支付的金额")
 
     class Meta:
         model = Payment
@@ -178,22 +174,40 @@ class PaymentSerializer(serializers.ModelSerializer):
             "account_number",
             "days",
             "amount",
+            "paid",
         ]
 
     def get_account_number(self, obj) -> str:
-        # The finance bureau pays to the full account; others see it masked.
-        if selectors.sees_county_totals(self.context["request"].user):
-            return obj.account_number
+        # Masked for everyone here: the full account is only in the finance bureau's payment file, whose
+        # download is audited.
         return mask_bank_account(obj.account_number)
 
+    def get_paid(self, obj) -> str:
+        # Money as text, like every DecimalField of the API.
+        return str(quantize_fen(sum((r.amount for r in obj.records.all()), Decimal("0.00"))))
 
-@extend_schema_view(list=extend_schema(parameters=[_SETTLEMENT_PARAM]))
+
+class PaymentRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentRecord
+        fields = ["id", "payment", "paid_on", "voucher_number", "amount", "recorded_at"]
+        read_only_fields = ["id", "payment", "recorded_at"]
+        extra_kwargs = {"amount": {"required": False, "help_text": "留空则登记为付清尚未支付的全部金额"}}
+
+
 class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PaymentSerializer
+    filterset_class = filters.PaymentFilter
 
     def get_queryset(self):
-        qs = selectors.payment_list(actor=self.request.user)
-        settlement = self.request.query_params.get("settlement")
-        if settlement and settlement.isdigit():
-            qs = qs.filter(settlement_id=settlement)
-        return qs
+        return selectors.payment_list(actor=self.request.user).prefetch_related("records")
+
+    @extend_schema(request=PaymentRecordSerializer, responses=PaymentRecordSerializer)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """The finance bureau records money paid against this payment (date, voucher number, amount)."""
+        payment = self.get_object()
+        data = PaymentRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = actions.payment_record(actor=request.user, payment=payment, **data.validated_data)
+        return Response(PaymentRecordSerializer(record).data, status=201)

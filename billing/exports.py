@@ -8,15 +8,24 @@ read as a formula is escaped.
 
 from decimal import Decimal
 
+from django.utils import timezone
 from openpyxl import Workbook
 
+from contracts.models import PayeeMode
 from recipients.models import CareLevel
+from shenxian_care.money import chinese_capital
 
 from . import selectors
 from .models import LineKind, PayeeKind, SettlementLine
 
-SHEETS = ("detail", "town", "provider", "payments")
-SHEET_TITLES = {"detail": "结算明细", "town": "按镇汇总", "provider": "按机构汇总", "payments": "支付清单"}
+SHEETS = ("detail", "town", "provider", "payments", "approval")
+SHEET_TITLES = {
+    "detail": "结算明细",
+    "town": "按镇汇总",
+    "provider": "按机构汇总",
+    "payments": "支付清单",
+    "approval": "拨付审批表",
+}
 DETAIL_HEADER = (
     "序号",
     "姓名",
@@ -108,10 +117,12 @@ def detail_rows(*, actor, settlement, chunk_size=5000):
 def write_detail(ws, rows):
     ws.append(DETAIL_HEADER)
     days_total, amount_total = 0, Decimal("0.00")
+    held = _KINDS[LineKind.HELD]
     for row in rows:
         ws.append(row)
-        days_total += row[12]
-        amount_total += row[14]
+        if row[6] != held:  # 待处理追溯 lines are listed, not paid: the total is the month's money
+            days_total += row[12]
+            amount_total += row[14]
     ws.append(("合计", *([None] * 11), days_total, None, amount_total))
 
 
@@ -181,6 +192,35 @@ def write_payments(ws, *, actor, settlement):
     ws.append(("合计", None, None, None, None, None, days, total))
 
 
+def write_approval(ws, *, actor, settlement, today=None):
+    """拨付审批表: one block per provider, the net amount in figures and in capitals (大写), with the lines the
+    bureau and the finance bureau sign on paper."""
+    today = today or timezone.localdate()
+    modes = dict(PayeeMode.choices)
+    for row in selectors.provider_totals(actor=actor, settlement=settlement):
+        payees = row.payments.count()
+        ws.append(("莘县分散供养特困人员照料护理服务费拨付审批表",))
+        ws.append((f"结算月份：{settlement.month:%Y年%m月}", None, f"制表日期：{today:%Y年%m月%d日}"))
+        ws.append(("服务机构", safe_text(row.provider.name), "统一社会信用代码", row.provider.credit_code))
+        ws.append(
+            (
+                "购买服务合同",
+                safe_text(row.contract.number if row.contract else ""),
+                "资金结算方式",
+                modes.get(row.payee_mode, row.payee_mode),
+            )
+        )
+        ws.append(("服务人数", row.recipients, "服务人天", row.days))
+        ws.append(("应付金额（元）", row.gross, "上月待抵减（元）", row.deficit_brought))
+        ws.append(("本月扣款（元）", row.deductions_applied, "结转下月扣款（元）", row.carried_forward))
+        ws.append(("拨付金额（小写，元）", row.net, "收款账户数", payees))
+        ws.append(("拨付金额（大写）", chinese_capital(row.net)))
+        ws.append(("县民政局经办人：", None, "审核人：", None, "负责人：", None))
+        ws.append(("县财政局经办人：", None, "审核人：", None, "负责人：", None))
+        ws.append(("（盖章）", None, None, None, "年　月　日"))
+        ws.append(())
+
+
 def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
     """A write-only workbook with the requested sheets; save it to a path or a file object.
 
@@ -204,6 +244,8 @@ def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
             write_provider(ws, actor=actor, settlement=settlement)
         elif sheet == "payments":
             write_payments(ws, actor=actor, settlement=settlement)
+        elif sheet == "approval":
+            write_approval(ws, actor=actor, settlement=settlement)
         if progress is not None:
             progress.tick()
     return wb

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django import forms
 
@@ -23,4 +24,18 @@ class LineFilterForm(forms.Form):
     provider = forms.IntegerField(required=False, widget=forms.HiddenInput)
     kind = forms.ChoiceField(
         label="类型", required=False, choices=[("", "全部"), ("regular", "本月"), ("adjustment", "以前月份调整")]
+    )
+
+
+class PaymentRecordForm(forms.Form):
+    payment = forms.IntegerField(widget=forms.HiddenInput)
+    paid_on = forms.DateField(label="支付日期", widget=forms.DateInput(attrs={"type": "date"}))
+    voucher_number = forms.CharField(label="凭证号", max_length=40)
+    amount = forms.DecimalField(
+        label="支付金额（元）",
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="留空则为尚未支付的全部金额",
     )

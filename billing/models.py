@@ -352,3 +352,37 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.payee_name} {self.amount}"
+
+
+class PaymentRecordQuerySet(ScopedQuerySet):
+    scope_provider = "payment__provider"
+    scope_finance_all = True
+
+
+class PaymentRecord(models.Model):
+    """The finance bureau's record of money paid against one line of the payment list: the date paid and the
+    voucher number (凭证号). A payment may be paid in parts; the month is 已支付 once every payment is paid in full.
+    Kept beside the frozen payment list, which never changes."""
+
+    payment = models.ForeignKey(Payment, verbose_name="支付清单", on_delete=models.PROTECT, related_name="records")
+    paid_on = models.DateField("支付日期")
+    voucher_number = models.CharField("凭证号", max_length=40)
+    amount = models.DecimalField("支付金额（元）", **MONEY)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = PaymentRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "支付登记"
+        verbose_name_plural = "支付登记"
+        ordering = ["payment", "paid_on", "pk"]
+        constraints = [
+            models.CheckConstraint(name="paymentrecord_amount_positive", condition=Q(amount__gt=0)),
+            models.UniqueConstraint(fields=["payment", "voucher_number"], name="paymentrecord_one_voucher_per_payment"),
+        ]
+
+    def __str__(self):
+        return f"{self.voucher_number} {self.amount}"

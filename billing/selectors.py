@@ -162,3 +162,7 @@ def held_corrections(*, actor, settlement):
         .values_list("amount", flat=True)
     )
     return {"count": len(rows), "amount": quantize_fen(sum(rows, Decimal(0)))}
+
+
+def payment_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(Payment.objects.select_related("settlement", "provider"), actor, pk=pk)

@@ -13,5 +13,5 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.settlement_confirm, name="settlement_confirm"),
     path("<int:pk>/recompute/", views.settlement_recompute, name="settlement_recompute"),
     path("<int:pk>/discard/", views.settlement_discard, name="settlement_discard"),
-    path("<int:pk>/paid/", views.settlement_mark_paid, name="settlement_mark_paid"),
+    path("<int:pk>/payments/", views.settlement_payments, name="settlement_payments"),
 ]

@@ -4,20 +4,23 @@ Bureau computes and confirms; finance and providers read (providers only their o
 Town officials and caregivers have no billing pages.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
-from shenxian_care.scoping import is_bureau
+from shenxian_care.scoping import actor_role, is_bureau
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from . import actions, exports, selectors
-from .forms import LineFilterForm, MonthForm
+from .forms import LineFilterForm, MonthForm, PaymentRecordForm
 from .models import RunState, SettlementStatus
 
 READERS = (Role.BUREAU, Role.FINANCE, Role.PROVIDER)
@@ -69,7 +72,6 @@ def settlement_detail(request, pk):
             "can_recompute": bureau and settlement.status == SettlementStatus.DRAFT,
             "can_discard": bureau and settlement.status == SettlementStatus.DRAFT and not running,
             "held": selectors.held_corrections(actor=request.user, settlement=settlement),
-            "can_mark_paid": bureau and settlement.status == SettlementStatus.CONFIRMED,
             "running": running,
             "sheets": exports.SHEET_TITLES,
         },
@@ -158,14 +160,39 @@ def settlement_discard(request, pk):
     return redirect("billing:settlement_list")
 
 
-@require_POST
-@role_required(Role.BUREAU)
-def settlement_mark_paid(request, pk):
+@role_required(*READERS)
+def settlement_payments(request, pk):
+    """The month's payment list with what is paid; the finance bureau records payments here (date, voucher)."""
     settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
-    try:
-        actions.settlement_mark_paid(actor=request.user, settlement=settlement)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{settlement.month:%Y年%m月}结算已登记为已支付。")
-    return redirect("billing:settlement_detail", pk=pk)
+    can_record = actor_role(request.user) == Role.FINANCE and settlement.status == SettlementStatus.CONFIRMED
+    form = PaymentRecordForm(request.POST or None) if can_record else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        payment = selectors.payment_get_for_actor(actor=request.user, pk=form.cleaned_data["payment"])
+        try:
+            actions.payment_record(
+                actor=request.user,
+                payment=payment,
+                paid_on=form.cleaned_data["paid_on"],
+                voucher_number=form.cleaned_data["voucher_number"],
+                amount=form.cleaned_data["amount"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, f"{payment.payee_name}：{exc.message}")
+        else:
+            messages.success(
+                request, f"已登记{payment.payee_name}的支付（凭证号 {form.cleaned_data['voucher_number']}）。"
+            )
+            return redirect("billing:settlement_payments", pk=pk)
+    elif form is not None and request.method == "POST":
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    page = paginate(
+        request, selectors.payment_list(actor=request.user, settlement=settlement).prefetch_related("records")
+    )
+    for payment in page:
+        payment.paid = sum((r.amount for r in payment.records.all()), Decimal("0.00"))
+        payment.remaining = payment.amount - payment.paid
+    return render(
+        request,
+        "billing/payments.html",
+        {"settlement": settlement, "page": page, "can_record": can_record, "today": timezone.localdate()},
+    )

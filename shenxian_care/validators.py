@@ -76,3 +76,16 @@ _PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 def validate_phone(value):
     if value and not _PHONE_RE.match(str(value).strip()):
         raise ValidationError("联系电话格式不正确（手机11位，或区号-座机号）。", code="phone")
+
+
+_BANK_ACCOUNT_RE = re.compile(r"^\d{8,32}$")
+
+
+def bank_account_problem(value) -> str | None:
+    """Why a bank account number cannot be paid to (in Chinese), or None: 8–32 digits, spaces ignored."""
+    number = re.sub(r"\s", "", value or "")
+    if not number:
+        return "未登记银行账号"
+    if not _BANK_ACCOUNT_RE.match(number):
+        return "银行账号格式不正确（应为8至32位数字）"
+    return None

@@ -28,7 +28,7 @@ def test_command_writes_the_four_sheets_with_totals(tmp_path, two_provider_month
     call_command("export_settlement", "--month", "2024-03", "--out", str(out))
 
     sheets = _sheets(out.read_bytes())
-    assert list(sheets) == ["结算明细", "按镇汇总", "按机构汇总", "支付清单"]
+    assert list(sheets) == ["结算明细", "按镇汇总", "按机构汇总", "支付清单", "拨付审批表"]
     detail = sheets["结算明细"]
     header = detail[0]
     for column in ("姓名", "身份证号", "镇(街道)", "自理能力", "天数", "标准(元/月)", "金额(元)"):
@@ -78,7 +78,7 @@ def test_the_portal_export_is_the_same_workbook_as_the_command(
     assert _sheets(download.content) == _sheets(out.read_bytes())
     assert download.response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert quote("2024年03月结算.xlsx") in download.response["Content-Disposition"]
-    assert progress_of(download.job) == (3 + 3, 3 + 3)  # each detail line, then each of the other sheets
+    assert progress_of(download.job) == (3 + 4, 3 + 4)  # each detail line, then each of the other sheets
     event = SecurityEvent.objects.get(kind="export", user=bureau_user)
     summary = event.detail["summary"]
     assert (event.detail["what"], summary["month"], summary["sheet"]) == ("结算表", "2024-03", "all")

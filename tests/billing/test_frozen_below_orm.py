@@ -3,7 +3,7 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from billing.actions import settlement_confirm, settlement_mark_paid
+from billing.actions import payment_record, settlement_confirm
 from billing.models import Payment, ProviderSettlement, Settlement, SettlementLine
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
@@ -43,8 +43,12 @@ def test_lines_totals_and_payments_of_a_confirmed_month_cannot_be_changed(confir
 
 
 @pytest.mark.django_db
-def test_a_confirmed_month_can_still_be_marked_paid(confirmed, bureau_user):
-    paid = settlement_mark_paid(actor=bureau_user, settlement=confirmed)
+def test_a_confirmed_month_can_still_be_paid(confirmed, finance_user):
+    import datetime
+
+    for payment in Payment.objects.filter(settlement=confirmed):
+        payment_record(actor=finance_user, payment=payment, paid_on=datetime.date.today(), voucher_number="记-001")
+    paid = Settlement.objects.get(pk=confirmed.pk)
     assert paid.status == "paid"
     refused(lambda: Settlement.objects.filter(pk=paid.pk).update(status="confirmed"))
 

@@ -36,7 +36,7 @@ def test_finance_reads_everything_but_cannot_confirm(client_as, finance_user, tw
     detail = client.get(reverse("billing:settlement_detail", args=[settlement.pk]))
     assert "¥1,128.00" in detail.content.decode()
     assert "确认并冻结" not in detail.content.decode()
-    assert client.post(reverse("billing:settlement_mark_paid", args=[settlement.pk])).status_code == 403
+    assert client.post(reverse("billing:settlement_confirm", args=[settlement.pk])).status_code == 403
     settlement.refresh_from_db()
     assert settlement.status == SettlementStatus.CONFIRMED
 
