@@ -3,12 +3,14 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from recipients.models import Recipient, Town, Village, in_support_q
 from shenxian_care.crypto import digest
 from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
+from shenxian_care.models import Role
 from shenxian_care.months import overlap
-from shenxian_care.scoping import ScopedQuerySet
+from shenxian_care.scoping import ScopedQuerySet, actor_role
 from shenxian_care.validators import validate_credit_code, validate_id_number, validate_phone
 
 
@@ -252,6 +254,13 @@ class AgreementQuerySet(ScopedQuerySet):
     scope_provider = "provider"
     scope_caregiver = "caregiver"
 
+    def for_actor(self, user):
+        # A caregiver sees the agreements naming them only while they are current (access ends with service).
+        visible = super().for_actor(user)
+        if actor_role(user) == Role.CAREGIVER:
+            visible = visible.current_on(timezone.localdate())
+        return visible
+
     def in_force_between(self, first, last):
         """Agreements in force on some day of [first, last] (inclusive). An agreement is in force from the
         later of its start date and the day the last of the four parties signed (`signed_on`), up to its end
@@ -262,6 +271,18 @@ class AgreementQuerySet(ScopedQuerySet):
 
     def in_force_on(self, day):
         return self.in_force_between(day, day)
+
+    def current_on(self, day):
+        """Signed agreements not ended by `day` (in force now, or starting later) whose provider has a contract in
+        force that day for the agreement's town: the people a provider or caregiver still serves."""
+        contracts = PurchaseContract.objects.in_force_on(day).filter(
+            provider=models.OuterRef("provider_id"), towns=models.OuterRef("town_id")
+        )
+        return (
+            self.filter(status__in=SIGNED_STATUSES)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+            .filter(models.Exists(contracts))
+        )
 
     def serving_on(self, day):
         """Agreements under which the recipient is served on `day`: the agreement is in force, the recipient is

@@ -75,9 +75,9 @@ class CivilCapacity(models.TextChoices):
 
 class RecipientQuerySet(ScopedQuerySet):
     scope_town = "town"
-    # A provider sees the list of the towns its contracts serve (to sign agreements) and anyone it served.
-    scope_provider = ("town__contracts__provider", "agreements__provider")
-    scope_caregiver = "agreements__caregiver"
+    # A provider sees the people of the towns its contracts in force serve (to sign agreements) and those it
+    # serves; a caregiver those it serves now (contracts.scoping): nobody once service has ended.
+    scope_served_recipient = "pk"
 
     def in_support_between(self, first, last):
         """Recipients in support on some day of [first, last] (inclusive): entry date <= day < exit date."""
@@ -179,7 +179,7 @@ def support_window(entry_date, exit_date):
 
 class AssessmentQuerySet(ScopedQuerySet):
     scope_town = "recipient__town"
-    scope_provider = "recipient__agreements__provider"
+    scope_served_recipient = "recipient"
 
 
 class Assessment(models.Model):
@@ -250,7 +250,7 @@ class LevelSource(models.TextChoices):
 
 class LevelApprovalQuerySet(ScopedQuerySet):
     scope_town = "recipient__town"
-    scope_provider = "recipient__agreements__provider"
+    scope_served_recipient = "recipient"
 
 
 class LevelApproval(models.Model):
@@ -297,7 +297,7 @@ class ExitReason(models.TextChoices):
 
 class SupportExitQuerySet(ScopedQuerySet):
     scope_town = "recipient__town"
-    scope_provider = "recipient__agreements__provider"
+    scope_served_recipient = "recipient"
 
 
 class SupportExit(models.Model):

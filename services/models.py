@@ -125,7 +125,7 @@ class GpsRuleStatus(models.TextChoices):
 
 class RecipientGpsRuleQuerySet(ScopedQuerySet):
     scope_town = "recipient__town"
-    scope_provider = "recipient__agreements__provider"
+    scope_served_recipient = "recipient"
 
 
 class RecipientGpsRule(models.Model):

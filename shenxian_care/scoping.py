@@ -59,6 +59,10 @@ class ScopedQuerySet(models.QuerySet):
     scope_provider = None
     scope_caregiver = None
     scope_finance_all = False
+    # Lookup from this model to a Recipient ("pk" on Recipient itself): for provider staff and caregivers the
+    # row is visible only while they serve that recipient (`register_served_recipients`), not merely because a
+    # link to them once existed: access ends when service ends.
+    scope_served_recipient = None
 
     def _through(self, lookup, value):
         if value is None:
@@ -83,11 +87,37 @@ class ScopedQuerySet(models.QuerySet):
             return self if self.scope_finance_all else self.none()
         if role == Role.TOWN and self.scope_town:
             return self._through(self.scope_town, user.town_id)
+        if role in (Role.PROVIDER, Role.CAREGIVER) and self.scope_served_recipient:
+            served = _served_recipients(role, user)
+            if served is None:
+                return self.none()
+            return self.filter(**{f"{self.scope_served_recipient}__in": served})
         if role == Role.PROVIDER and self.scope_provider:
             return self._through(self.scope_provider, user.provider_id)
         if role == Role.CAREGIVER and self.scope_caregiver:
             return self._through(self.scope_caregiver, _caregiver_id(user))
         return self.none()
+
+
+_served = {}
+
+
+def register_served_recipients(role, function):
+    """The app that holds contracts and agreements says which recipients a provider's staff or a caregiver serve
+    today: `function(user)` returns a queryset of recipient ids, or None for nobody. Registered once from that
+    app's ready(), so this module and the recipients app need not import it."""
+    _served[role] = function
+
+
+def _served_recipients(role, user):
+    function = _served.get(role)
+    if function is None:  # nothing registered: nobody is served (deny by default)
+        return None
+    if role == Role.PROVIDER and not user.provider_id:
+        return None
+    if role == Role.CAREGIVER and caregiver_of(user) is None:
+        return None
+    return function(user)
 
 
 def get_for_actor_or_404(queryset, user, **lookup):

@@ -35,6 +35,7 @@ PAGES = {
     "contracts:agreement_create": {B, P},
     "contracts:caregiver_list": {B, T, P},
     "contracts:caregiver_create": {B, P},
+    "contracts:notice_list": {B, P},
     "services:caregiver_day": {C},
     "services:dashboard": {B, T, P},
     "services:dashboard_json": {B, T, P},
@@ -76,7 +77,7 @@ QUERY = {"supervision-evaluation-missing": "?month=2026-10-01"}
 # Writes only: a GET is refused for everyone.
 POST_ONLY = {
     "logout", "recipients:recipient_find", "services:compliance_export",
-    "supervision:evaluation_remind", "supervision:evaluation_start",
+    "supervision:evaluation_remind", "supervision:evaluation_start", "contracts:notice_mark_read",
     "api-sign-in", "recipient-find", "visit-check-in", "visit-emergency", "visit-sync",
     "supervision-evaluation-start", "supervision-cross-check-hit-import-list",
 }  # fmt: skip

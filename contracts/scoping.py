@@ -1,0 +1,33 @@
+"""Which recipients a provider's staff and a caregiver may see: those they serve today, by the same in-force
+windows billing pays by (contracts.models). Registered with shenxian_care.scoping in ContractsConfig.ready()."""
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from recipients.models import Recipient
+from shenxian_care.scoping import caregiver_of
+
+from .models import Agreement, PurchaseContract
+
+
+def provider_served_recipients(user, day=None):
+    """The people of the towns the provider's contracts in force (or yet to start) serve (still in support: the provider signs
+    agreements with them) and those it serves under an agreement still current. A provider whose contracts have
+    all ended sees nobody, whatever agreements it once had."""
+    day = day or timezone.localdate()
+    # Contracts in force today or later (a provider prepares agreements before its contract starts).
+    contracts = PurchaseContract.objects.in_force_between(day, datetime.date.max).filter(provider_id=user.provider_id)
+    in_towns = Q(town__in=contracts.values("towns")) & (Q(exit_date__isnull=True) | Q(exit_date__gt=day))
+    served = Q(pk__in=Agreement.objects.current_on(day).filter(provider_id=user.provider_id).values("recipient_id"))
+    return Recipient.objects.filter(in_towns | served).values("pk")
+
+
+def caregiver_served_recipients(user, day=None):
+    """The people a working caregiver serves under a current agreement naming them."""
+    caregiver = caregiver_of(user)
+    if caregiver is None or not caregiver.is_active:
+        return None
+    day = day or timezone.localdate()
+    return Agreement.objects.current_on(day).filter(caregiver_id=caregiver.pk).values("recipient_id")
