@@ -13,9 +13,9 @@ from .models import Agreement, PurchaseContract
 
 
 def provider_served_recipients(user, day=None):
-    """The people of the towns the provider's contracts in force (or yet to start) serve (still in support: the provider signs
-    agreements with them) and those it serves under an agreement still current. A provider whose contracts have
-    all ended sees nobody, whatever agreements it once had."""
+    """The people of the towns the provider's contracts in force (or yet to start) serve (still in support: the
+    provider signs agreements with them) and those it serves under an agreement still current. A provider whose
+    contracts have all ended sees nobody, whatever agreements it once had."""
     day = day or timezone.localdate()
     # Contracts in force today or later (a provider prepares agreements before its contract starts).
     contracts = PurchaseContract.objects.in_force_between(day, datetime.date.max).filter(provider_id=user.provider_id)

@@ -7,6 +7,7 @@ from django import forms
 from contracts.models import Caregiver, DeductionRule, Provider
 from recipients.models import CareLevel, Recipient, Town
 
+from .actions.reviews import TerminationGrounds
 from .models import (
     ComplaintChannel,
     ComplaintPriority,
@@ -249,3 +250,9 @@ class TakeoverForm(PortalForm):
             for town in self.towns
             if self.cleaned_data.get(f"caregiver_{town.pk}")
         }
+
+
+class TerminationForm(forms.Form):
+    provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.order_by("name"))
+    grounds = forms.ChoiceField(label="终止依据", choices=TerminationGrounds.choices)
+    reason = forms.CharField(label="终止理由", max_length=250, widget=forms.Textarea(attrs={"rows": 3}))

@@ -57,6 +57,7 @@ PAGES = {
     "supervision:spot_check_draw": {B},
     "supervision:crosscheck": {B},
     "supervision:review_list": {B},
+    "supervision:termination": {B},
     "billing:settlement_list": {B, F, P},
 }
 

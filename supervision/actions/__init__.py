@@ -22,11 +22,13 @@ from .rectification import (
     rectification_mark_overdue,
     rectification_send_back,
 )
-from .reviews import review_build, review_decide
+from .reviews import TerminationGrounds, review_build, review_decide, termination_start
 from .spotchecks import spot_check_draw, spot_check_record
 from .takeover import takeover_execute, takeover_request, takeover_run
 
 __all__ = [
+    "TerminationGrounds",
+    "termination_start",
     "complaint_answer",
     "complaint_close",
     "complaint_log",

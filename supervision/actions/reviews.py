@@ -5,12 +5,13 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.selectors import contracts_ending_within
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 
 from ..dates import half_bounds
-from ..models import HalfYearReview, ReviewDecision, ReviewStatus
+from ..models import HalfYearReview, ReviewDecision, ReviewStatus, SeriousProblemReport
 from ..selectors.reviews import providers_under_review, scorecard
 
 
@@ -74,5 +75,62 @@ def review_decide(*, actor, review, decision, reason: str):
     review.status = ReviewStatus.DECIDED
     review.decided_by = actor
     review.decided_at = timezone.now()
+    review.save()
+    return review
+
+
+class TerminationGrounds:
+    VETO = "veto"  # 一票否决: fraud verified at any time of the year
+    EXPIRY = "expiry"  # the contract's term ends and it is not renewed
+
+    choices = [(VETO, "一票否决（查证属实的弄虚作假），立即终止"), (EXPIRY, "合同期满不再续签")]
+
+
+@transaction.atomic
+def termination_start(*, actor, provider, grounds: str, reason: str, today: datetime.date | None = None):
+    """End a provider's contracts outside the half-year calendar: the one-vote veto at any time of the year, or a
+    contract that expires without renewal. Recorded as a review of the half year so far, decided 终止合同, so the
+    zero-gap takeover plan (接管预案) that follows a review's termination hands every recipient over."""
+    ensure_role(actor, Role.BUREAU)
+    today = today or timezone.localdate()
+    if not (reason or "").strip():
+        raise ApplicationError("请填写终止理由。", field="reason")
+    if grounds == TerminationGrounds.VETO:
+        if not SeriousProblemReport.objects.verified_fraud().filter(provider=provider).exists():
+            raise ApplicationError(
+                "该服务机构没有查证属实的弄虚作假问题，不能一票否决；请先核实问题。", field="grounds"
+            )
+    elif grounds == TerminationGrounds.EXPIRY:
+        if not contracts_ending_within(days=60, today=today).filter(provider=provider).exists():
+            raise ApplicationError("该服务机构没有60日内到期的合同。", field="grounds")
+    else:
+        raise ApplicationError("请选择终止依据。", field="grounds")
+    half = f"{today.year}H{1 if today.month <= 6 else 2}"
+    start, _end = _bounds(half)
+    review = HalfYearReview.objects.select_for_update().filter(provider=provider, half=half).first()
+    if review is not None and review.status == ReviewStatus.DECIDED:
+        if review.decision == ReviewDecision.TERMINATE:
+            return review
+        raise ApplicationError(f"{provider.name}{half}的评估已决定继续履约，请联系管理员更正后再终止。")
+    card = scorecard(provider, start, today)
+    if grounds == TerminationGrounds.VETO:
+        card["veto"] = True
+    now = timezone.now()
+    label = dict(TerminationGrounds.choices)[grounds]
+    values = {
+        **card,
+        "period_start": start,
+        "period_end": today,
+        "built_at": now,
+        "status": ReviewStatus.DECIDED,
+        "decision": ReviewDecision.TERMINATE,
+        "decision_reason": f"{label}：{reason.strip()}"[:300],
+        "decided_by": actor,
+        "decided_at": now,
+    }
+    if review is None:
+        return HalfYearReview.objects.create(provider=provider, half=half, **values)
+    for field, value in values.items():
+        setattr(review, field, value)
     review.save()
     return review

@@ -29,11 +29,12 @@ from .oversight import (
     spot_check_list,
     takeover_get_for_actor,
 )
-from .reviews import review_get_for_actor, review_list, scorecard
+from .reviews import providers_with_verified_fraud, review_get_for_actor, review_list, scorecard
 
 __all__ = [
     "review_get_for_actor",
     "review_list",
+    "providers_with_verified_fraud",
     "scorecard",
     "complaint_get_for_actor",
     "complaint_list",

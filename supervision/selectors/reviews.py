@@ -4,8 +4,9 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
 
-from contracts.models import ContractStatus, Provider, PurchaseContract
+from contracts.models import Provider, PurchaseContract
 from services.selectors import provider_visit_figures
 from shenxian_care.scoping import get_for_actor_or_404
 
@@ -38,9 +39,7 @@ def _money(value):
 
 def providers_under_review(start, end):
     """Providers whose contract ran on some day of [start, end]."""
-    contracts = PurchaseContract.objects.filter(start_date__lte=end, end_date__gte=start).exclude(
-        status=ContractStatus.TERMINATED, terminated_on__lt=start
-    )
+    contracts = PurchaseContract.objects.in_force_between(start, end)
     return Provider.objects.filter(pk__in=contracts.values("provider_id")).order_by("name")
 
 
@@ -199,3 +198,11 @@ def review_list(*, actor, filters=None):
 
 def review_get_for_actor(*, actor, pk):
     return get_for_actor_or_404(HalfYearReview.objects.select_related("provider"), actor, pk=pk)
+
+
+def providers_with_verified_fraud():
+    """Providers with a verified fraud problem (一票否决 grounds) whose contracts are not all ended yet."""
+    today = timezone.localdate()
+    live = PurchaseContract.objects.in_force_between(today, datetime.date.max).values("provider_id")
+    frauds = SeriousProblemReport.objects.verified_fraud().values("provider_id")
+    return Provider.objects.filter(pk__in=frauds).filter(pk__in=live).order_by("name")

@@ -5,13 +5,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from contracts.models import Agreement, AgreementStatus
+from contracts.selectors import contracts_ending_within
 from recipients.models import Town
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from .. import actions, selectors
-from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm
+from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm, TerminationForm
 from ..models import CrossCheckBatch, CrossCheckHitStatus, ReviewDecision, ReviewStatus, Takeover, TakeoverStatus
 
 
@@ -144,3 +145,28 @@ def takeover(request, pk):
 def takeover_report(request, pk):
     result = selectors.takeover_get_for_actor(actor=request.user, pk=pk)
     return render(request, "supervision/takeover_report.html", {"takeover": result})
+
+
+@role_required(Role.BUREAU)
+def termination(request):
+    """合同终止: contracts ending within 60 days and providers with verified fraud; the bureau ends a provider's
+    contracts here (expiry, or the one-vote veto at any time of the year) and goes on to the takeover plan."""
+    form = TerminationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = actions.termination_start(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, f"已决定终止{review.provider.name}的合同，请安排接管（接管预案）。")
+            return redirect("supervision:takeover", pk=review.pk)
+    today = timezone.localdate()
+    return render(
+        request,
+        "supervision/termination.html",
+        {
+            "form": form,
+            "ending": contracts_ending_within(days=60, today=today).select_related("provider"),
+            "fraud": selectors.providers_with_verified_fraud(),
+        },
+    )
