@@ -37,9 +37,10 @@ def lookback_months():
 
 
 class _ProviderMonth:
-    __slots__ = ("gross", "days", "recipients", "contract_days", "weights", "caregiver_days")
+    __slots__ = ("gross", "days", "recipients", "contract_days", "weights", "caregiver_days", "recipient_caregiver")
 
     def __init__(self):
+        self.recipient_caregiver = {}  # only for recipients a deduction of the month is tied to
         self.gross = 0
         self.days = 0
         self.recipients = 0
@@ -47,7 +48,9 @@ class _ProviderMonth:
         self.weights = defaultdict(int)  # becomes a Fraction only where a line is shared
         self.caregiver_days = Counter()
 
-    def add_regular(self, line):
+    def add_regular(self, line, targeted=frozenset()):
+        if line.recipient_id in targeted:
+            self.recipient_caregiver[line.recipient_id] = line.caregiver_id
         self.gross += line.amount_fen
         self.days += line.days
         self.recipients += 1
@@ -104,6 +107,8 @@ def compute(settlement, table, actor, progress, stats):
         total += persistence.recipients_in_window(p_first, p_end).count()
     progress.start(total)
 
+    due_info = _dues_for(first, end)
+    targeted = frozenset(due_info[2].values())
     providers: dict[int, _ProviderMonth] = defaultdict(_ProviderMonth)
     writer = persistence.LineWriter(settlement)
     with ExitStack() as cleanup:
@@ -121,7 +126,7 @@ def compute(settlement, table, actor, progress, stats):
             on_recipient=progress.tick,
         ):
             writer.add(line, rate_fen=line.rate_fen)
-            providers[line.provider_id].add_regular(line)
+            providers[line.provider_id].add_regular(line, targeted)
         persistence.close_streams(streams)
 
         for prior in priors:
@@ -138,7 +143,7 @@ def compute(settlement, table, actor, progress, stats):
                     providers[line.provider_id].add_adjustment(line)
         writer.close()
 
-    totals = _settle_providers(settlement, providers)
+    totals = _settle_providers(settlement, providers, due_info)
 
     settlement.rate_self_care = table.self_care
     settlement.rate_partial = table.partial
@@ -296,21 +301,23 @@ def _dues_for(month_first, month_end):
         applied_before[deduction_id] += calc.to_fen(amount)
     dues = defaultdict(list)
     contracts = {}
-    for pk, provider_id, contract_id, amount in (
+    targets = {}
+    for pk, provider_id, contract_id, amount, recipient_id in (
         Deduction.objects.filter(status=DeductionStatus.VERIFIED, verified_on__lt=month_end)
         .order_by("verified_on", "pk")
-        .values_list("pk", "provider_id", "contract_id", "amount")
+        .values_list("pk", "provider_id", "contract_id", "amount", "recipient_id")
     ):
         remaining = calc.to_fen(amount) - applied_before[pk]
         if remaining > 0:
             dues[provider_id].append(calc.Due(key=pk, amount_fen=remaining))
             contracts.setdefault(provider_id, contract_id)
-    return dues, contracts
+            if recipient_id is not None:
+                targets[pk] = recipient_id
+    return dues, contracts, targets
 
 
-def _settle_providers(settlement, providers):
-    first, end, _ = calc.month_bounds(settlement.month)
-    dues, due_contracts = _dues_for(first, end)
+def _settle_providers(settlement, providers, due_info):
+    dues, due_contracts, targets = due_info
     deficits = dict(
         ProviderSettlement.objects.filter(
             settlement__month=calc.previous_month(settlement.month),
@@ -384,11 +391,23 @@ def _settle_providers(settlement, providers):
             for a in applied
         ]
     )
-    Payment.objects.bulk_create(_payments(settlement, rows, payment_plans, provider_info))
+    Payment.objects.bulk_create(_payments(settlement, rows, payment_plans, provider_info, applications, targets))
     return totals
 
 
-def _payments(settlement, rows, plans, provider_info):
+def _caregiver_weights(month, applied, targets):
+    """Where caregivers are paid directly: each caregiver's share of the gross, less the deductions applied this
+    month that are tied to a recipient they served (those fall on that caregiver alone). What is left of the
+    month (provider-wide deductions, a deficit brought forward) is then shared pro rata to these weights."""
+    weights = dict(month.weights)
+    for application in applied:
+        caregiver_id = month.recipient_caregiver.get(targets.get(application.key))
+        if caregiver_id is not None and application.applied_fen:
+            weights[caregiver_id] = weights.get(caregiver_id, 0) - application.applied_fen
+    return {caregiver_id: weight for caregiver_id, weight in weights.items() if weight > 0}
+
+
+def _payments(settlement, rows, plans, provider_info, applications, targets):
     caregiver_providers = [pid for pid, mode, net, _ in plans if mode == PayeeMode.CAREGIVERS and net > 0]
     caregivers = {
         c["pk"]: c
@@ -397,11 +416,15 @@ def _payments(settlement, rows, plans, provider_info):
         )
     }
     payments = []
-    for row, (provider_id, payee_mode, net, month) in zip(rows, plans, strict=True):
+    for row, (provider_id, payee_mode, net, month), applied in zip(rows, plans, applications, strict=True):
         if net <= 0:
             continue
         info = provider_info[provider_id]
-        shares = calc.split_largest_remainder(net, month.weights) if payee_mode == PayeeMode.CAREGIVERS else {}
+        shares = (
+            calc.split_largest_remainder(net, _caregiver_weights(month, applied, targets))
+            if payee_mode == PayeeMode.CAREGIVERS
+            else {}
+        )
         if not shares:
             payments.append(
                 Payment(

@@ -63,11 +63,11 @@ def test_a_failure_leaves_no_half_written_month(billed, monkeypatch):
     calls = {"n": 0}
     original = engine._ProviderMonth.add_regular
 
-    def crash_on_second(self, line):
+    def crash_on_second(self, line, *args):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        return original(self, line)
+        return original(self, line, *args)
 
     monkeypatch.setattr(engine._ProviderMonth, "add_regular", crash_on_second)
     with pytest.raises(RuntimeError):

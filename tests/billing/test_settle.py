@@ -267,6 +267,40 @@ def test_caregiver_payee_mode_pays_each_caregiver_for_their_days(settle, billed,
     assert sum(payments.values()) == settlement.net == Decimal("1028.00")
 
 
+def test_a_deduction_for_one_recipient_falls_on_that_recipients_caregiver(settle, billed):
+    """Caregivers paid directly: 甲 serves two people (189.00 + 313.00 = 502.00), 乙 one 失能 (626.00). A 100.00
+    deduction verified for 乙's recipient falls on 乙 alone: 甲 502.00, 乙 526.00. A further provider-wide 112.80
+    is then shared pro rata to what is left (502 : 526): 甲 502 − 112.80 × 502/1028 = 446.917… → 446.92,
+    乙 526 − 112.80 × 526/1028 = 468.284… → 468.28; together the net, 915.20."""
+    from tests.factories import CaregiverFactory, ContractFactory
+
+    from .factories import DeductionFactory
+
+    caring = ProviderFactory()
+    contract = ContractFactory(provider=caring, payee_mode=PayeeMode.CAREGIVERS)
+    first, second = CaregiverFactory(provider=caring), CaregiverFactory(provider=caring)
+    billed(provider=caring, caregiver=first)
+    billed(provider=caring, caregiver=first, level="partial")
+    served_by_second = billed(provider=caring, caregiver=second, level="full")
+    DeductionFactory(
+        provider=caring,
+        contract=contract,
+        amount=Decimal("100.00"),
+        recipient=served_by_second,
+        verified_on=D(2024, 3, 2),
+    )
+
+    settlement = settle(2024, 3)
+    payments = {p.caregiver_id: p.amount for p in settlement.payments.all()}
+    assert payments == {first.pk: Decimal("502.00"), second.pk: Decimal("526.00")}
+
+    DeductionFactory(provider=caring, contract=contract, amount=Decimal("112.80"), verified_on=D(2024, 3, 3))
+    settlement = settle(2024, 3)
+    payments = {p.caregiver_id: p.amount for p in settlement.payments.all()}
+    assert payments == {first.pk: Decimal("446.92"), second.pk: Decimal("468.28")}
+    assert sum(payments.values()) == settlement.net == Decimal("915.20")
+
+
 def test_provider_payee_mode_one_payment_to_the_provider_account(settle, billed, provider):
     billed()
     billed(level="full")
