@@ -263,15 +263,19 @@ def apply_deductions(*, gross_fen: int, deficit_brought_fen: int, dues: list[Due
     """Apply dues (oldest first) to a provider's month without going below zero.
 
     Returns (applied list, net_fen, deficit_carried_fen). A negative base (adjustments larger than the
-    month) pays nothing and carries the shortfall forward as a deficit.
+    month) pays nothing and carries the shortfall forward as a deficit. A negative due is a credit (a
+    deduction cancelled or lowered after a frozen month took it): paid back in full before anything is taken.
     """
-    base = gross_fen - deficit_brought_fen
+    credits = [due for due in dues if due.amount_fen < 0]
+    base = gross_fen - deficit_brought_fen - sum(due.amount_fen for due in credits)
     deficit_carried = 0
     if base < 0:
         deficit_carried, base = -base, 0
-    applied = []
+    applied = [Applied(key=due.key, due_fen=due.amount_fen, applied_fen=due.amount_fen) for due in credits]
     left = base
     for due in dues:
+        if due.amount_fen < 0:
+            continue
         take = min(due.amount_fen, left)
         left -= take
         applied.append(Applied(key=due.key, due_fen=due.amount_fen, applied_fen=take))

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from fractions import Fraction
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from contracts.models import Caregiver, PayeeMode, Provider, PurchaseContract
@@ -293,7 +294,9 @@ def _difference(new, old, rates):
 
 
 def _dues_for(month_first, month_end):
-    """Remaining verified deductions up to the month's end, per provider, oldest first."""
+    """Remaining verified deductions up to the month's end, per provider, oldest first; and, first of all, credits:
+    what frozen months deducted beyond a deduction's amount since cancelled or lowered (maker-checker), paid back
+    in this month as a negative application naming the deduction."""
     applied_before = Counter()
     for deduction_id, amount in DeductionApplication.objects.filter(
         settlement__month__lt=month_first, settlement__status__in=FROZEN
@@ -302,13 +305,16 @@ def _dues_for(month_first, month_end):
     dues = defaultdict(list)
     contracts = {}
     targets = {}
-    for pk, provider_id, contract_id, amount, recipient_id in (
-        Deduction.objects.filter(status=DeductionStatus.VERIFIED, verified_on__lt=month_end)
+    for pk, provider_id, contract_id, amount, recipient_id, status in (
+        Deduction.objects.filter(
+            Q(status=DeductionStatus.VERIFIED, verified_on__lt=month_end) | Q(pk__in=list(applied_before))
+        )
         .order_by("verified_on", "pk")
-        .values_list("pk", "provider_id", "contract_id", "amount", "recipient_id")
+        .values_list("pk", "provider_id", "contract_id", "amount", "recipient_id", "status")
     ):
-        remaining = calc.to_fen(amount) - applied_before[pk]
-        if remaining > 0:
+        owed = calc.to_fen(amount) if status == DeductionStatus.VERIFIED else 0
+        remaining = owed - applied_before[pk]
+        if remaining:
             dues[provider_id].append(calc.Due(key=pk, amount_fen=remaining))
             contracts.setdefault(provider_id, contract_id)
             if recipient_id is not None:

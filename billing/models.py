@@ -155,9 +155,6 @@ class ProviderSettlement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["settlement", "provider"], name="providersettlement_unique"),
             models.CheckConstraint(name="providersettlement_net_not_negative", condition=Q(net__gte=0)),
-            models.CheckConstraint(
-                name="providersettlement_applied_not_negative", condition=Q(deductions_applied__gte=0)
-            ),
         ]
 
     def __str__(self):
@@ -297,7 +294,8 @@ class DeductionApplication(models.Model):
                 name="deductionapplication_carried_not_negative", condition=Q(amount_carried__gte=0)
             ),
             models.CheckConstraint(
-                name="deductionapplication_applied_not_negative", condition=Q(amount_applied__gte=0)
+                name="deductionapplication_applied_not_negative",
+                condition=Q(amount_applied__gte=0) | Q(amount_due__lt=0, amount_applied=models.F("amount_due")),
             ),
         ]
 

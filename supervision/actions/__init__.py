@@ -1,6 +1,12 @@
 """Every write of the supervision app, one function per state transition (same public names as before)."""
 
 from .crosscheck import crosscheck_confirm_exit, crosscheck_dismiss, crosscheck_import
+from .deductions import (
+    can_decide_correction,
+    deduction_correction_approve,
+    deduction_correction_reject,
+    deduction_correction_request,
+)
 from .evaluations import (
     evaluation_remind_missing,
     evaluation_return,
@@ -27,6 +33,10 @@ from .spotchecks import spot_check_draw, spot_check_record
 from .takeover import takeover_execute, takeover_request, takeover_run
 
 __all__ = [
+    "can_decide_correction",
+    "deduction_correction_approve",
+    "deduction_correction_reject",
+    "deduction_correction_request",
     "TerminationGrounds",
     "termination_start",
     "complaint_answer",

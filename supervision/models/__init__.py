@@ -2,7 +2,14 @@
 cross-checks, deductions, half-year reviews and takeovers. One module per subject, same public names."""
 
 from .crosscheck import CrossCheckBatch, CrossCheckEvent, CrossCheckHit, CrossCheckHitStatus
-from .deductions import Deduction, DeductionQuerySet, DeductionSource, DeductionStatus
+from .deductions import (
+    CorrectionStatus,
+    Deduction,
+    DeductionCorrection,
+    DeductionQuerySet,
+    DeductionSource,
+    DeductionStatus,
+)
 from .evaluations import (
     Evaluation,
     EvaluationItem,
@@ -28,6 +35,8 @@ from .reviews import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, Tak
 from .spotchecks import SpotCheck, SpotCheckDraw, SpotCheckMethod, SpotCheckResult
 
 __all__ = [
+    "CorrectionStatus",
+    "DeductionCorrection",
     "OPEN_RECTIFICATION",
     "Complaint",
     "ComplaintChannel",
