@@ -29,6 +29,7 @@ urlpatterns = [
     path("cross-check/<int:pk>/", views.crosscheck_batch, name="crosscheck_batch"),
     path("reviews/", views.review_list, name="review_list"),
     path("termination/", views.termination, name="termination"),
+    path("deductions/", views.deductions, name="deductions"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
     path("reviews/<int:pk>/takeover/", views.takeover, name="takeover"),
     path("takeovers/<int:pk>/", views.takeover_report, name="takeover_report"),

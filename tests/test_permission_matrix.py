@@ -58,6 +58,7 @@ PAGES = {
     "supervision:crosscheck": {B},
     "supervision:review_list": {B},
     "supervision:termination": {B},
+    "supervision:deductions": {B},
     "billing:settlement_list": {B, F, P},
 }
 

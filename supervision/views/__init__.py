@@ -1,6 +1,15 @@
 """Portal pages of the supervision app (thin: forms in, actions and selectors do the work)."""
 
-from .bureau import crosscheck, crosscheck_batch, review_detail, review_list, takeover, takeover_report, termination
+from .bureau import (
+    crosscheck,
+    crosscheck_batch,
+    deductions,
+    review_detail,
+    review_list,
+    takeover,
+    takeover_report,
+    termination,
+)
 from .evaluations import (
     evaluation_detail,
     evaluation_list,
@@ -28,6 +37,7 @@ from .oversight import (
 )
 
 __all__ = [
+    "deductions",
     "termination",
     "complaint_create",
     "complaint_detail",

@@ -8,12 +8,24 @@ from contracts.models import Agreement, AgreementStatus
 from contracts.selectors import contracts_ending_within
 from recipients.models import Town
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.fields import secret_columns
 from shenxian_care.models import Role
+from shenxian_care.scoping import get_for_actor_or_404
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from .. import actions, selectors
 from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm, TerminationForm
-from ..models import CrossCheckBatch, CrossCheckHitStatus, ReviewDecision, ReviewStatus, Takeover, TakeoverStatus
+from ..models import (
+    CrossCheckBatch,
+    CrossCheckHitStatus,
+    Deduction,
+    DeductionCorrection,
+    DeductionStatus,
+    ReviewDecision,
+    ReviewStatus,
+    Takeover,
+    TakeoverStatus,
+)
 
 
 @role_required(Role.BUREAU)
@@ -170,3 +182,52 @@ def termination(request):
             "fraud": selectors.providers_with_verified_fraud(),
         },
     )
+
+
+@role_required(Role.BUREAU)
+def deductions(request):
+    """扣款更正: verified deductions, with a request to cancel or change one (reason required), and the pending
+    requests a second bureau user approves or rejects (maker-checker)."""
+    if request.method == "POST":
+        verb = request.POST.get("verb")
+        try:
+            if verb == "request":
+                deduction = get_for_actor_or_404(
+                    Deduction.objects.all(), request.user, pk=request.POST.get("deduction")
+                )
+                actions.deduction_correction_request(
+                    actor=request.user,
+                    deduction=deduction,
+                    reason=request.POST.get("reason", ""),
+                    new_amount=request.POST.get("new_amount") or None,
+                )
+                messages.success(request, "已提交更正申请，待另一位民政局工作人员复核。")
+            elif verb in ("approve", "reject"):
+                correction = get_for_actor_or_404(
+                    DeductionCorrection.objects.all(), request.user, pk=request.POST.get("correction")
+                )
+                decide = (
+                    actions.deduction_correction_approve if verb == "approve" else actions.deduction_correction_reject
+                )
+                decide(actor=request.user, correction=correction, reason=request.POST.get("reason", ""))
+                messages.success(
+                    request, "已复核。" + ("更正已生效，已扣部分将在下一个结算月退回。" if verb == "approve" else "")
+                )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("supervision:deductions")
+    pending = list(
+        DeductionCorrection.objects.for_actor(request.user)
+        .pending()
+        .select_related("deduction__provider", "requested_by")
+    )
+    for correction in pending:
+        correction.can_decide = actions.can_decide_correction(request.user, correction)
+    verified = (
+        Deduction.objects.for_actor(request.user)
+        .filter(status=DeductionStatus.VERIFIED)
+        .select_related("provider", "recipient")
+        .defer(*secret_columns(Deduction, "provider", "recipient"))
+        .order_by("-verified_on", "-pk")
+    )
+    return render(request, "supervision/deductions.html", {"pending": pending, "page": paginate(request, verified)})

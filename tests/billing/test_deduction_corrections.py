@@ -104,3 +104,24 @@ def test_a_deduction_cancelled_before_it_was_applied_simply_disappears(settle, b
     march = settle(2024, 3)
 
     assert (march.deductions_applied, march.net) == (Decimal("0.00"), Decimal("626.00"))
+
+
+def test_two_bureau_users_correct_a_deduction_in_the_portal(march_with_deduction, bureau_user, checker, client_as):
+    from django.urls import reverse
+
+    from supervision.models import DeductionCorrection
+
+    _, deduction = march_with_deduction
+    url = reverse("supervision:deductions")
+    client_as(bureau_user).post(url, {"verb": "request", "deduction": deduction.pk, "reason": "复查不属实"})
+    correction = DeductionCorrection.objects.get()
+    # the maker sees no approve button and cannot approve by posting
+    assert "待他人复核" in client_as(bureau_user).get(url).content.decode()
+    client_as(bureau_user).post(url, {"verb": "approve", "correction": correction.pk})
+    correction.refresh_from_db()
+    assert correction.status == CorrectionStatus.PENDING
+
+    client_as(checker).post(url, {"verb": "approve", "correction": correction.pk})
+    correction.refresh_from_db()
+    deduction.refresh_from_db()
+    assert correction.status == CorrectionStatus.APPROVED and deduction.status == DeductionStatus.CANCELLED
