@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from contracts.models import PurchaseContract
 from recipients.models import CareLevel
 from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
+from shenxian_care.months import next_month
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
 from .models import DeductionApplication, LineKind, Payment, ProviderSettlement, Settlement, SettlementLine
@@ -166,3 +168,30 @@ def held_corrections(*, actor, settlement):
 
 def payment_get_for_actor(*, actor, pk):
     return get_for_actor_or_404(Payment.objects.select_related("settlement", "provider"), actor, pk=pk)
+
+
+def receivables(*, actor, settlement):
+    """应追回: what providers whose contracts have all ended still owe after this month (deductions carried forward
+    and a deficit), for the finance bureau to recover; a provider still under contract works it off instead."""
+    first_after = next_month(settlement.month)
+    live = PurchaseContract.objects.in_force_between(first_after, datetime.date.max).values("provider_id")
+    rows = (
+        ProviderSettlement.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .exclude(provider_id__in=live)
+        .select_related("provider")
+        .order_by("provider__name")
+    )
+    owed = []
+    for row in rows:
+        amount = row.carried_forward + row.deficit_carried
+        if amount > 0:
+            owed.append(
+                {
+                    "provider": row.provider,
+                    "carried": row.carried_forward,
+                    "deficit": row.deficit_carried,
+                    "amount": amount,
+                }
+            )
+    return owed

@@ -72,6 +72,9 @@ def settlement_detail(request, pk):
             "can_recompute": bureau and settlement.status == SettlementStatus.DRAFT,
             "can_discard": bureau and settlement.status == SettlementStatus.DRAFT and not running,
             "held": selectors.held_corrections(actor=request.user, settlement=settlement),
+            "receivables": selectors.receivables(actor=request.user, settlement=settlement)
+            if selectors.sees_county_totals(request.user)
+            else [],
             "running": running,
             "sheets": exports.SHEET_TITLES,
         },

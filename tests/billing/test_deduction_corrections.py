@@ -125,3 +125,22 @@ def test_two_bureau_users_correct_a_deduction_in_the_portal(march_with_deduction
     correction.refresh_from_db()
     deduction.refresh_from_db()
     assert correction.status == CorrectionStatus.APPROVED and deduction.status == DeductionStatus.CANCELLED
+
+
+def test_a_terminated_providers_deduction_still_owed_is_shown_to_finance_as_receivable(
+    settle, billed, provider, bureau_user, finance_user, client_as
+):
+    """March 2024: 189.00 earned, a 500.00 deduction verified: 189.00 applied, 311.00 carried forward. The
+    provider's contract ended on 31 March, so the 311.00 is 应追回 for the finance bureau."""
+    from django.urls import reverse
+
+    from contracts.models import PurchaseContract
+
+    billed()
+    PurchaseContract.objects.filter(provider=provider).update(status="terminated", terminated_on=D(2024, 3, 31))
+    DeductionFactory(provider=provider, contract=provider.contracts.first(), amount=Decimal("500.00"))
+    march = settle(2024, 3)
+
+    page = client_as(finance_user).get(reverse("billing:settlement_detail", args=[march.pk])).content.decode()
+
+    assert "应追回" in page and "¥311.00" in page
