@@ -31,3 +31,19 @@ def caregiver_served_recipients(user, day=None):
         return None
     day = day or timezone.localdate()
     return Agreement.objects.current_on(day).filter(caregiver_id=caregiver.pk).values("recipient_id")
+
+
+# A phone without signal keeps its visits for days; they are judged by the visit's own date when they arrive.
+OFFLINE_UPLOAD_DAYS = 31
+
+
+def caregiver_upload_recipients(user, day=None):
+    """The people a caregiver may send a visit for: those named with them in an agreement in force some day of the
+    last OFFLINE_UPLOAD_DAYS (an offline phone's queue arrives late). Verification then judges each visit by its
+    own date: after the agreement's end it is flagged 无有效协议, never verified. Anyone else is not found."""
+    caregiver = caregiver_of(user)
+    if caregiver is None or not caregiver.is_active:
+        return Recipient.objects.none()
+    day = day or timezone.localdate()
+    recent = Agreement.objects.in_force_between(day - datetime.timedelta(days=OFFLINE_UPLOAD_DAYS), day)
+    return Recipient.objects.filter(pk__in=recent.filter(caregiver_id=caregiver.pk).values("recipient_id"))

@@ -1,7 +1,5 @@
 """The bureau's desk: searchable, filterable lists; approvals through the actions, never by editing."""
 
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,6 +7,7 @@ from django.utils import timezone
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.months import next_month
 
 from . import actions
 from .models import (
@@ -176,7 +175,7 @@ class AssessmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="审定通过（自下月1日起生效）")
     def approve_from_next_month(self, request, queryset):
         for assessment in queryset.filter(status=ApprovalStatus.PENDING):
-            first = (assessment.assessed_on.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+            first = next_month(assessment.assessed_on)
             try:
                 actions.assessment_approve(actor=request.user, assessment=assessment, effective_date=first)
                 self.message_user(request, f"{assessment.recipient}：已审定，{first}起生效。", messages.SUCCESS)

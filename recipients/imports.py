@@ -15,6 +15,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from shenxian_care.excel import cell_date, cell_text
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.months import month_bounds
 from shenxian_care.validators import parse_id_number, validate_phone
 
 from .models import CareLevel, Town
@@ -42,12 +43,6 @@ def _header_key(value):
     # People type the brackets either way: 镇（街道） and 镇(街道) are the same column.
     text = str(value or "").strip().replace("（", "(").replace("）", ")").replace(" ", "")
     return text
-
-
-def month_bounds(month: datetime.date):
-    start = month.replace(day=1)
-    end = (start + datetime.timedelta(days=32)).replace(day=1)
-    return start, end
 
 
 def template_workbook_bytes():
@@ -106,7 +101,7 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
         if progress is not None:
             progress.start(max((ws.max_row or 1) - 1, 0))
         towns = {t.name: t for t in Town.objects.all()}
-        start, next_start = month_bounds(month)
+        start, next_start, _ = month_bounds(month)
         errors, rows, seen = [], [], {}
         for line_no, raw in enumerate(rows_iter, start=2):
             if progress is not None:

@@ -4,14 +4,16 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
+from contracts.scoping import caregiver_upload_recipients
 from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.scoping import caregiver_of, get_for_actor_or_404
+from shenxian_care.scoping import caregiver_of
 
 from ..models import (
     ServiceItem,
@@ -81,9 +83,17 @@ def _existing(client_id, caregiver):
     return visit
 
 
+def upload_recipients(actor):
+    """The recipients a caregiver may send visits for (`contracts.scoping.caregiver_upload_recipients`)."""
+    return without_secrets(caregiver_upload_recipients(actor).select_related("town"))
+
+
 def _recipient_for(actor, recipient_id):
-    """Only recipients the caregiver has an agreement with exist for them (others → 404)."""
-    return get_for_actor_or_404(without_secrets(Recipient.objects.select_related("town")), actor, pk=recipient_id)
+    """Only recipients the caregiver served lately exist for them (others → 404)."""
+    try:
+        return upload_recipients(actor).get(pk=recipient_id)
+    except (Recipient.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该记录，或您无权查看。") from None
 
 
 def _create_idempotent(visit):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from contracts.models import Agreement
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
+from shenxian_care.months import next_month
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
@@ -44,8 +45,7 @@ def plan_set_month(*, actor, agreement, month: datetime.date, days, planned_time
         if not agreement.in_force_on(date):
             raise ApplicationError(f"{date:%m月%d日} 不在协议服务期内。", field="days")
         dates.add(date)
-    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
-    PlannedVisit.objects.filter(agreement=agreement, day__gte=month, day__lt=next_month).delete()
+    PlannedVisit.objects.filter(agreement=agreement, day__gte=month, day__lt=next_month(month)).delete()
     PlannedVisit.objects.bulk_create(
         PlannedVisit(
             provider_id=agreement.provider_id,

@@ -9,10 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from recipients.models import Recipient
 from shenxian_care.audit import log_created_in_bulk
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.fields import without_secrets
 
 from ..models import (
     ConfirmationMode,
@@ -34,6 +32,7 @@ from ._common import (
     _position,
     _recipient_for,
     _with_people,
+    upload_recipients,
 )
 
 
@@ -246,7 +245,7 @@ def _sync(actor, caregiver, items, now):
     if known:
         locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
         existing = {v.client_id: v for v in locked}
-    recipients = without_secrets(Recipient.objects.for_actor(actor).select_related("town")).in_bulk(
+    recipients = upload_recipients(actor).in_bulk(
         {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
     )
     results, to_save = [], []

@@ -67,14 +67,15 @@ def test_caregiver_not_the_assigned_one(caregiver, caregiver_user, check_in):
         provider=caregiver.provider,
         caregiver=caregiver,
         recipient=recipient,
-        end_date=datetime.date(2024, 6, 30),
+        start_date=datetime.date(2024, 1, 1),
+        end_date=timezone.localdate() - datetime.timedelta(days=5),
         status=AgreementStatus.TERMINATED,
     )
     AgreementFactory(
         provider=caregiver.provider,
         caregiver=CaregiverFactory(provider=caregiver.provider),
         recipient=recipient,
-        start_date=datetime.date(2024, 7, 1),
+        start_date=timezone.localdate() - datetime.timedelta(days=4),
     )
     assert check_in(caregiver_user, recipient).exception_reasons == ["not_assigned"]
 

@@ -47,3 +47,22 @@ def test_a_visit_after_the_contract_ended_is_refused(caregiver, caregiver_user, 
     visit = check_in(caregiver_user, agreement.recipient, ago_minutes=30)
 
     assert visit.exception_reasons == ["no_agreement"]
+
+
+def test_a_caregiver_cannot_log_for_someone_served_long_ago(caregiver, caregiver_user, check_in):
+    """An offline phone's queue is taken for 31 days after an agreement ends (and flagged); after that the
+    recipient is simply not found for this caregiver."""
+    from django.http import Http404
+
+    from contracts.models import AgreementStatus
+
+    old = AgreementFactory(
+        provider=caregiver.provider,
+        caregiver=caregiver,
+        recipient=RecipientFactory(entry_date=D(2024, 1, 1)),
+        start_date=D(2024, 1, 1),
+        end_date=timezone.localdate() - datetime.timedelta(days=40),
+        status=AgreementStatus.TERMINATED,
+    )
+    with pytest.raises(Http404):
+        check_in(caregiver_user, old.recipient, ago_minutes=30)

@@ -23,6 +23,7 @@ from recipients.imports import COLUMNS
 from recipients.models import MonthlyRoster, Recipient, RosterStatus, Town
 from shenxian_care.demo import ensure_demo_database
 from shenxian_care.models import Role, User
+from shenxian_care.months import previous_month
 from shenxian_care.validators import credit_check_char, id_check_char
 
 # The published password of the demo logins, printed by `make run` (see SECURITY.md).
@@ -50,10 +51,6 @@ def _id_number(rng, birth_year_range=(1935, 1975), area="371522"):
 def _credit_code(body16):
     first17 = body16 + "X"
     return first17 + credit_check_char(first17)
-
-
-def previous_month(today):
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
 class Command(BaseCommand):

@@ -21,6 +21,7 @@ from services.models import ServiceItem, Visit
 from services.standards import standard_on
 from shenxian_care.demo import ensure_demo_database
 from shenxian_care.models import Role, User
+from shenxian_care.months import month_end, previous_month
 
 NAMESPACE = uuid.UUID("6f1c9a52-3d55-4f0e-9b7e-5e8d0c7a1a10")
 # A caregiver's visits of a day start at these times (Beijing time), one after another.
@@ -42,17 +43,13 @@ NOTES = [
 CHECK_IN = {"client_id", "recipient", "started_at", "latitude", "longitude", "accuracy_m"}
 
 
-def first_of_previous_month(day):
-    return (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
 class Command(BaseCommand):
     help = "载入演示服务记录（上月及本月至今，可重复运行）。Demo visits for last month and this month so far."
 
     def handle(self, *args, **options):
         ensure_demo_database()
         now = timezone.localtime()
-        month = first_of_previous_month(now.date())
+        month = previous_month(now.date())
         self.users = {}
         plan = self._plan(month, now)
         self.stdout.write(f"正在写入演示服务记录（{month:%Y年%m月}至今；首次约需两分钟，每条都经过核验和审计）……")
@@ -120,7 +117,7 @@ class Command(BaseCommand):
         busy = defaultdict(set)  # (caregiver, day) -> slots taken
         this_month = today.replace(day=1)
         for first in (month, this_month):
-            last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+            last = month_end(first)
             days = (last - first).days + 1
             standard = standard_on(first)
             # positions in the list, not database ids, pick the days and times: the same demo on any database
