@@ -15,14 +15,23 @@ from contracts.selectors import rate_table_on
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
-from shenxian_care.months import month_has_ended, previous_month
+from shenxian_care.months import month_end, month_has_ended, previous_month
 from shenxian_care.permissions import ensure_role
 from shenxian_care.queue import enqueue
 from shenxian_care.validators import bank_account_problem
+from supervision.models import Deduction, DeductionSource
 
 from . import persistence
 from .engine import clear_draft, compute
-from .models import Payment, PaymentRecord, RunState, Settlement, SettlementStatus
+from .models import (
+    DeductionProposal,
+    Payment,
+    PaymentRecord,
+    ProposalStatus,
+    RunState,
+    Settlement,
+    SettlementStatus,
+)
 
 BUSY = "正在计算"
 
@@ -173,6 +182,9 @@ def settlement_confirm(*, actor, settlement: Settlement) -> Settlement:
                 f"以下{len(unpayable)}个收款账户缺失或无效，补正账户并重新计算后才能确认：" + "；".join(unpayable),
                 extra={"accounts": unpayable},
             )
+        undecided = DeductionProposal.objects.filter(settlement=settlement).undecided().count()
+        if undecided:
+            raise ApplicationError(f"还有{undecided}条扣款建议待决定（确认扣款或免予扣款并说明理由），决定后才能确认。")
         settlement.status = SettlementStatus.CONFIRMED
         settlement.confirmed_by = actor
         settlement.confirmed_at = timezone.now()
@@ -230,3 +242,52 @@ def unpaid_payments(settlement) -> list:
         if payment.paid < payment.amount:
             unpaid.append(payment)
     return unpaid
+
+
+@transaction.atomic
+def proposals_decide(*, actor, settlement: Settlement, proposal_ids, accept: bool, reason: str = ""):
+    """The bureau decides proposed deductions of a draft month, one or several at once: accepted ones become
+    verified deductions of the month (applied when it is computed again, which is queued at once); waived ones
+    need a reason. Returns the number decided."""
+    _ensure_actor(actor)
+    settlement = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if settlement.status != SettlementStatus.DRAFT:
+        raise ApplicationError("只有草稿状态的结算可以决定扣款建议。")
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ApplicationError("免予扣款须填写理由。", field="reason")
+    proposals = list(
+        DeductionProposal.objects.select_for_update()
+        .filter(settlement=settlement, pk__in=list(proposal_ids), status=ProposalStatus.PROPOSED)
+        .select_related("rule", "provider")
+    )
+    if not proposals:
+        raise ApplicationError("请选择待决定的扣款建议。")
+    now = timezone.now()
+    last_day = month_end(settlement.month)
+    for proposal in proposals:
+        if accept:
+            proposal.deduction = Deduction.objects.create(
+                provider_id=proposal.provider_id,
+                contract_id=(proposal.rule.contract_id if proposal.rule else _contract_of(settlement, proposal)),
+                rule=proposal.rule,
+                recipient_id=proposal.recipient_id,
+                source=DeductionSource.EVIDENCE,
+                amount=proposal.amount,
+                reason=f"{settlement.month:%Y年%m月}{proposal.get_kind_display()}"[:300],
+                verified_on=last_day,
+                created_by=actor,
+            )
+        proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.WAIVED
+        proposal.decision_reason = reason[:300]
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal.save(update_fields=["status", "decision_reason", "decided_by", "decided_at", "deduction"])
+    if accept:
+        transaction.on_commit(lambda: settlement_compute_request(actor=actor, month=settlement.month))
+    return len(proposals)
+
+
+def _contract_of(settlement, proposal):
+    row = settlement.provider_totals.filter(provider_id=proposal.provider_id).values_list("contract_id", flat=True)
+    return row.first()

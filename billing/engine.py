@@ -28,6 +28,7 @@ from .models import (
     SettlementLine,
     SettlementStatus,
 )
+from .proposals import propose
 
 FROZEN = [SettlementStatus.CONFIRMED, SettlementStatus.PAID]
 
@@ -145,6 +146,7 @@ def compute(settlement, table, actor, progress, stats):
         writer.close()
 
     totals = _settle_providers(settlement, providers, due_info)
+    stats["proposals"] = propose(settlement, ProviderSettlement.objects.filter(settlement=settlement))
 
     settlement.rate_self_care = table.self_care
     settlement.rate_partial = table.partial

@@ -384,3 +384,82 @@ class PaymentRecord(models.Model):
 
     def __str__(self):
         return f"{self.voucher_number} {self.amount}"
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", "待决定"
+    ACCEPTED = "accepted", "确认扣款"
+    WAIVED = "waived", "免予扣款"
+
+
+class ProposalKind(models.TextChoices):
+    MISSED_VISITS = "missed_visits", "标准上门服务不足"
+    LOW_EVALUATION = "low_evaluation", "月度考评低于分数线"
+    NO_VISITS = "no_visits", "本月没有任何上门服务记录"
+
+
+class DeductionProposalQuerySet(ScopedQuerySet):
+    scope_provider = "provider"
+    scope_finance_all = True
+
+    def undecided(self):
+        return self.filter(status=ProposalStatus.PROPOSED)
+
+
+class DeductionProposal(models.Model):
+    """A deduction the settlement proposes from the month's evidence (visits against the standard, the towns'
+    evaluations), with that evidence. The bureau accepts it (it becomes a verified deduction of this month) or
+    waives it with a reason, before the month can be confirmed. Decisions survive recomputation."""
+
+    settlement = models.ForeignKey(
+        Settlement, verbose_name="月度结算", on_delete=models.CASCADE, related_name="proposals"
+    )
+    provider = models.ForeignKey(Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=20, choices=ProposalKind.choices)
+    key = models.CharField("建议标识", max_length=80)
+    rule = models.ForeignKey(
+        "contracts.DeductionRule",
+        verbose_name="扣款标准",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recipient = models.ForeignKey(
+        Recipient, verbose_name="特困人员", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    amount = models.DecimalField("建议扣款（元）", **MONEY)
+    evidence = models.JSONField("依据", default=dict)
+    status = models.CharField("状态", max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
+    decision_reason = models.CharField("决定理由", max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    deduction = models.OneToOneField(
+        Deduction, verbose_name="扣款", on_delete=models.PROTECT, null=True, blank=True, related_name="proposal"
+    )
+
+    objects = DeductionProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "扣款建议"
+        verbose_name_plural = "扣款建议"
+        ordering = ["settlement", "provider_id", "kind", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["settlement", "key"], name="deductionproposal_unique_key"),
+            models.CheckConstraint(name="deductionproposal_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="deductionproposal_waived_has_reason",
+                condition=~Q(status="waived") | ~Q(decision_reason=""),
+                violation_error_message="免予扣款须填写理由。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.get_kind_display()} {self.amount}"

@@ -13,12 +13,21 @@ from django.db.models import Count, Sum
 
 from contracts.models import PurchaseContract
 from recipients.models import CareLevel
+from shenxian_care.fields import secret_columns
 from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.months import next_month
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
-from .models import DeductionApplication, LineKind, Payment, ProviderSettlement, Settlement, SettlementLine
+from .models import (
+    DeductionApplication,
+    DeductionProposal,
+    LineKind,
+    Payment,
+    ProviderSettlement,
+    Settlement,
+    SettlementLine,
+)
 
 
 def sees_county_totals(actor) -> bool:
@@ -195,3 +204,13 @@ def receivables(*, actor, settlement):
                 }
             )
     return owed
+
+
+def proposal_list(*, actor, settlement):
+    return (
+        DeductionProposal.objects.for_actor(actor)
+        .filter(settlement=settlement)
+        .select_related("provider", "recipient", "decided_by")
+        .defer(*secret_columns(DeductionProposal, "provider", "recipient"))
+        .order_by("status", "provider__name", "kind", "pk")
+    )

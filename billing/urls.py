@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/recompute/", views.settlement_recompute, name="settlement_recompute"),
     path("<int:pk>/discard/", views.settlement_discard, name="settlement_discard"),
     path("<int:pk>/payments/", views.settlement_payments, name="settlement_payments"),
+    path("<int:pk>/proposals/", views.settlement_proposals, name="settlement_proposals"),
 ]

@@ -7,6 +7,7 @@ Town officials and caregivers have no billing pages.
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -72,6 +73,7 @@ def settlement_detail(request, pk):
             "can_recompute": bureau and settlement.status == SettlementStatus.DRAFT,
             "can_discard": bureau and settlement.status == SettlementStatus.DRAFT and not running,
             "held": selectors.held_corrections(actor=request.user, settlement=settlement),
+            "undecided": selectors.proposal_list(actor=request.user, settlement=settlement).undecided().count(),
             "receivables": selectors.receivables(actor=request.user, settlement=settlement)
             if selectors.sees_county_totals(request.user)
             else [],
@@ -198,4 +200,35 @@ def settlement_payments(request, pk):
         request,
         "billing/payments.html",
         {"settlement": settlement, "page": page, "can_record": can_record, "today": timezone.localdate()},
+    )
+
+
+@role_required(*READERS)
+def settlement_proposals(request, pk):
+    """扣款建议: deductions the month's evidence proposes; the bureau accepts or waives them (several at once)."""
+    settlement = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    can_decide = is_bureau(request.user) and settlement.status == SettlementStatus.DRAFT
+    if request.method == "POST":
+        if not can_decide:
+            raise PermissionDenied
+        accept = request.POST.get("verb") == "accept"
+        try:
+            count = actions.proposals_decide(
+                actor=request.user,
+                settlement=settlement,
+                proposal_ids=[int(i) for i in request.POST.getlist("ids") if i.isdigit()],
+                accept=accept,
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            verb = "确认扣款，已开始按新扣款重新计算" if accept else "免予扣款"
+            messages.success(request, f"已对{count}条建议{verb}。")
+        return redirect("billing:settlement_proposals", pk=pk)
+    proposals = selectors.proposal_list(actor=request.user, settlement=settlement)
+    return render(
+        request,
+        "billing/proposals.html",
+        {"settlement": settlement, "page": paginate(request, proposals, per_page=100), "can_decide": can_decide},
     )

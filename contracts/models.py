@@ -172,8 +172,17 @@ class DeductionRuleQuerySet(ScopedQuerySet):
     scope_finance_all = True
 
 
+class DeductionBasis(models.TextChoices):
+    PROBLEM = "problem", "查证属实的问题（按次）"
+    MISSED_VISIT = "missed_visit", "每缺少一次标准上门服务"
+    LOW_EVALUATION = "low_evaluation", "镇（街道）月度考评低于分数线"
+
+
 class DeductionRule(models.Model):
-    """A line of the contract's deduction schedule (扣款标准): what a verified problem costs."""
+    """A line of the contract's deduction schedule (扣款标准): what a verified problem costs, or how the month's
+    evidence ties pay to service (根据评估考核结果): an amount per standard visit missed, or an amount when a town's
+    monthly evaluation scores below `threshold`. The settlement proposes the evidence-based ones; the bureau
+    accepts or waives each. The standard template has none: the county chooses."""
 
     contract = models.ForeignKey(
         PurchaseContract, verbose_name="合同", on_delete=models.CASCADE, related_name="deduction_rules"
@@ -181,6 +190,10 @@ class DeductionRule(models.Model):
     code = models.CharField("编号", max_length=16)
     description = models.CharField("情形", max_length=200)
     amount = models.DecimalField("扣款金额（元）", max_digits=12, decimal_places=2)
+    basis = models.CharField("扣款依据", max_length=20, choices=DeductionBasis.choices, default=DeductionBasis.PROBLEM)
+    threshold = models.DecimalField(
+        "考评分数线", max_digits=5, decimal_places=2, null=True, blank=True, help_text="月度考评低于此分数时扣款"
+    )
 
     objects = DeductionRuleQuerySet.as_manager()
 
@@ -191,6 +204,11 @@ class DeductionRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contract", "code"], name="deductionrule_unique_code"),
             models.CheckConstraint(name="deductionrule_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="deductionrule_threshold_for_evaluations",
+                condition=~Q(basis="low_evaluation") | Q(threshold__gt=0, threshold__lte=100),
+                violation_error_message="按考评扣款须设置0至100之间的分数线。",
+            ),
         ]
 
     def __str__(self):

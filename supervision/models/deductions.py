@@ -11,6 +11,7 @@ class DeductionSource(models.TextChoices):
     SERIOUS_PROBLEM = "serious_problem", "严重服务质量问题（查证属实）"
     SPOT_CHECK = "spot_check", "抽查发现问题"
     REVIEW = "review", "半年评估"
+    EVIDENCE = "evidence", "按当月服务与考评结果（结算建议，经民政局确认）"
     OTHER = "other", "其他"
 
 

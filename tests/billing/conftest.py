@@ -60,7 +60,6 @@ def line_of(settlement, recipient, provider=None):
 @pytest.fixture
 def two_provider_month(billed, provider, other_provider, bureau_user):
     """March 2024: two recipients with `provider` in 燕塔街道, one with `other_provider` in 朝城镇; confirmed."""
-    from billing.actions import settlement_confirm
     from tests.factories import VillageFactory, town
 
     from .factories import DeductionFactory
@@ -76,7 +75,7 @@ def two_provider_month(billed, provider, other_provider, bureau_user):
     )
     DeductionFactory(provider=other_provider, contract=other_provider.contracts.first(), amount=10)
     settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
-    settlement_confirm(actor=bureau_user, settlement=settlement)
+    confirm_month(actor=bureau_user, settlement=settlement)
     settlement.refresh_from_db()
     return settlement, ours, theirs
 
@@ -88,3 +87,22 @@ def add_recipients(provider, n, month=datetime.date(2024, 3, 1)):
         AgreementFactory(
             recipient=recipient, provider=provider, contract=contract, caregiver=CaregiverFactory(provider=provider)
         )
+
+
+def confirm_month(*, actor, settlement):
+    """Confirm a month whose test data has no visits: the 本月没有任何上门服务记录 proposals are waived on the record
+    first, as the bureau must (tests/billing/test_proposals.py covers the proposals themselves)."""
+    from billing.actions import settlement_confirm
+
+    waive_no_visit_proposals(actor, settlement)
+    return settlement_confirm(actor=actor, settlement=settlement)
+
+
+def waive_no_visit_proposals(actor, settlement):
+    from billing.actions import proposals_decide
+    from billing.models import DeductionProposal
+
+    undecided = list(DeductionProposal.objects.filter(settlement=settlement).undecided().values_list("pk", flat=True))
+    if undecided:
+        reason = "测试：无上门数据"
+        proposals_decide(actor=actor, settlement=settlement, proposal_ids=undecided, accept=False, reason=reason)

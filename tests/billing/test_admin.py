@@ -8,6 +8,8 @@ from django.urls import reverse
 from billing.actions import settlement_compute
 from billing.models import Settlement, SettlementStatus
 
+from .conftest import waive_no_visit_proposals
+
 pytestmark = pytest.mark.django_db
 
 
@@ -40,6 +42,7 @@ def test_the_payments_list_shows_accounts_masked_and_decrypts_only_those(
 def test_admin_confirm_action_freezes_the_month(client_as, bureau_user, billed):
     billed()
     settlement = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
+    waive_no_visit_proposals(bureau_user, settlement)
 
     response = client_as(bureau_user).post(
         reverse("admin:billing_settlement_changelist"),

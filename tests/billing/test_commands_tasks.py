@@ -12,6 +12,8 @@ from billing.models import RunState, Settlement, SettlementStatus
 from billing.tasks import settlement_draft_previous_month_task
 from shenxian_care.exceptions import ApplicationError
 
+from .conftest import confirm_month, waive_no_visit_proposals
+
 pytestmark = pytest.mark.django_db
 
 
@@ -21,6 +23,9 @@ def test_settle_command_drafts_then_confirms(billed, bureau_user, capsys):
     call_command("settle", "--month", "2024-03")
     settlement = Settlement.objects.get(month=datetime.date(2024, 3, 1))
     assert (settlement.status, settlement.net) == (SettlementStatus.DRAFT, Decimal("189.00"))
+    with pytest.raises(CommandError, match="扣款建议待决定"):
+        call_command("settle", "--month", "2024-03", "--confirm", "--by", bureau_user.username)
+    waive_no_visit_proposals(bureau_user, settlement)
 
     call_command("settle", "--month", "2024-03", "--confirm", "--by", bureau_user.username)
     settlement.refresh_from_db()
@@ -44,11 +49,11 @@ def test_beat_task_drafts_the_previous_month(billed):
 
 
 def test_beat_task_reports_a_month_it_may_not_recompute(billed, bureau_user):
-    from billing.actions import settlement_compute, settlement_confirm
+    from billing.actions import settlement_compute
 
     billed()
     march = settlement_compute(actor=bureau_user, month=datetime.date(2024, 3, 1))
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
 
     result = settlement_draft_previous_month_task.delay(today="2024-04-01").get()
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from billing.actions import settlement_confirm
 from billing.models import DeductionApplication
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
@@ -18,6 +17,7 @@ from supervision.actions import (
 from supervision.models import CorrectionStatus, DeductionStatus
 from tests.factories import UserFactory
 
+from .conftest import confirm_month
 from .factories import DeductionFactory
 
 D = datetime.date
@@ -34,7 +34,7 @@ def march_with_deduction(settle, billed, provider, bureau_user):
     """March 2024: one 失能 recipient (626.00) and a verified 100.00 deduction: net 526.00, confirmed."""
     billed(level="full")
     deduction = DeductionFactory(provider=provider, contract=provider.contracts.first(), verified_on=D(2024, 3, 10))
-    march = settlement_confirm(actor=bureau_user, settlement=settle(2024, 3))
+    march = confirm_month(actor=bureau_user, settlement=settle(2024, 3))
     assert march.net == Decimal("526.00")
     return march, deduction
 

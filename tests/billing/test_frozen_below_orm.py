@@ -3,8 +3,10 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from billing.actions import payment_record, settlement_confirm
+from billing.actions import payment_record
 from billing.models import Payment, ProviderSettlement, Settlement, SettlementLine
+
+from .conftest import confirm_month
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
 
@@ -14,7 +16,7 @@ def confirmed(settle, billed, bureau_user):
     billed(level="full")
     billed(level="partial")
     settlement = settle(2026, 10, actor=bureau_user)
-    return settlement_confirm(actor=bureau_user, settlement=settlement)
+    return confirm_month(actor=bureau_user, settlement=settlement)
 
 
 def refused(statement):

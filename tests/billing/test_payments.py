@@ -13,11 +13,13 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from billing import exports
-from billing.actions import payment_record, settlement_confirm
+from billing.actions import payment_record
 from billing.models import Payment, PaymentRecord, SettlementStatus
 from contracts.models import PayeeMode
 from shenxian_care.exceptions import ApplicationError
 from tests.factories import CaregiverFactory, ContractFactory
+
+from .conftest import confirm_month
 
 D = datetime.date
 TODAY = datetime.date.today()
@@ -30,7 +32,7 @@ def test_a_month_with_a_provider_without_an_account_cannot_be_confirmed(settle, 
     march = settle(2024, 3)
 
     with pytest.raises(ApplicationError, match="1个收款账户缺失或无效") as caught:
-        settlement_confirm(actor=bureau_user, settlement=march)
+        confirm_month(actor=bureau_user, settlement=march)
 
     assert provider.name in caught.value.message and "未登记银行账号" in caught.value.message
     march.refresh_from_db()
@@ -45,7 +47,7 @@ def test_a_caregiver_paid_directly_needs_a_valid_account_too(settle, billed, pro
     march = settle(2024, 3)
 
     with pytest.raises(ApplicationError, match="格式不正确") as caught:
-        settlement_confirm(actor=bureau_user, settlement=march)
+        confirm_month(actor=bureau_user, settlement=march)
 
     assert caught.value.extra["accounts"] == [f"{bad.name}（{provider.name}，银行账号格式不正确（应为8至32位数字））"]
 
@@ -54,7 +56,7 @@ def test_a_caregiver_paid_directly_needs_a_valid_account_too(settle, billed, pro
 def confirmed_march(settle, billed, bureau_user):
     """March 2024, one 失能 recipient: one payment of 626.00 to the provider's account; confirmed."""
     billed(level="full")
-    return settlement_confirm(actor=bureau_user, settlement=settle(2024, 3))
+    return confirm_month(actor=bureau_user, settlement=settle(2024, 3))
 
 
 def test_finance_records_a_payment_in_two_parts_and_the_month_is_then_paid(confirmed_march, finance_user):

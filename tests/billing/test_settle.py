@@ -7,14 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.actions import settlement_compute, settlement_confirm
+from billing.actions import settlement_compute
 from billing.models import RunState, SettlementLine, SettlementStatus
 from contracts.models import AgreementStatus, PayeeMode
 from recipients.models import LevelApproval, LevelSource
 from shenxian_care.exceptions import ApplicationError
 from tests.factories import ProviderFactory, UserFactory
 
-from .conftest import line_of
+from .conftest import confirm_month, line_of
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -202,7 +202,7 @@ def test_deduction_larger_than_the_month_carries_forward(settle, billed, provide
         Decimal("311.00"),
     )
     assert not march.payments.exists()
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
 
     april = settle(2024, 4)
     pa = april.provider_totals.get()
@@ -212,7 +212,7 @@ def test_deduction_larger_than_the_month_carries_forward(settle, billed, provide
         Decimal("0.00"),
         Decimal("122.00"),
     )
-    settlement_confirm(actor=bureau_user, settlement=april)
+    confirm_month(actor=bureau_user, settlement=april)
 
     may = settle(2024, 5)
     pmay = may.provider_totals.get()
@@ -318,7 +318,7 @@ def test_backdated_exit_after_confirmation_becomes_an_adjustment_next_month(sett
     leaving = billed()
     staying = billed()
     march = settle(2024, 3)
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
     frozen = line_of(march, leaving)
 
     # the exit is approved late, effective 20 March
@@ -342,7 +342,7 @@ def test_backdated_exit_after_confirmation_becomes_an_adjustment_next_month(sett
     # recomputing April again does not repeat the adjustment; confirming it and settling May adds nothing
     april = settle(2024, 4)
     assert SettlementLine.objects.filter(settlement=april, kind="adjustment").count() == 1
-    settlement_confirm(actor=bureau_user, settlement=april)
+    confirm_month(actor=bureau_user, settlement=april)
     may = settle(2024, 5)
     assert not SettlementLine.objects.filter(settlement=may, kind="adjustment").exists()
 
@@ -352,7 +352,7 @@ def test_backdated_level_change_and_late_deduction_after_confirmation(settle, bi
 
     recipient = billed(level="partial")
     march = settle(2024, 3)
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
 
     LevelApproval.objects.create(
         recipient=recipient,
@@ -377,14 +377,14 @@ def test_backdated_level_change_and_late_deduction_after_confirmation(settle, bi
 def test_adjustment_that_empties_a_provider_month_carries_a_deficit(settle, billed, bureau_user, provider):
     leaving = billed(level="full")
     march = settle(2024, 3)
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
 
     type(leaving).objects.filter(pk=leaving.pk).update(exit_date=D(2024, 3, 2))
     april = settle(2024, 4)
     pa = april.provider_totals.get()
     # 626 × 1/31 = 20.19 should have been paid; 605.81 is owed back and recovered from later months
     assert (pa.gross, pa.net, pa.deficit_carried) == (Decimal("-605.81"), Decimal("0.00"), Decimal("605.81"))
-    settlement_confirm(actor=bureau_user, settlement=april)
+    confirm_month(actor=bureau_user, settlement=april)
     billed(level="full", entry=D(2024, 5, 1))
     may = settle(2024, 5)
     pm = may.provider_totals.get()
@@ -435,7 +435,7 @@ def test_recompute_of_a_draft_is_identical(settle, billed, bureau_user, provider
 def test_confirmed_month_is_immutable(settle, billed, bureau_user):
     recipient = billed()
     march = settle(2024, 3)
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
     march.refresh_from_db()
     assert (march.status, march.confirmed_by) == (SettlementStatus.CONFIRMED, bureau_user)
     assert march.confirmed_at is not None
@@ -444,7 +444,7 @@ def test_confirmed_month_is_immutable(settle, billed, bureau_user):
     with pytest.raises(ApplicationError, match="已确认"):
         settle(2024, 3)
     with pytest.raises(ApplicationError, match="草稿"):
-        settlement_confirm(actor=bureau_user, settlement=march)
+        confirm_month(actor=bureau_user, settlement=march)
 
     assert line_of(march, recipient).amount == Decimal("189.00")
 
@@ -499,12 +499,12 @@ def test_a_fully_reversed_month_is_corrected_once(settle, billed, bureau_user):
     # given a confirmed March, then an exit approved late with effect from 1 March (no day in support)
     recipient = billed()
     march = settle(2024, 3)
-    settlement_confirm(actor=bureau_user, settlement=march)
+    confirm_month(actor=bureau_user, settlement=march)
     type(recipient).objects.filter(pk=recipient.pk).update(exit_date=D(2024, 3, 1))
 
     # when April and then May are settled
     april = settle(2024, 4)
-    settlement_confirm(actor=bureau_user, settlement=april)
+    confirm_month(actor=bureau_user, settlement=april)
     may = settle(2024, 5)
 
     # then April reverses March's line in full, and May has nothing more to correct
@@ -553,7 +553,7 @@ def test_a_county_look_back_limit_holds_older_corrections_for_the_bureau(settle,
     settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS = 1
     recipient = billed()
     for month in (3, 4):
-        settlement_confirm(actor=bureau_user, settlement=settle(2024, month))
+        confirm_month(actor=bureau_user, settlement=settle(2024, month))
     type(recipient).objects.filter(pk=recipient.pk).update(exit_date=D(2024, 3, 20))
 
     may = settle(2024, 5)

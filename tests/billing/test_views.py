@@ -98,6 +98,15 @@ def test_bureau_starts_a_month_from_the_page_and_confirms_it(
         "error": "",
     }
 
+    # no visit at all this month: confirming waits for the bureau to decide the proposal, here on its page
+    client.post(reverse("billing:settlement_confirm", args=[settlement.pk]))
+    settlement.refresh_from_db()
+    assert settlement.status == SettlementStatus.DRAFT
+    proposal = settlement.proposals.get()
+    client.post(
+        reverse("billing:settlement_proposals", args=[settlement.pk]),
+        {"ids": [proposal.pk], "verb": "waive", "reason": "新签机构，首月尚未开展上门服务"},
+    )
     client.post(reverse("billing:settlement_confirm", args=[settlement.pk]))
     settlement.refresh_from_db()
     assert (settlement.status, settlement.confirmed_by) == (SettlementStatus.CONFIRMED, bureau_user)

@@ -11,7 +11,6 @@ import pytest
 from billing.actions import (
     settlement_compute,
     settlement_compute_request,
-    settlement_confirm,
     settlement_discard,
 )
 from billing.models import RunState, Settlement, SettlementLine
@@ -19,7 +18,7 @@ from contracts.models import ContractStatus
 from shenxian_care.exceptions import ApplicationError
 from tests.factories import AgreementFactory, CaregiverFactory, ContractFactory, RecipientFactory, town
 
-from .conftest import line_of
+from .conftest import confirm_month, line_of
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -58,7 +57,7 @@ def test_a_terminated_contract_is_paid_up_to_its_termination_date_and_not_after(
     )
 
     february = settle(2024, 2)
-    settlement_confirm(actor=bureau_user, settlement=february)
+    confirm_month(actor=bureau_user, settlement=february)
     march = settle(2024, 3)
 
     assert line_of(february, agreement.recipient).amount == Decimal("626.00")
@@ -109,7 +108,7 @@ def test_a_death_reported_a_year_late_corrects_the_frozen_month_however_old(sett
     recipient = billed()
     month = D(2024, 2, 1)
     while month <= D(2025, 1, 1):
-        settlement_confirm(actor=bureau_user, settlement=settle(month.year, month.month))
+        confirm_month(actor=bureau_user, settlement=settle(month.year, month.month))
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     type(recipient).objects.filter(pk=recipient.pk).update(exit_date=D(2024, 2, 12))
 
@@ -154,7 +153,7 @@ def test_a_later_month_waits_for_the_month_before_and_a_draft_can_be_discarded(s
 
 def test_a_confirmed_month_cannot_be_discarded(settle, billed, bureau_user):
     billed()
-    march = settlement_confirm(actor=bureau_user, settlement=settle(2024, 3))
+    march = confirm_month(actor=bureau_user, settlement=settle(2024, 3))
     with pytest.raises(ApplicationError, match="草稿"):
         settlement_discard(actor=bureau_user, settlement=march)
 
@@ -175,7 +174,7 @@ def test_a_recompute_asked_while_the_month_is_computing_runs_after_it(settle, bi
     assert queued == [("billing.tasks.settlement_compute_task", "2024-03-01", bureau_user.pk)]
     Settlement.objects.filter(pk=march.pk).update(run_state=RunState.DONE)
     with pytest.raises(ApplicationError, match="重新计算请求"):
-        settlement_confirm(actor=bureau_user, settlement=march)
+        confirm_month(actor=bureau_user, settlement=march)
 
     # a request arriving while a computation runs makes that computation queue one more run when it ends
     from billing import actions
@@ -210,4 +209,4 @@ def test_the_rerun_clears_the_request_and_the_month_can_be_confirmed(settle, bil
 
     march.refresh_from_db()
     assert not march.rerun_requested and march.run_state == RunState.DONE
-    assert settlement_confirm(actor=bureau_user, settlement=march).status == "confirmed"
+    assert confirm_month(actor=bureau_user, settlement=march).status == "confirmed"
