@@ -5,7 +5,7 @@ from django.db.models import Q
 from recipients.models import Recipient, Town, Village
 from shenxian_care.crypto import digest
 from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
-from shenxian_care.scoping import ScopedQuerySet
+from shenxian_care.scoping import ScopedQuerySet, actor_role
 from shenxian_care.validators import validate_credit_code, validate_id_number, validate_phone
 
 
@@ -43,7 +43,7 @@ class Provider(models.Model):
 class RateTableQuerySet(ScopedQuerySet):
     def for_actor(self, user):
         # The price list is public to every signed-in role.
-        return self if user is not None and user.is_authenticated else self.none()
+        return self if actor_role(user) is not None else self.none()  # a login with no role: nothing
 
 
 class RateTable(models.Model):
