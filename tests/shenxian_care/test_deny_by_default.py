@@ -9,8 +9,9 @@ from shenxian_care.models import Role, User
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role, scope_key
 from tests.factories import UserFactory
-from tests.test_permission_matrix import API, PAGES, QUERY, world  # noqa: F401  (world is a fixture)
+from tests.test_permission_matrix import API, PAGES, QUERY, world  # noqa: F401  (world: a fixture)
 
+pytestmark = pytest.mark.usefixtures("world")  # the permission matrix's county: every role, and a sentinel person
 DOCUMENTS = {"schema", "api-docs", "api-redoc", "api-root"}
 
 
@@ -35,7 +36,7 @@ def test_the_test_factorys_default_user_is_the_least_privileged():
 
 
 @pytest.mark.django_db
-def test_no_role_opens_no_portal_page(world, no_role_user, client):
+def test_no_role_opens_no_portal_page(no_role_user, client):
     client.force_login(no_role_user)
     for name in PAGES:
         if name == "portal:home":
@@ -46,7 +47,7 @@ def test_no_role_opens_no_portal_page(world, no_role_user, client):
 
 
 @pytest.mark.django_db
-def test_no_role_gets_empty_api_lists(world, no_role_user, api_as):
+def test_no_role_gets_empty_api_lists(no_role_user, api_as):
     api = api_as(no_role_user)
     for name in sorted(API - DOCUMENTS):
         response = api.get(reverse(name) + QUERY.get(name, ""))
@@ -59,7 +60,7 @@ def test_no_role_gets_empty_api_lists(world, no_role_user, api_as):
 
 
 @pytest.mark.django_db
-def test_no_role_gets_404_on_real_objects(world, no_role_user, api_as, client_as):
+def test_no_role_gets_404_on_real_objects(no_role_user, api_as, client_as):
     from recipients.models import Recipient
 
     sentinel = Recipient.objects.get(name="泄露哨兵")
@@ -74,7 +75,7 @@ def test_no_role_gets_404_on_real_objects(world, no_role_user, api_as, client_as
 
 
 @pytest.mark.django_db
-def test_no_role_stays_out_of_the_admin_even_as_staff(world, no_role_user, client):
+def test_no_role_stays_out_of_the_admin_even_as_staff(no_role_user, client):
     no_role_user.is_staff = True
     no_role_user.save()
     client.force_login(no_role_user)
