@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "shenxian_care.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "shenxian_care.audit.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -108,7 +108,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in security (等保 2.0 level 2 身份鉴别): 5 failures lock the username for 30 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# By the user name, and by the user name from one address; never by the address alone: behind the county's proxy
+# everyone shares one address, and one person's five mistakes must not lock out the whole office.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The address and the user name as the audit trail has them (shenxian_care.audit): the client behind the proxy, and
+# an ID number typed as a user name kept masked in axes' tables.
+AXES_CLIENT_IP_CALLABLE = "shenxian_care.audit.client_address"
+AXES_USERNAME_CALLABLE = "shenxian_care.audit.sign_in_username"
+# The header in which the county's reverse proxy names the client's address ("X-Forwarded-For" or "X-Real-IP").
+# Off (empty) unless the portal is reachable through that proxy alone: a header is otherwise whatever a client sends.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -216,7 +225,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shenxian_care.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "shenxian_care.throttling.WriteRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "shenxian_care.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "writes": "120/minute",
