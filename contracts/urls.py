@@ -10,4 +10,5 @@ urlpatterns = [
     path("agreements/<int:pk>/print/", views.agreement_print, name="agreement_print"),
     path("caregivers/", views.caregiver_list, name="caregiver_list"),
     path("caregivers/new/", views.caregiver_create, name="caregiver_create"),
+    path("caregivers/<int:pk>/deactivate/", views.caregiver_deactivate, name="caregiver_deactivate"),
 ]

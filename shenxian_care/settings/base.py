@@ -212,10 +212,15 @@ AUDITLOG_MASK_CALLABLE = "shenxian_care.privacy.mask_audit_value"
 # Audit records are kept at least 6 months (等保); the default keeps them three years.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 
+# An API token (the caregivers' phones) lasts this long from sign-in; the phone then signs in again. It also ends on
+# sign-out, a password change and deactivation (shenxian_care.authentication).
+API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=12 * 60 * 60)
+
 REST_FRAMEWORK = {
+    # The token first: a phone whose token has ended is told 401 (sign in again), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "shenxian_care.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
