@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from shenxian_care.exceptions import ApplicationError
@@ -96,6 +97,7 @@ def caregiver_deactivate(request, pk):
     return redirect("contracts:caregiver_list")
 
 
+@sensitive_post_parameters("id_number", "bank_account_number", "password", "phone")
 @role_required(Role.BUREAU, Role.PROVIDER)
 def caregiver_create(request):
     form = CaregiverForm(request.POST or None, actor=request.user)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from shenxian_care.audit import client_address
@@ -38,6 +39,7 @@ def recipient_list(request):
 
 
 @require_POST
+@sensitive_post_parameters("id_number")
 @role_required(*ALL_ROLES)
 def recipient_find(request):
     """Jump to a recipient by full ID number. A POST, so the number never appears in a URL or access log."""

@@ -52,6 +52,7 @@ AUTH_USER_MODEL = "shenxian_care.User"
 MIDDLEWARE = [
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "shenxian_care.headers.PrivacyHeadersMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -189,6 +190,14 @@ if _csp_report_uri:
 _csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
 CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
 CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
+
+# Permissions-Policy (shenxian_care.headers): the caregivers' check-in asks for the position (geolocation, the portal
+# itself only); no page uses a device otherwise. Photos are taken through a file input (capture="environment"), which
+# opens the phone's camera app and needs no camera permission (that governs getUserMedia, which nothing here uses).
+PERMISSIONS_POLICY = (
+    "geolocation=(self), camera=(), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), display-capture=()"
+)
 
 # Throttle counters stay in-process: Redis being down must never stop the portal.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
