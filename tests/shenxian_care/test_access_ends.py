@@ -120,6 +120,22 @@ def test_the_admin_cannot_make_up_a_token(bureau_user, client):
 # --- deactivation ----------------------------------------------------------------------------------------------
 
 
+def admin_form_as_is(client, url):
+    """The POST data of an admin change form as it stands (what pressing 保存 without a change would send)."""
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list | tuple):
+            data[name] = list(value)
+        elif value is not None:
+            data[name] = value
+    return data
+
+
 def assert_shut_out(caregiver_user, browser, phone):
     assert signed_out(browser)
     assert phone.get(ME).status_code == 401
@@ -150,15 +166,7 @@ def test_a_caregiver_unticked_in_the_admin_is_shut_out_at_once(caregiver, caregi
     browser, (phone, _) = browser_signs_in(caregiver_user), phone_signs_in(caregiver_user)
     client.force_login(bureau_user)
     url = f"/admin/contracts/caregiver/{caregiver.pk}/change/"
-    form = client.get(url).context["adminform"].form
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
+    data = admin_form_as_is(client, url)
     data.pop("is_active")  # unticked: 在岗 no more
 
     response = client.post(url, data)
@@ -166,6 +174,23 @@ def test_a_caregiver_unticked_in_the_admin_is_shut_out_at_once(caregiver, caregi
     assert response.status_code == 302, response.content.decode()[:3000]
     assert_shut_out(caregiver_user, browser, phone)
     assert Caregiver.objects.get(pk=caregiver.pk).left_on == timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_a_login_unticked_in_the_user_admin_is_shut_out_at_once(caregiver_user, bureau_user, client):
+    browser, (phone, _) = browser_signs_in(caregiver_user), phone_signs_in(caregiver_user)
+    client.force_login(bureau_user)
+    url = f"/admin/shenxian_care/user/{caregiver_user.pk}/change/"
+    data = admin_form_as_is(client, url)
+    data.pop("is_active")
+    data.pop("password", None)  # the hash is shown read-only
+    joined = timezone.localtime(data.pop("date_joined"))
+    data.update(date_joined_0=f"{joined:%Y-%m-%d}", date_joined_1=f"{joined:%H:%M:%S}")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert_shut_out(caregiver_user, browser, phone)
 
 
 @pytest.mark.django_db
