@@ -3,6 +3,7 @@ admin), rather than everything (the role used to default to the bureau's)."""
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from shenxian_care.models import Role, User
@@ -26,7 +27,7 @@ def test_a_new_login_has_no_role_and_no_scope(no_role_user):
     assert no_role_user.role == ""
     assert actor_role(no_role_user) is None
     assert scope_key(no_role_user) == ""
-    with pytest.raises(Exception, match="无权"):
+    with pytest.raises(PermissionDenied):
         ensure_role(no_role_user, *Role.values)
 
 
@@ -83,3 +84,21 @@ def test_no_role_stays_out_of_the_admin_even_as_staff(no_role_user, client):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = client.get(url)
         assert response.status_code in (302, 403), f"a login without a role opened {url}"
+
+
+@pytest.mark.django_db
+def test_no_role_writes_nothing_through_the_api(no_role_user, api_as):
+    from recipients.models import Recipient
+
+    sentinel = Recipient.objects.get(name="泄露哨兵")
+    api = api_as(no_role_user)
+    attempts = {
+        "/api/v1/caregivers/": {"name": "某", "id_number": "x", "phone": "1", "hired_on": "2026-11-01"},
+        "/api/v1/assessments/": {"recipient": sentinel.pk},
+        "/api/v1/agreements/": {"recipient": sentinel.pk, "caregiver": 1, "start_date": "2026-12-01"},
+        f"/api/v1/recipients/{sentinel.pk}/reveal-id-number/": {},
+    }
+    for url, body in attempts.items():
+        response = api.post(url, body, format="json")
+        assert response.status_code in (400, 403, 404), f"{url}: {response.status_code}"
+        assert sentinel.id_number not in response.content.decode()
