@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from recipients.models import Recipient
 from recipients.selectors import level_on
+from shenxian_care.actions import password_check, user_deactivate
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role, User
 from shenxian_care.permissions import ensure_role
@@ -102,6 +103,7 @@ def caregiver_create(
             raise ApplicationError("该登录名已被使用。", field="username")
         user = User(username=username, role=Role.CAREGIVER, last_name=name[:1], first_name=name[1:], phone=phone)
         if password:
+            password_check(password, user=user)
             user.set_password(password)
         else:
             user.set_unusable_password()
@@ -112,15 +114,19 @@ def caregiver_create(
 
 
 @transaction.atomic
-def caregiver_deactivate(*, actor, caregiver, left_on):
+def caregiver_deactivate(*, actor, caregiver, left_on, request=None):
+    """A caregiver leaves the provider (bureau staff, or the provider's own staff): no longer in post, and their
+    login, with every session and phone token it has, ends at once."""
     ensure_role(actor, Role.BUREAU, Role.PROVIDER)
     caregiver = Caregiver.objects.select_for_update().get(pk=caregiver.pk)
     _provider_of(actor, caregiver.provider)
+    if left_on is None:
+        raise ApplicationError("请填写离职日期。", field="left_on")
     caregiver.is_active = False
     caregiver.left_on = left_on
-    caregiver.save()
+    caregiver.save(update_fields=["is_active", "left_on"])
     if caregiver.user_id:
-        User.objects.filter(pk=caregiver.user_id).update(is_active=False)
+        user_deactivate(actor=actor, user=caregiver.user, request=request)
     return caregiver
 
 

@@ -56,10 +56,29 @@ class CaregiverAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "id_number_masked", "phone")
     list_select_related = ("provider", "home_town")
     raw_id_fields = ("user",)
+    actions = ["deactivate_selected"]
 
     @admin.display(description="身份证号")
     def masked_id(self, obj):
         return obj.id_number_masked
+
+    def save_model(self, request, obj, form, change):
+        # Unticking 在岗 is a caregiver leaving: through the action, which ends their login, sessions and token.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.is_active = True
+            super().save_model(request, obj, form, change)
+            actions.caregiver_deactivate(
+                actor=request.user, caregiver=obj, left_on=obj.left_on or timezone.localdate(), request=request
+            )
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="所选照料护理人离职（今日）并停用账号")
+    def deactivate_selected(self, request, queryset):
+        today = timezone.localdate()
+        for caregiver in queryset.filter(is_active=True):
+            actions.caregiver_deactivate(actor=request.user, caregiver=caregiver, left_on=today, request=request)
+        self.message_user(request, "所选照料护理人已离职，账号已停用。", messages.SUCCESS)
 
 
 @admin.register(Agreement)

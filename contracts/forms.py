@@ -74,3 +74,7 @@ class CaregiverForm(forms.Form):
         else:
             self.fields["provider"].queryset = Provider.objects.for_actor(actor)
             self.fields["provider"].required = True
+
+
+class CaregiverLeaveForm(forms.Form):
+    left_on = forms.DateField(label="离职日期", widget=forms.DateInput(attrs={"type": "date"}))

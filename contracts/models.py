@@ -48,7 +48,7 @@ class Provider(models.Model):
 class RateTableQuerySet(ScopedQuerySet):
     def for_actor(self, user):
         # The price list is public to every signed-in role.
-        return self if user is not None and user.is_authenticated else self.none()
+        return self if actor_role(user) is not None else self.none()  # a login with no role: nothing
 
 
 class RateTable(models.Model):

@@ -123,6 +123,10 @@ def caregiver_list(*, actor, filters=None):
     return qs
 
 
+def caregiver_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(without_secrets(Caregiver.objects.select_related("user"), "user"), actor, pk=pk)
+
+
 def caregiver_assigned_recipients(*, caregiver, day):
     """Agreements (with their recipients) the caregiver serves on `day`."""
     return (

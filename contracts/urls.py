@@ -12,4 +12,5 @@ urlpatterns = [
     path("caregivers/new/", views.caregiver_create, name="caregiver_create"),
     path("notices/", views.notice_list, name="notice_list"),
     path("notices/read/", views.notice_mark_read, name="notice_mark_read"),
+    path("caregivers/<int:pk>/deactivate/", views.caregiver_deactivate, name="caregiver_deactivate"),
 ]

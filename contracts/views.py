@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from shenxian_care.exceptions import ApplicationError
@@ -11,7 +12,7 @@ from shenxian_care.scoping import actor_role
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from . import actions, selectors
-from .forms import AgreementFilterForm, AgreementForm, AgreementSignForm, CaregiverForm
+from .forms import AgreementFilterForm, AgreementForm, AgreementSignForm, CaregiverForm, CaregiverLeaveForm
 from .models import AgreementStatus
 from .selectors import rate_table_on
 
@@ -76,9 +77,33 @@ def agreement_create(request):
 @role_required(Role.BUREAU, Role.TOWN, Role.PROVIDER)
 def caregiver_list(request):
     page = paginate(request, selectors.caregiver_list(actor=request.user))
-    return render(request, "contracts/caregiver_list.html", {"page": page})
+    leave_form = None
+    if actor_role(request.user) in (Role.BUREAU, Role.PROVIDER):
+        leave_form = CaregiverLeaveForm(auto_id=False, initial={"left_on": timezone.localdate()})
+    return render(request, "contracts/caregiver_list.html", {"page": page, "leave_form": leave_form})
 
 
+@require_POST
+@role_required(Role.BUREAU, Role.PROVIDER)
+def caregiver_deactivate(request, pk):
+    """A caregiver leaves: their login, sessions and phone token end at once."""
+    caregiver = selectors.caregiver_get_for_actor(actor=request.user, pk=pk)
+    form = CaregiverLeaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写离职日期。")
+        return redirect("contracts:caregiver_list")
+    try:
+        actions.caregiver_deactivate(
+            actor=request.user, caregiver=caregiver, left_on=form.cleaned_data["left_on"], request=request
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{caregiver.name}已离职，其账号已停用。")
+    return redirect("contracts:caregiver_list")
+
+
+@sensitive_post_parameters("id_number", "bank_account_number", "password", "phone")
 @role_required(Role.BUREAU, Role.PROVIDER)
 def caregiver_create(request):
     form = CaregiverForm(request.POST or None, actor=request.user)

@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from shenxian_care.audit import client_address
 from shenxian_care.privacy import mask_address, mask_phone
 from shenxian_care.scoping import actor_role
 
@@ -134,7 +135,7 @@ class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Show the full ID number (bureau and the recipient's town only). Every call is recorded."""
         recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
         number = selectors.recipient_full_id_number(
-            actor=request.user, recipient=recipient, remote_addr=request.META.get("REMOTE_ADDR")
+            actor=request.user, recipient=recipient, remote_addr=client_address(request)
         )
         return Response({"id_number": number})
 

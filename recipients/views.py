@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from shenxian_care.audit import client_ip
+from shenxian_care.audit import client_address
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.progress import progress_of
@@ -38,6 +39,7 @@ def recipient_list(request):
 
 
 @require_POST
+@sensitive_post_parameters("id_number")
 @role_required(*ALL_ROLES)
 def recipient_find(request):
     """Jump to a recipient by full ID number. A POST, so the number never appears in a URL or access log."""
@@ -74,7 +76,9 @@ def recipient_detail(request, pk):
 @role_required(Role.BUREAU, Role.TOWN)
 def recipient_reveal_id(request, pk):
     recipient = selectors.recipient_get_for_actor(actor=request.user, pk=pk)
-    full = selectors.recipient_full_id_number(actor=request.user, recipient=recipient, remote_addr=client_ip(request))
+    full = selectors.recipient_full_id_number(
+        actor=request.user, recipient=recipient, remote_addr=client_address(request)
+    )
     return render(request, "recipients/recipient_detail.html", _detail_context(request, recipient, full_id=full))
 
 

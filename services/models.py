@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from contracts.models import Agreement, Caregiver, Provider
 from recipients.models import Recipient, Town
-from shenxian_care.scoping import ScopedQuerySet
+from shenxian_care.scoping import ScopedQuerySet, actor_role
 
 
 class ServiceItem(models.TextChoices):
@@ -60,7 +60,7 @@ class ConfirmationMode(models.TextChoices):
 class ServiceStandardQuerySet(ScopedQuerySet):
     def for_actor(self, user):
         # The standard is public to every signed-in role: everyone works to it.
-        return self if user is not None and user.is_authenticated else self.none()
+        return self if actor_role(user) is not None else self.none()  # a login with no role: nothing
 
 
 class ServiceStandard(models.Model):

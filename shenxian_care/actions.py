@@ -6,16 +6,19 @@ import logging
 import tempfile
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from . import exports
 from .audit import record_event
+from .authentication import new_token_key
 from .exceptions import ApplicationError
 from .models import (
     ExportJob,
@@ -30,7 +33,7 @@ from .models import (
 from .permissions import ensure_role
 from .progress import SideProgress, job_key
 from .queue import enqueue
-from .scoping import actor_role, scope_key
+from .scoping import actor_role, caregiver_of, scope_key
 
 logger = logging.getLogger(__name__)
 EXPORT_FAILED = "生成文件时出错，请稍后重新导出；如仍失败，请联系县民政局。"
@@ -42,16 +45,47 @@ EXPORT_STALE_AFTER = datetime.timedelta(minutes=30)
 
 @transaction.atomic
 def user_deactivate(*, actor, user, request=None):
-    """Deactivate a login and end every session it has, at once (server-side)."""
-    ensure_role(actor, Role.BUREAU)
+    """Deactivate a login and end every session and API token it has, at once (server-side). The one way a login is
+    deactivated: the admin's user form and action, and a caregiver's leaving (`contracts.actions.caregiver_deactivate`)
+    all come here. Bureau staff may deactivate anyone; provider staff their own caregivers' logins only."""
+    if actor_role(actor) == Role.PROVIDER:
+        caregiver = caregiver_of(user)
+        if caregiver is None or caregiver.provider_id != actor.provider_id:
+            raise PermissionDenied("只能停用本机构照料护理人的账号。")
+    else:
+        ensure_role(actor, Role.BUREAU)
     user = User.objects.select_for_update().get(pk=user.pk)
     user.is_active = False
     user.save(update_fields=["is_active"])
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     UserSession.objects.filter(user=user).delete()
+    Token.objects.filter(user=user).delete()
     record_event(kind=SecurityEventKind.DEACTIVATED, user=actor, request=request, target=user.get_username())
     return user
+
+
+def password_check(password, *, user=None, field="password"):
+    """The one password policy (AUTH_PASSWORD_VALIDATORS: 12 characters, three classes, not common, not like the
+    name) for every way a password is set; the admin's forms apply the same validators themselves."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ApplicationError("".join(exc.messages), field=field) from None
+
+
+@transaction.atomic
+def api_token_issue(*, user):
+    """A new API token for a phone that has just signed in (an older one of that user's ends: one phone each)."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user, key=new_token_key(user))
+
+
+def api_token_revoke(*, token, request=None):
+    """Sign-out from the phone: its token ends now."""
+    user = token.user
+    token.delete()
+    record_event(kind=SecurityEventKind.SIGN_OUT, user=user, request=request, via="api")
 
 
 @transaction.atomic

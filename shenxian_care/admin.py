@@ -1,7 +1,7 @@
 from auditlog.admin import LogEntryAdmin as BaseLogEntryAdmin
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,6 +28,14 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("角色与范围", {"fields": ("role", "town", "provider", "last_name", "first_name")}),
     )
+
+    actions = ["deactivate_selected"]
+
+    @admin.action(description="停用所选账号（立即结束其登录会话与手机令牌）")
+    def deactivate_selected(self, request, queryset):
+        for user in queryset.filter(is_active=True):
+            actions.user_deactivate(actor=request.user, user=user, request=request)
+        self.message_user(request, "所选账号已停用。", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and not obj.is_active:
@@ -126,16 +134,19 @@ class ExportJobAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
 admin.site.unregister(Group)  # roles, not groups, decide what a login may do
 
 
-def _bureau_only(model, mixin, *, may_delete=False):
+def _bureau_only(model, mixin, *, may_delete=False, may_add=True):
     base = type(admin.site._registry[model])
     admin.site.unregister(model)
     attrs = {}
     if may_delete:
         attrs["has_delete_permission"] = lambda self, request, obj=None: is_bureau(request.user)
+    if not may_add:
+        attrs["has_add_permission"] = lambda self, request, *args: False
     admin.site.register(model, type(base.__name__, (mixin, base), attrs))
 
 
-_bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True)  # revoke a lost phone's API token
+# Revoke a lost phone's API token. Tokens are issued by signing in only (their key is bound to the password).
+_bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True, may_add=False)
 _bureau_only(TOTPDevice, ScopedAdminMixin, may_delete=True)  # enrol or remove a second factor
 _bureau_only(AccessAttempt, ReadOnlyAuditMixin, may_delete=True)  # deleting the attempts unlocks the account
 _bureau_only(AccessLog, ReadOnlyAuditMixin)

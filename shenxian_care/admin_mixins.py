@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from .fields import secret_columns
+from .privacy import SENSITIVE_FIELDS
 from .scoping import is_bureau
 
 
@@ -42,6 +45,11 @@ class ScopedAdminMixin:
         if field.is_relation and field.many_to_one and secret_columns(field.related_model):
             return (spec, NamesOnlyRelatedFilter)
         return spec
+
+    @method_decorator(sensitive_post_parameters(*SENSITIVE_FIELDS))
+    def changeform_view(self, request, *args, **kwargs):
+        # an error report of a form that takes an ID or bank number never shows what was typed
+        return super().changeform_view(request, *args, **kwargs)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "GET":

@@ -1,12 +1,17 @@
 """API plumbing shared by every app: the one place a domain error becomes a response."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import actions
+from .authentication import token_expires_at
 from .exceptions import ApplicationError
 from .throttling import SignInRateThrottle
 
@@ -27,10 +32,30 @@ def exception_handler(exc, context):
 
 
 class SignInView(ObtainAuthToken):
-    """Exchange a username and password for an API token (for the caregivers' mobile app).
+    """Exchange a username and password for an API token (for the caregivers' mobile app); DELETE signs out.
 
-    Throttled, and counted by the same lockout as the sign-in page (5 failures lock the account 30 minutes).
+    Throttled, and counted by the same lockout as the sign-in page (5 failures lock the account 30 minutes). The token
+    lasts API_TOKEN_LIFETIME_SECONDS (the phone then signs in again) and ends with a password change or deactivation.
     """
 
     throttle_classes = [SignInRateThrottle]
     permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses=inline_serializer(
+            "ApiToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+        ),
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = actions.api_token_issue(user=serializer.validated_data["user"])
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, *args, **kwargs):
+        if not isinstance(request.auth, Token):
+            return Response({"detail": "请使用登录时取得的令牌退出。"}, status=status.HTTP_400_BAD_REQUEST)
+        actions.api_token_revoke(token=request.auth, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,9 +1,12 @@
 """The audit trail: who did what, from where. Object changes are recorded by django-auditlog (registered
 per model in each app's AppConfig.ready); sign-ins, exports and full views of sensitive data here."""
 
+import ipaddress
+
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled, set_actor
 from auditlog.diff import model_instance_diff
+from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
@@ -17,7 +20,7 @@ from django.dispatch import receiver
 from django.utils.encoding import smart_str
 
 from .models import SecurityEvent, SecurityEventKind, UserSession
-from .privacy import SENSITIVE_FIELDS
+from .privacy import SENSITIVE_FIELDS, mask_sign_in_name
 
 
 def register(*models, exclude_fields=()):
@@ -66,9 +69,52 @@ def log_created_in_bulk(instances):
     return entries
 
 
-def client_ip(request):
-    """The address a request came from, as recorded in the audit trail."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+def client_address(request):
+    """The address a request came from: the one address used for the audit trail, the sign-in lockout and the
+    throttles alike.
+
+    Behind the county's reverse proxy every request comes from the proxy (REMOTE_ADDR); the proxy then names the
+    client in a header, TRUSTED_PROXY_HEADER (e.g. "X-Forwarded-For" or "X-Real-IP"). That header is believed only
+    when the setting names it (off by default: a client can send any header it likes, so it is trusted only where
+    the portal is reachable through the proxy alone). The proxy appends the address it saw to X-Forwarded-For,
+    so the last address is the one it vouches for; one that is not an address falls back to REMOTE_ADDR."""
+    if request is None:
+        return None
+    remote = request.META.get("REMOTE_ADDR")
+    header = settings.TRUSTED_PROXY_HEADER
+    if not header:
+        return remote
+    named = [part.strip() for part in (request.headers.get(header) or "").split(",") if part.strip()]
+    if not named:
+        return remote
+    try:
+        return str(ipaddress.ip_address(named[-1]))
+    except ValueError:
+        return remote
+
+
+class AuditlogMiddleware(BaseAuditlogMiddleware):
+    """django-auditlog's middleware, recording `client_address` (its own believes any X-Forwarded-For sent)."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return None if settings.AUDITLOG_DISABLE_REMOTE_ADDR else client_address(request)
+
+    @staticmethod
+    def _get_remote_port(request):
+        return None
+
+
+def sign_in_username(request, credentials=None):
+    """The user name of a sign-in as django-axes counts and keeps it (AXES_USERNAME_CALLABLE): as typed, except an ID
+    number, which is kept masked. Locking the masked form still locks that person (and, at worst, the rare other
+    number sharing its first and last four characters, for the same 30 minutes)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        value = credentials.get(field)
+    else:
+        value = getattr(request, "data", request.POST).get(field)
+    return None if value is None else mask_sign_in_name(value)
 
 
 def record_full_view(*, actor, instance, remote_addr=None):
@@ -81,8 +127,9 @@ def record_event(*, kind, user=None, request=None, username="", **detail):
     return SecurityEvent.objects.create(
         kind=kind,
         user=user if authenticated else None,
-        username=(user.get_username() if authenticated else username)[:150],
-        ip=client_ip(request),
+        # a name typed at a failed sign-in may be someone's ID number: kept masked
+        username=(user.get_username() if authenticated else mask_sign_in_name(username))[:150],
+        ip=client_address(request),
         detail=detail,
     )
 

@@ -1,8 +1,12 @@
 """Backup and restore of the whole portal: the database (pg_dump custom format on PostgreSQL, the database
-file on SQLite) and the uploaded files (visit photos, evidence), in one .tar.gz with a manifest."""
+file on SQLite) and the uploaded files (visit photos, evidence), in one .tar.gz with a manifest.
+
+The archive holds every person's data: it is written readable by its owner alone (0600), in a folder only the
+owner may enter when the folder is new (0700), whatever the umask."""
 
 import datetime
 import json
+import os
 import shutil
 import sqlite3
 import subprocess  # nosec B404
@@ -28,8 +32,6 @@ def _pg_args(db):
 
 
 def _env(db):
-    import os
-
     env = dict(os.environ)
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
@@ -48,7 +50,7 @@ def backup(out_path, *, alias="default", media_root=None):
     vendor = connections[alias].vendor
     media = Path(media_root or settings.MEDIA_ROOT)
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if vendor == "postgresql":
@@ -79,12 +81,20 @@ def backup(out_path, *, alias="default", media_root=None):
             "media": media.exists(),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
-        with tarfile.open(out_path, "w:gz") as archive:
+        with _private_file(out_path) as out, tarfile.open(fileobj=out, mode="w:gz") as archive:
             for item in tmp.iterdir():
                 archive.add(item, arcname=item.name)
             if media.exists():
                 archive.add(media, arcname="media")
     return manifest
+
+
+def _private_file(path):
+    """`path` opened for writing, created 0600 (an older archive of that name is made 0600 before it is
+    overwritten), so that no other local user can read it at any moment."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 def restore(archive_path, *, alias="default", media_root=None):

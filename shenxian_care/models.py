@@ -20,7 +20,8 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     """A portal login. The role decides what the person may see (see `shenxian_care.scoping`)."""
 
-    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.BUREAU)
+    # No role until someone gives one: a login nobody has placed sees nothing (deny by default).
+    role = models.CharField("角色", max_length=16, choices=Role.choices, blank=True, default="")
     town = models.ForeignKey(
         "recipients.Town",
         verbose_name="所属镇（街道）",

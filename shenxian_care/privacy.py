@@ -1,5 +1,10 @@
 """Masking of sensitive personal information, as shown by default everywhere (lists, exports, API)."""
 
+import re
+
+# An ID number typed where a user name belongs (18 characters, or the old 15 digits), whatever its check character
+_ID_NUMBER_LIKE = re.compile(r"\d{17}[\dX]|\d{15}")
+
 
 def mask_id_number(value: str) -> str:
     if not value:
@@ -33,6 +38,14 @@ def mask_address(value: str) -> str:
     text = str(value)
     keep = min(len(text) // 2, 8)
     return text[:keep] + "****"
+
+
+def mask_sign_in_name(value) -> str:
+    """A user name as typed at sign-in, as the security records keep it: people do type their ID number there, and
+    it is then kept masked like everywhere else (3715**********1234); any other name is kept as typed."""
+    text = str(value or "")
+    compact = re.sub(r"\s+", "", text).upper()
+    return mask_id_number(compact) if _ID_NUMBER_LIKE.fullmatch(compact) else text
 
 
 SENSITIVE_FIELDS = (

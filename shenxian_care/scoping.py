@@ -2,7 +2,7 @@
 
 Each scoped model declares, on its QuerySet, the lookup that ties a row to a town, a provider or a
 caregiver. `for_actor(user)` applies the one that fits the user's role; anything not declared for a
-role is invisible to it. Bureau staff (and superusers) see everything.
+role is invisible to it. Bureau staff (and superusers) see everything; a login with no role sees nothing.
 """
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ def actor_role(user):
         return None
     if user.is_superuser:
         return Role.BUREAU
-    return user.role
+    return user.role or None  # no role given: nothing
 
 
 def is_bureau(user):

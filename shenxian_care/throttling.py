@@ -1,9 +1,24 @@
 """API throttles (a module of its own: DRF loads it while its own views are still importing)."""
 
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle as BaseAnonRateThrottle
+from rest_framework.throttling import UserRateThrottle
 
 
-class WriteRateThrottle(UserRateThrottle):
+class ClientAddressMixin:
+    """Counts an anonymous caller by `client_address` (DRF's own count believes any X-Forwarded-For sent, so a
+    client could step round the limit by sending a new one each time)."""
+
+    def get_ident(self, request):
+        from .audit import client_address
+
+        return client_address(request)
+
+
+class AnonRateThrottle(ClientAddressMixin, BaseAnonRateThrottle):
+    pass
+
+
+class WriteRateThrottle(ClientAddressMixin, UserRateThrottle):
     """Limits writes (POST, PUT, PATCH, DELETE) per user; reads are not throttled."""
 
     scope = "writes"

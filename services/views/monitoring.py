@@ -10,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement
@@ -261,6 +262,7 @@ def plan(request):
     )
 
 
+@sensitive_post_parameters("id_number")
 @login_required
 def gps_rules(request):
     """Towns and providers ask for a recipient's own check-in rule (no GPS at home, or a wider radius); the bureau

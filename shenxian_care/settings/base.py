@@ -52,6 +52,7 @@ AUTH_USER_MODEL = "shenxian_care.User"
 MIDDLEWARE = [
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "shenxian_care.headers.PrivacyHeadersMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,7 +63,7 @@ MIDDLEWARE = [
     "shenxian_care.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "shenxian_care.audit.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -108,7 +109,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in security (等保 2.0 level 2 身份鉴别): 5 failures lock the username for 30 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# By the user name, and by the user name from one address; never by the address alone: behind the county's proxy
+# everyone shares one address, and one person's five mistakes must not lock out the whole office.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The address and the user name as the audit trail has them (shenxian_care.audit): the client behind the proxy, and
+# an ID number typed as a user name kept masked in axes' tables.
+AXES_CLIENT_IP_CALLABLE = "shenxian_care.audit.client_address"
+AXES_USERNAME_CALLABLE = "shenxian_care.audit.sign_in_username"
+# The header in which the county's reverse proxy names the client's address ("X-Forwarded-For" or "X-Real-IP").
+# Off (empty) unless the portal is reachable through that proxy alone: a header is otherwise whatever a client sends.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -181,6 +191,14 @@ _csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
 CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
 CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
 
+# Permissions-Policy (shenxian_care.headers): the caregivers' check-in asks for the position (geolocation, the portal
+# itself only); no page uses a device otherwise. Photos are taken through a file input (capture="environment"), which
+# opens the phone's camera app and needs no camera permission (that governs getUserMedia, which nothing here uses).
+PERMISSIONS_POLICY = (
+    "geolocation=(self), camera=(), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), display-capture=()"
+)
+
 # Throttle counters stay in-process: Redis being down must never stop the portal.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
 
@@ -203,10 +221,15 @@ AUDITLOG_MASK_CALLABLE = "shenxian_care.privacy.mask_audit_value"
 # Audit records are kept at least 6 months (等保); the default keeps them three years.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 
+# An API token (the caregivers' phones) lasts this long from sign-in; the phone then signs in again. It also ends on
+# sign-out, a password change and deactivation (shenxian_care.authentication).
+API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=12 * 60 * 60)
+
 REST_FRAMEWORK = {
+    # The token first: a phone whose token has ended is told 401 (sign in again), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "shenxian_care.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -216,7 +239,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shenxian_care.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "shenxian_care.throttling.WriteRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "shenxian_care.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "writes": "120/minute",

@@ -13,7 +13,7 @@ from shenxian_care.scoping import ScopedQuerySet, actor_role
 class EvaluationSheetQuerySet(ScopedQuerySet):
     def for_actor(self, user):
         # The scoring sheet is public to every signed-in role: towns fill it, providers are judged by it.
-        return self if user is not None and user.is_authenticated else self.none()
+        return self if actor_role(user) is not None else self.none()  # a login with no role: nothing
 
 
 class EvaluationSheet(models.Model):

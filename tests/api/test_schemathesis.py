@@ -11,9 +11,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from shenxian_care.actions import api_token_issue
 from shenxian_care.models import Role
 from tests.factories import AgreementFactory, RecipientFactory, UserFactory, town
 
@@ -44,8 +44,8 @@ def headers(db):
     bureau = UserFactory(username="st-bureau", role=Role.BUREAU, is_staff=True)
     official = UserFactory(username="st-town", role=Role.TOWN, town=town("燕塔街道"))
     return {
-        "bureau": {"Authorization": f"Token {Token.objects.create(user=bureau).key}"},
-        "town": {"Authorization": f"Token {Token.objects.create(user=official).key}"},
+        "bureau": {"Authorization": f"Token {api_token_issue(user=bureau).key}"},
+        "town": {"Authorization": f"Token {api_token_issue(user=official).key}"},
     }
 
 

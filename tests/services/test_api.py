@@ -455,10 +455,11 @@ def test_a_batch_visits_audit_record_is_the_one_auditlog_writes_for_a_single_sav
 
 
 def test_token_auth_for_a_mobile_app(caregiver_user, agreement):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    token = Token.objects.create(user=caregiver_user)
+    from shenxian_care.actions import api_token_issue
+
+    token = api_token_issue(user=caregiver_user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert (

@@ -79,3 +79,40 @@ def test_restore_refuses_without_confirmation():
     result = _manage("restore", "whatever.tar.gz", env={**os.environ})
     assert result.returncode != 0
     assert "--yes" in result.stderr
+
+
+class _SqliteConnection:
+    vendor = "sqlite"
+
+    def __init__(self, path):
+        self.settings_dict = {"NAME": str(path)}
+
+
+@pytest.mark.parametrize("already_there", [False, True])
+def test_the_archive_is_readable_by_its_owner_alone(tmp_path, monkeypatch, already_there):
+    # given a database file, a usual umask, and (the second time) an older world-readable archive of that name
+    import sqlite3
+    import stat
+
+    from shenxian_care import backup
+
+    database = tmp_path / "db.sqlite3"
+    sqlite3.connect(database).close()
+    monkeypatch.setattr(backup, "connections", {"default": _SqliteConnection(database)})
+    archive = tmp_path / "backups" / "shenxian.tar.gz"
+    if already_there:
+        archive.parent.mkdir()
+        archive.write_bytes(b"old")
+        archive.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        # when the backup is written
+        backup.backup(archive, media_root=tmp_path / "no-media")
+    finally:
+        os.umask(old_umask)
+
+    # then nobody but its owner may read it
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    if not already_there:
+        assert stat.S_IMODE(archive.parent.stat().st_mode) == 0o700
+    assert archive.stat().st_size > 100  # a whole archive, not the old bytes
