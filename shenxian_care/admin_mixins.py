@@ -1,14 +1,20 @@
 import copy
 
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from .fields import EncryptedTextField, secret_columns
 from .privacy import mask_bank_account, mask_id_number
 from .scoping import is_bureau
+
+REVEAL_LINK = '<a class="reveal-link" href="{}">查看完整号码（须填写原因，记入审计）</a>'
 
 
 def secret_mask(field):
@@ -21,10 +27,15 @@ class MaskedSecretInput(forms.TextInput):
     """The input of an ID or bank number on a record's page: it shows the stored number masked, and a masked
     value sent back means "unchanged" (the stored number is kept); anything else typed is a new number."""
 
-    def __init__(self, *, stored, masked, attrs=None):
+    def __init__(self, *, stored, masked, reveal_url="", attrs=None):
         super().__init__({"autocomplete": "off", "size": 24, **(attrs or {})})
         self.stored = stored
         self.masked = masked
+        self.reveal_url = reveal_url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        return format_html("{} " + REVEAL_LINK, html, self.reveal_url) if self.reveal_url else html
 
     def format_value(self, value):
         return super().format_value(self.masked if value == self.stored else value)
@@ -53,12 +64,17 @@ class MaskedReadOnly(forms.Widget):
 
     read_only = True
 
-    def __init__(self, mask):
+    def __init__(self, mask, reveal_url=""):
         super().__init__()
         self.mask = mask
+        self.reveal_url = reveal_url
 
     def render(self, name, value, attrs=None, renderer=None):
-        return format_html("{}", self.mask(value) if value else "-")
+        if not value:
+            return "-"
+        if self.reveal_url:
+            return format_html("{} " + REVEAL_LINK, self.mask(value), self.reveal_url)
+        return format_html("{}", self.mask(value))
 
 
 class ScopedAdminMixin:
@@ -87,20 +103,80 @@ class ScopedAdminMixin:
             if not isinstance(field, EncryptedTextField):
                 continue
             mask = secret_mask(field)
+            reveal = reverse(self._reveal_url_name, args=[obj.pk, field.name], current_app=self.admin_site.name)
             if field.name in readonly:
                 form.base_fields[field.name] = forms.CharField(
-                    label=field.verbose_name, required=False, disabled=True, widget=MaskedReadOnly(mask)
+                    label=field.verbose_name, required=False, disabled=True, widget=MaskedReadOnly(mask, reveal)
                 )
             elif field.name in form.base_fields:
                 # A copy: a field declared on the form class is shared by every form built from it.
                 form_field = form.base_fields[field.name] = copy.deepcopy(form.base_fields[field.name])
                 stored = getattr(obj, field.name)
                 if stored:
-                    form_field.widget = MaskedSecretInput(stored=stored, masked=mask(stored))
+                    form_field.widget = MaskedSecretInput(stored=stored, masked=mask(stored), reveal_url=reveal)
                     form_field.help_text = self.secrets_help
                 else:
                     form_field.widget = forms.TextInput({"autocomplete": "off", "size": 24})
         return form
+
+    @property
+    def _reveal_url_name(self):
+        return f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_reveal"
+
+    def get_urls(self):
+        opts = self.model._meta
+        reveal = path(
+            "<path:object_id>/reveal/<str:field_name>/",
+            self.admin_site.admin_view(self.reveal_view),
+            name=f"{opts.app_label}_{opts.model_name}_reveal",
+        )
+        return [reveal, *super().get_urls()]
+
+    def reveal_view(self, request, object_id, field_name):
+        """The one way to a full ID or bank number in the admin: asked for with a reason, shown once, and recorded
+        in the audit trail (who, when, from where, which number, why) before it is shown."""
+        from .audit import client_ip
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            field = self.model._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            raise Http404 from None
+        if not isinstance(field, EncryptedTextField):
+            raise Http404
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        reason = (request.POST.get("reason") or "").strip()[:200] if request.method == "POST" else ""
+        error = "请填写查看原因。" if request.method == "POST" and not reason else ""
+        full = ""
+        if reason:
+            LogEntry.objects.log_create(
+                obj,
+                force_log=True,
+                action=LogEntry.Action.ACCESS,
+                actor=request.user,
+                remote_addr=client_ip(request),
+                additional_data={"field": field.name, "reason": reason},
+            )
+            full = getattr(obj, field.name)
+        response = TemplateResponse(
+            request,
+            "admin/reveal_secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": obj,
+                "title": f"查看完整{field.verbose_name}",
+                "field_label": field.verbose_name,
+                "masked": secret_mask(field)(getattr(obj, field.name)),
+                "full": full,
+                "error": error,
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     def get_list_filter(self, request):
         return [self._names_only(spec) for spec in super().get_list_filter(request)]

@@ -139,3 +139,37 @@ def test_provider_page_masks_the_bank_account(client_as, bureau_user):
 def test_a_new_record_form_takes_numbers_as_typed(client_as, bureau_user):
     page = client_as(bureau_user).get(reverse("admin:contracts_caregiver_add")).content.decode()
     assert 'name="id_number"' in page and 'name="bank_account_number"' in page
+
+
+def test_the_full_number_only_through_the_audited_reveal_with_a_reason(client_as, bureau_user):
+    from auditlog.models import LogEntry
+
+    caregiver = CaregiverFactory()
+    client = client_as(bureau_user)
+    page = client.get(reverse("admin:contracts_caregiver_change", args=[caregiver.pk])).content.decode()
+    reveal = reverse("admin:contracts_caregiver_reveal", args=[caregiver.pk, "id_number"])
+    assert reveal in page
+
+    # asking shows the masked number and a form for the reason; no reason, no number
+    assert caregiver.id_number not in client.get(reveal).content.decode()
+    assert caregiver.id_number not in client.post(reveal, {"reason": "  "}).content.decode()
+    assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists()
+
+    # with a reason: shown, not cached, and recorded (who, which number, why)
+    response = client.post(reveal, {"reason": "核对工资发放信息"})
+    assert caregiver.id_number in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+    assert entry.actor == bureau_user and entry.object_pk == str(caregiver.pk)
+    assert entry.additional_data == {"field": "id_number", "reason": "核对工资发放信息"}
+
+
+def test_the_reveal_is_for_bureau_staff_and_encrypted_fields_only(client_as, bureau_user, town_user):
+    caregiver = CaregiverFactory()
+    reveal = reverse("admin:contracts_caregiver_reveal", args=[caregiver.pk, "id_number"])
+
+    response = client_as(town_user).post(reveal, {"reason": "想看看"})
+    assert response.status_code in (302, 403) and caregiver.id_number not in response.content.decode()
+    bureau = client_as(bureau_user)
+    assert bureau.get(reverse("admin:contracts_caregiver_reveal", args=[caregiver.pk, "name"])).status_code == 404
+    assert bureau.get(reverse("admin:contracts_caregiver_reveal", args=[987654, "id_number"])).status_code == 404
