@@ -10,11 +10,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .fields import EncryptedTextField, secret_columns
+from .fields import EncryptedJSONField, EncryptedTextField, secret_columns
 from .privacy import mask_bank_account, mask_id_number
 from .scoping import is_bureau
 
 REVEAL_LINK = '<a class="reveal-link" href="{}">查看完整号码（须填写原因，记入审计）</a>'
+
+
+def is_secret_number(field):
+    """An encrypted ID or bank number (not an encrypted working document such as a roster's rows)."""
+    return isinstance(field, EncryptedTextField) and not isinstance(field, EncryptedJSONField)
 
 
 def secret_mask(field):
@@ -100,7 +105,7 @@ class ScopedAdminMixin:
         else:
             readonly = {f.name for f in self.model._meta.fields}
         for field in self.model._meta.concrete_fields:
-            if not isinstance(field, EncryptedTextField):
+            if not is_secret_number(field):
                 continue
             mask = secret_mask(field)
             reveal = reverse(self._reveal_url_name, args=[obj.pk, field.name], current_app=self.admin_site.name)
@@ -143,7 +148,7 @@ class ScopedAdminMixin:
             field = self.model._meta.get_field(field_name)
         except FieldDoesNotExist:
             raise Http404 from None
-        if not isinstance(field, EncryptedTextField):
+        if not is_secret_number(field):
             raise Http404
         obj = self.get_object(request, object_id)
         if obj is None:

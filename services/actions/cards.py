@@ -84,16 +84,16 @@ def confirmation_card_revoke(*, actor, recipient, reason):
 def confirmation_code_use(*, visit, code):
     """Spend one code of the recipient's card in use on `visit` (in the caller's transaction). True if the code
     was an unused one of that card; False for anything else (used before, another recipient's, a revoked card's,
-    made up)."""
-    code = _normalise(code)
-    if len(code) != CODE_LENGTH or not code.isdigit():
-        return False
+    made up). A recipient with no card in use cannot confirm by code at all: ApplicationError, not a wrong try."""
     card = (
         ConfirmationCard.objects.select_for_update()
         .filter(recipient_id=visit.recipient_id, revoked_at__isnull=True)
         .first()
     )
     if card is None:
+        raise ApplicationError("该服务对象没有在用的确认码卡，请联系镇（街道）发卡后再确认。", field="code")
+    code = _normalise(code)
+    if len(code) != CODE_LENGTH or not code.isdigit():
         return False
     spent = ConfirmationCode.objects.filter(
         card=card, digest=_digest(card.pk, code), used_at__isnull=True, visit__isnull=True

@@ -124,10 +124,13 @@ def test_a_revoked_card_confirms_nothing_until_a_new_one_is_issued(caregiver_use
     card, codes = confirmation_card_issue(actor=bureau_user, recipient=agreement.recipient)
     confirmation_card_revoke(actor=bureau_user, recipient=agreement.recipient, reason="卡片遗失")
 
-    with pytest.raises(ApplicationError, match="确认码不正确"):
-        confirm(caregiver_user, visit_of(), codes[0])
+    visit = visit_of()
+    with pytest.raises(ApplicationError, match="没有在用的确认码卡"):
+        confirm(caregiver_user, visit, codes[0])
     card.refresh_from_db()
     assert card.revoke_reason == "卡片遗失"
+    # (not a wrong try of the caregiver's: the recipient has no card to read from)
+    assert Visit.objects.get(pk=visit.pk).confirmation_failures == 0
     with pytest.raises(ApplicationError, match="作废原因"):
         confirmation_card_revoke(actor=bureau_user, recipient=agreement.recipient, reason=" ")
 
