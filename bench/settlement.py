@@ -134,6 +134,7 @@ def load(scale, n):
 
     from django.db import connection, transaction
 
+    from billing.frozen import truncating_frozen_months
     from contracts.models import Agreement, Caregiver, PayeeMode, Provider, PurchaseContract
     from recipients.models import LevelApproval, Recipient, Town, Village
     from shenxian_care.crypto import digest, encrypt
@@ -171,7 +172,7 @@ def load(scale, n):
         "contracts_provider",
         "bench_meta",
     ]
-    with connection.cursor() as cursor:
+    with truncating_frozen_months(connection), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     rng = random.Random(20240301)
     with transaction.atomic():
@@ -365,9 +366,10 @@ def phase_settle():
     from django.test.utils import CaptureQueriesContext
 
     from billing.actions import settlement_compute, settlement_confirm
+    from billing.frozen import truncating_frozen_months
     from billing.models import Settlement
 
-    with connection.cursor() as cursor:
+    with truncating_frozen_months(connection), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE billing_payment, billing_deductionapplication, billing_providersettlement, "
             "billing_settlementline, billing_settlement"

@@ -3,14 +3,15 @@
 import datetime
 import hashlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.models import Role
+from shenxian_care.models import JobProgress, Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.progress import SideProgress
+from shenxian_care.progress import SideProgress, job_key
 from shenxian_care.queue import enqueue
 from shenxian_care.scoping import actor_role
 from shenxian_care.validators import parse_id_number, validate_phone
@@ -330,14 +331,16 @@ def roster_check(*, roster_id):
         roster.status = RosterStatus.FAILED
         roster.error_message = exc.message[:300]
         roster.errors = exc.extra.get("errors", [])
-        roster.save(update_fields=["status", "error_message", "errors"])
+        roster.content = None  # checked: the file is no longer needed
+        roster.save(update_fields=["status", "error_message", "errors", "content"])
         return roster
     finally:
         progress.close()
     roster.rows = rows
     roster.diff = roster_diff(rows, roster.month)
     roster.status = RosterStatus.PREVIEW
-    roster.save(update_fields=["rows", "diff", "status"])
+    roster.content = None  # the checked rows are all the import needs from here on
+    roster.save(update_fields=["rows", "diff", "status", "content"])
     return roster
 
 
@@ -361,7 +364,8 @@ def roster_discard(*, actor, roster):
     if roster.status != RosterStatus.PREVIEW:
         raise ApplicationError("只有待确认的名单可以放弃。")
     roster.status = RosterStatus.DISCARDED
-    roster.save(update_fields=["status"])
+    roster.rows, roster.content = [], None
+    roster.save(update_fields=["status", "rows", "content"])
     return roster
 
 
@@ -385,7 +389,8 @@ def roster_apply(*, actor, roster):
     if current is not None and current.file_sha256 == roster.file_sha256:
         roster.status = RosterStatus.DISCARDED
         roster.error_message = "与已导入的本月名单完全相同，未作任何改动。"
-        roster.save(update_fields=["status", "error_message"])
+        roster.rows, roster.content = [], None
+        roster.save(update_fields=["status", "error_message", "rows", "content"])
         return current
     progress = SideProgress(roster)
     try:
@@ -503,7 +508,25 @@ def _apply_rows(actor, roster, current, progress):
     roster.status = RosterStatus.APPLIED
     roster.applied_at = timezone.now()
     roster.created_villages = created_villages
-    roster.save(update_fields=["status", "applied_at", "created_villages"])
+    # Applied: the registry and the roster entries hold the result; the working copy goes.
+    roster.rows, roster.content = [], None
+    roster.save(update_fields=["status", "applied_at", "created_villages", "rows", "content"])
     events.publish(events.ROSTER_APPLIED, actor=actor, roster=roster, diff=roster.diff)
     progress.finish()
     return roster
+
+
+def roster_purge_expired(*, now=None):
+    """Delete uploads never applied (failed, discarded, or left in preview or checking) once older than
+    ROSTER_RETENTION_DAYS: they hold personal data the registry does not need. Applied and superseded rosters
+    stay (approvals and roster entries name them; their rows were dropped when applied). Returns how many."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.ROSTER_RETENTION_DAYS)
+    stale = MonthlyRoster.objects.filter(
+        created_at__lt=cutoff,
+        status__in=[RosterStatus.FAILED, RosterStatus.DISCARDED, RosterStatus.PREVIEW, RosterStatus.CHECKING],
+    )
+    keys = [job_key(roster) for roster in stale.only("pk")]
+    with transaction.atomic():
+        JobProgress.objects.filter(job__in=keys).delete()
+        _total, by_model = stale.delete()
+    return by_model.get(MonthlyRoster._meta.label, 0)

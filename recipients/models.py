@@ -5,7 +5,13 @@ from django.db import models
 from django.db.models import Q
 
 from shenxian_care.crypto import digest
-from shenxian_care.fields import DigestField, EncryptedTextField, MaskedIdField
+from shenxian_care.fields import (
+    DigestField,
+    EncryptedBinaryField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    MaskedIdField,
+)
 from shenxian_care.scoping import ScopedQuerySet
 from shenxian_care.validators import normalize_id_number, validate_id_number, validate_phone
 
@@ -357,16 +363,20 @@ class MonthlyRoster(models.Model):
 
     An upload is first a preview (its rows and its diff against last month); applying it writes the
     registry in one transaction.
+
+    The uploaded file and its checked rows hold full ID numbers, phones and addresses: both are stored
+    encrypted, and only while the import needs them. The file is dropped once checked, the rows once applied
+    or discarded; uploads never applied are deleted after ROSTER_RETENTION_DAYS (`roster_purge_expired`).
     """
 
     month = models.DateField("月份", help_text="该月第一天")
     status = models.CharField("状态", max_length=16, choices=RosterStatus.choices, default=RosterStatus.PREVIEW)
     file_name = models.CharField("文件名", max_length=200)
     file_sha256 = models.CharField("文件摘要", max_length=64)
-    content = models.BinaryField("上传文件", null=True, editable=False)
+    content = EncryptedBinaryField("上传文件", null=True, editable=False)
     errors = models.JSONField("错误清单", default=list, blank=True)
     error_message = models.CharField("错误说明", max_length=300, blank=True)
-    rows = models.JSONField("名单行", default=list)
+    rows = EncryptedJSONField("名单行", default=list)
     diff = models.JSONField("与上月对比", default=dict)
     created_villages = models.JSONField("新建村（居）", default=list)
     imported_by = models.ForeignKey(

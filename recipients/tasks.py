@@ -28,3 +28,9 @@ def roster_apply_task(roster_id, actor_id):
             status=RosterStatus.PREVIEW, error_message=exc.message[:300]
         )
         return RosterStatus.PREVIEW
+
+
+@shared_task(acks_late=True)
+def roster_purge_expired_task():
+    """Daily: delete roster uploads never applied, past ROSTER_RETENTION_DAYS. Idempotent."""
+    return actions.roster_purge_expired()

@@ -19,4 +19,5 @@ class ServicesConfig(AppConfig):
             models.Visit,
             models.VisitCorrection,
             models.PlannedVisit,
+            models.ConfirmationCard,
         )

@@ -49,12 +49,13 @@ class ExceptionReason(models.TextChoices):
     END_BEFORE_START = "end_before_start", "结束时间早于开始时间"
     IN_FUTURE = "in_future", "服务时间晚于当前时间"
     LOGGED_LATE = "logged_late", "补录超过时限"
+    CONFIRMATION_FAILED = "confirmation_failed", "服务对象确认码多次输错"
 
 
 class ConfirmationMode(models.TextChoices):
     NONE = "none", "不要求确认"
     SIGNATURE = "signature", "服务对象或监护人手写签名"
-    CODE = "code", "服务对象或监护人口述确认码"
+    CODE = "code", "服务对象确认码卡（一次性确认码）"
 
 
 class ServiceStandardQuerySet(ScopedQuerySet):
@@ -226,6 +227,7 @@ class Visit(models.Model):
         "确认方式", max_length=16, choices=ConfirmationMode.choices, default=ConfirmationMode.NONE
     )
     confirmation_signature = models.ImageField("确认签名", upload_to="visits/signatures/%Y/%m/", blank=True)
+    confirmation_failures = models.PositiveSmallIntegerField("确认码输错次数", default=0, editable=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="审核人",
@@ -458,3 +460,87 @@ class VisitFlag(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.get_kind_display()}"
+
+
+class ConfirmationCardQuerySet(ScopedQuerySet):
+    # The town of the recipient issues and prints the card; providers and caregivers never see it.
+    scope_town = "recipient__town"
+
+
+class ConfirmationCard(models.Model):
+    """A recipient's printed card of one-time confirmation codes (确认码卡), issued by the town (or the bureau) and
+    kept at the recipient's home. In code mode a visit is confirmed by one unused code from it, read out by the
+    recipient or guardian: something only the recipient's side holds. The codes are random and stored only as
+    keyed digests (`ConfirmationCode`); they are shown once, on the page printed when the card is issued. A new
+    card (the old one lost or used up) revokes the one before."""
+
+    SIZE_DEFAULT = 30
+    SIZE_MIN = 10
+    SIZE_MAX = 60
+
+    recipient = models.ForeignKey(
+        Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="confirmation_cards"
+    )
+    number = models.PositiveIntegerField("卡号", help_text="该服务对象的第几张卡，印在卡上")
+    size = models.PositiveSmallIntegerField("确认码个数")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发卡人", on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField("发卡时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("作废时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作废人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.CharField("作废原因", max_length=100, blank=True)
+
+    objects = ConfirmationCardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "确认码卡"
+        verbose_name_plural = "确认码卡"
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient"],
+                condition=Q(revoked_at__isnull=True),
+                name="confirmationcard_one_in_use_per_recipient",
+            ),
+            models.UniqueConstraint(fields=["recipient", "number"], name="confirmationcard_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} 第{self.number}号确认码卡"
+
+
+class ConfirmationCode(models.Model):
+    """One code of a card: its keyed digest only (the code cannot be read back), used once."""
+
+    card = models.ForeignKey(ConfirmationCard, verbose_name="确认码卡", on_delete=models.CASCADE, related_name="codes")
+    position = models.PositiveSmallIntegerField("序号")
+    digest = models.CharField("确认码摘要", max_length=64)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    visit = models.OneToOneField(
+        Visit,
+        verbose_name="确认的服务记录",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmation_code",
+    )
+
+    class Meta:
+        verbose_name = "确认码"
+        verbose_name_plural = "确认码"
+        ordering = ["card", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "position"], name="confirmationcode_unique_position"),
+            models.UniqueConstraint(fields=["card", "digest"], name="confirmationcode_unique_digest"),
+        ]
+
+    def __str__(self):
+        return f"{self.card} 第{self.position}码"

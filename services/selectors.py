@@ -4,20 +4,20 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from contracts.models import Agreement, agreement_window, served_pieces
 from contracts.selectors import caregiver_assigned_recipients, contract_windows
-from recipients.models import CareLevel, support_window
+from recipients.models import CareLevel, Recipient, support_window
 from recipients.selectors import levels_on
 from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.models import Role
 from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
 from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
-from .models import PlannedVisit, Visit, VisitStatus
+from .models import ConfirmationCard, ConfirmationCode, PlannedVisit, Visit, VisitStatus
 from .standards import standard_on
 
 RATE_PLACES = Decimal("0.0001")
@@ -246,3 +246,33 @@ def plan_rows(*, actor, month: datetime.date) -> list[dict]:
         }
         for a in agreements
     ]
+
+
+def confirmation_card_list(*, actor, q=""):
+    """The actor's recipients in support today (a town: its own; the bureau: all), each with its confirmation code
+    card in use: `card_number`, `card_issued_at`, `codes_left` (None without a card). Names and masked ID numbers
+    only: nothing here decrypts."""
+    today = timezone.localdate()
+    in_use = ConfirmationCard.objects.filter(recipient=OuterRef("pk"), revoked_at__isnull=True)
+    left = (
+        ConfirmationCode.objects.filter(card=OuterRef("card_id"), used_at__isnull=True)
+        .order_by()
+        .values("card")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    recipients = (
+        without_secrets(Recipient.objects.for_actor(actor).select_related("town", "village"))
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=today))
+        .annotate(
+            card_id=Subquery(in_use.values("pk")[:1]),
+            card_number=Subquery(in_use.values("number")[:1]),
+            card_issued_at=Subquery(in_use.values("issued_at")[:1]),
+        )
+        .annotate(codes_left=Coalesce(Subquery(left), 0))
+        .order_by("town__name", "village__name", "name", "pk")
+    )
+    q = (q or "").strip()
+    if q:
+        recipients = recipients.filter(Q(name__contains=q) | Q(village__name__contains=q))
+    return recipients

@@ -20,4 +20,7 @@ urlpatterns = [
     path("photos/<int:pk>/", views.visit_photo, name="visit_photo"),
     path("plan/", views.plan, name="plan"),
     path("gps-rules/", views.gps_rules, name="gps_rules"),
+    path("cards/", views.card_list, name="card_list"),
+    path("cards/<int:recipient_id>/issue/", views.card_issue, name="card_issue"),
+    path("cards/<int:recipient_id>/revoke/", views.card_revoke, name="card_revoke"),
 ]

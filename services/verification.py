@@ -23,6 +23,8 @@ EARTH_RADIUS_M = 6_371_000
 CLOCK_TOLERANCE = datetime.timedelta(minutes=5)
 # An open (not yet checked-out) visit occupies its first minute when checking overlaps.
 OPEN_VISIT_SPAN = datetime.timedelta(minutes=1)
+# Wrong confirmation codes typed for one visit before it goes to review (and takes no more).
+MAX_WRONG_CODES = 5
 
 
 def haversine_m(lat1, lng1, lat2, lng2) -> float:
@@ -128,6 +130,11 @@ def _rule_overlap(visit, ctx):
     return []
 
 
+def _rule_confirmation(visit, ctx):
+    # Someone kept guessing the recipient's one-time code: a person, not the phone, decides about this visit.
+    return [ExceptionReason.CONFIRMATION_FAILED] if visit.confirmation_failures >= MAX_WRONG_CODES else []
+
+
 RULES = (
     _rule_agreement,
     _rule_caregiver,
@@ -137,6 +144,7 @@ RULES = (
     _rule_future,
     _rule_late,
     _rule_overlap,
+    _rule_confirmation,
 )
 
 # Neighbours are read this far either side of a visit (longer visits than this are not plausible).

@@ -37,6 +37,20 @@ def decrypt(token: str) -> str:
         raise ValueError("无法解密：加密密钥（FIELD_ENCRYPTION_KEYS）与数据不符。") from None
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    return _fernet().encrypt(bytes(data))
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    token = bytes(token)
+    if not token.startswith(TOKEN_PREFIX.encode("ascii")):
+        return token  # stored before encryption was switched on
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken:
+        raise ValueError("无法解密：加密密钥（FIELD_ENCRYPTION_KEYS）与数据不符。") from None
+
+
 def digest(value: str) -> str:
     """Keyed digest of a normalised ID number: equal numbers, equal digests; the number cannot be recovered."""
     key = settings.ID_HASH_KEY.encode("utf-8")

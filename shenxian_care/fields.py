@@ -1,6 +1,9 @@
 """Model fields for sensitive personal data: encrypted at rest, with a digest and a masked copy beside them."""
 
+import json
+
 from django.core.exceptions import FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from . import crypto
@@ -29,6 +32,44 @@ class EncryptedTextField(models.TextField):
 
     def get_transform(self, lookup_name):
         raise FieldError(f"加密字段 {self.name} 不能按“{lookup_name}”查询。")
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (a list or dict) stored encrypted as a whole: for working copies of personal data, such as an
+    uploaded roster's checked rows, that are read and written as one piece and never queried."""
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return crypto.encrypt(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if value == "":
+            return self.get_default()
+        return json.loads(crypto.decrypt(value))
+
+    def to_python(self, value):
+        return value
+
+    def value_to_string(self, obj):
+        return self.value_from_object(obj)
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """Bytes (an uploaded file) stored encrypted; read back in the clear."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, b""):
+            return value
+        return crypto.encrypt_bytes(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return crypto.decrypt_bytes(value)
 
 
 class _DerivedField(models.CharField):

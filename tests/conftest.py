@@ -128,7 +128,25 @@ def full_id_numbers_in(text):
     return sorted({m for m in _ID_PATTERN.findall(text) if id_check_char(m[:17]) == m[17].upper()})
 
 
+def _flush_may_truncate_frozen_months():
+    """Transactional tests end with a flush (TRUNCATE of every table): a deliberate wipe of the whole test
+    database, let through PostgreSQL's guard of confirmed months (billing/frozen.py)."""
+    try:
+        from django.db.backends.postgresql.operations import DatabaseOperations
+    except ImportError:  # no PostgreSQL driver: the suite runs on SQLite, which has no TRUNCATE
+        return
+    from billing.frozen import ALLOW_TRUNCATE_SQL
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        return flush(self, [ALLOW_TRUNCATE_SQL, *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+
+
 def pytest_configure(config):
+    _flush_may_truncate_frozen_months()
     SUITE_LOG.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(SUITE_LOG, mode="w", encoding="utf-8")
     handler.setLevel(logging.DEBUG)

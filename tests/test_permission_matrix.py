@@ -43,6 +43,7 @@ PAGES = {
     "services:exception_queue": {B, T, P},
     "services:correction_queue": {B, T, P},
     "services:gps_rules": {B, T, P},
+    "services:card_list": {B, T},
     "services:plan": {B, P},
     "supervision:evaluation_list": {B, T, P},
     "supervision:evaluation_missing": {B, T},

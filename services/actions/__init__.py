@@ -1,5 +1,6 @@
 """Every write to visits (see the modules): each action in one transaction, verification re-run where it matters."""
 
+from .cards import confirmation_card_issue, confirmation_card_revoke, confirmation_code_use
 from .plans import EXCEPTION_LOOKBACK_DAYS, plan_set_month, visit_flag_overdue
 from .review import (
     APPROVAL_FIELDS,
@@ -28,6 +29,9 @@ __all__ = [
     "FREE_FIELDS",
     "SYNC_MAX_ITEMS",
     "check_image",
+    "confirmation_card_issue",
+    "confirmation_card_revoke",
+    "confirmation_code_use",
     "gps_rule_decide",
     "gps_rule_request",
     "plan_set_month",

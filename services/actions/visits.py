@@ -20,7 +20,7 @@ from ..models import (
     VisitPhoto,
 )
 from ..standards import standard_on
-from ..verification import Loader, apply_verification
+from ..verification import MAX_WRONG_CODES, Loader, apply_verification
 from ._common import (
     PHOTO_FORMATS,
     _aware,
@@ -34,6 +34,7 @@ from ._common import (
     _with_people,
     upload_recipients,
 )
+from .cards import CODE_LENGTH, confirmation_code_use
 
 
 def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, longitude, accuracy_m, offline, now):
@@ -405,20 +406,20 @@ def visit_photo_add(*, actor, visit_client_id, upload, client_id=None):
     return photo, True
 
 
-def _confirmation_code_ok(visit, code):
-    """The spoken code is the last four characters of the ID number of whoever confirms (recipient or guardian),
-    the check people in the county already use on the phone."""
-    code = (code or "").strip().upper()
-    recipient = visit.recipient
-    candidates = {recipient.id_number[-4:].upper()}
-    if recipient.guardian_id_number:
-        candidates.add(recipient.guardian_id_number[-4:].upper())
-    return len(code) == 4 and code in candidates
-
-
-@transaction.atomic
 def visit_confirm(*, actor, visit_client_id, code="", signature=None):
-    """The recipient or guardian confirms the visit on the caregiver's screen, as the county setting asks."""
+    """The recipient or guardian confirms the visit on the caregiver's screen, as the county setting asks: in
+    code mode with one unused code of the recipient's card (spent by it), in signature mode by signing.
+
+    A wrong code is counted on the visit (kept, though the answer is an error); at the MAX_WRONG_CODES-th the
+    visit goes to review (verification's confirmation rule) and takes no more codes."""
+    with transaction.atomic():
+        visit, wrong = _visit_confirm(actor, visit_client_id, code, signature)
+    if wrong is not None:
+        raise ApplicationError(wrong, field="code")
+    return visit
+
+
+def _visit_confirm(actor, visit_client_id, code, signature):
     caregiver = _caregiver_of(actor)
     visit = (
         Visit.objects.select_for_update()
@@ -429,13 +430,30 @@ def visit_confirm(*, actor, visit_client_id, code="", signature=None):
     if visit is None:
         raise Http404("未找到该服务记录。")
     if visit.confirmed_at is not None:
-        return visit
+        return visit, None
     mode = standard_on(visit.visit_date).confirmation_mode
     if mode == ConfirmationMode.NONE:
         raise ApplicationError("本县当前不要求服务对象确认。")
     if mode == ConfirmationMode.CODE:
-        if not _confirmation_code_ok(visit, code):
-            raise ApplicationError("确认码不正确（服务对象或监护人身份证号后四位）。", field="code")
+        if visit.confirmation_failures >= MAX_WRONG_CODES:
+            raise ApplicationError(
+                f"确认码已连续输错{MAX_WRONG_CODES}次，该记录已转人工审核，不能再用确认码确认。", field="code"
+            )
+        if not confirmation_code_use(visit=visit, code=code):
+            visit.confirmation_failures += 1
+            fields = ["confirmation_failures", "updated_at"]
+            left = MAX_WRONG_CODES - visit.confirmation_failures
+            if left <= 0:
+                apply_verification(visit)
+                fields += ["status", "exception_reasons", "agreement", "checkin_distance_m"]
+                fields += ["reviewed_by", "reviewed_at", "review_reason"]
+            visit.save(update_fields=fields)
+            if left <= 0:
+                return visit, f"确认码已连续输错{MAX_WRONG_CODES}次，该记录已转人工审核。"
+            return visit, (
+                f"确认码不正确（请服务对象或监护人读出确认码卡上一个未用过的{CODE_LENGTH}位码）。"
+                f"再输错{left}次，该记录将转人工审核。"
+            )
     else:
         if signature is None:
             raise ApplicationError("请服务对象或监护人签名。", field="signature")
@@ -444,4 +462,4 @@ def visit_confirm(*, actor, visit_client_id, code="", signature=None):
     visit.confirmation_method = mode
     visit.confirmed_at = timezone.now()
     visit.save()
-    return visit
+    return visit, None

@@ -1,5 +1,6 @@
 """Portal pages of the services app. Thin: read through selectors, write through actions."""
 
+from .cards import card_issue, card_list, card_revoke
 from .caregiver import (
     caregiver_check_in,
     caregiver_check_out,
@@ -22,6 +23,9 @@ from .monitoring import (
 )
 
 __all__ = [
+    "card_issue",
+    "card_list",
+    "card_revoke",
     "caregiver_check_in",
     "caregiver_check_out",
     "caregiver_confirm",

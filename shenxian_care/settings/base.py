@@ -142,6 +142,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # asked for them (audited), and deleted after EXPORT_RETENTION_DAYS (daily from beat). Not in backups.
 EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "private" / "exports")
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Roster uploads never applied (failed, discarded, left unconfirmed) hold the province's full list of ID numbers,
+# phones and addresses: deleted after ROSTER_RETENTION_DAYS (daily from beat).
+ROSTER_RETENTION_DAYS = env.int("ROSTER_RETENTION_DAYS", default=30)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -338,6 +341,10 @@ CELERY_BEAT_SCHEDULE = {
     "export-cleanup": {
         "task": "shenxian_care.tasks.export_cleanup_task",
         "schedule": crontab(minute=40, hour=3),
+    },
+    "roster-purge-expired": {
+        "task": "recipients.tasks.roster_purge_expired_task",
+        "schedule": crontab(minute=50, hour=3),
     },
     "outbox-relay": {
         "task": "shenxian_care.tasks.outbox_relay_task",

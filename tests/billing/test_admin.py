@@ -87,3 +87,15 @@ def test_admin_recompute_action_runs_the_draft_again(
 
     settlement.refresh_from_db()
     assert (settlement.status, str(settlement.gross)) == (SettlementStatus.DRAFT, "815.00")
+
+
+def test_a_payment_page_shows_the_account_masked(client_as, bureau_user, two_provider_month):
+    from billing.models import Payment
+    from shenxian_care.privacy import mask_bank_account
+
+    payment = next(p for p in Payment.objects.order_by("pk") if p.account_number)
+
+    page = client_as(bureau_user).get(reverse("admin:billing_payment_change", args=[payment.pk])).content.decode()
+
+    assert payment.account_number not in page
+    assert mask_bank_account(payment.account_number) in page

@@ -104,18 +104,22 @@ def test_emergency_form(client_as, caregiver_user, agreement):
     assert Visit.objects.get().emergency_called == "120"
 
 
-def test_confirmation_by_spoken_code(client_as, caregiver_user, agreement):
+def test_confirmation_by_a_code_of_the_recipients_card(client_as, caregiver_user, agreement, bureau_user):
+    from services.actions import confirmation_card_issue
+
     ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), confirmation_mode="code")
+    _card, codes = confirmation_card_issue(actor=bureau_user, recipient=agreement.recipient)
     client = client_as(caregiver_user)
     client_id = str(uuid.uuid4())
     client.post(f"/portal/services/caregiver/check-in/{agreement.recipient_id}/", {"client_id": client_id})
     assert "确认码" in client.get("/portal/services/caregiver/").content.decode()
-    wrong = client.post(f"/portal/services/caregiver/visits/{client_id}/confirm/", {"code": "0000"})
-    assert wrong.status_code == 400
-    assert Visit.objects.get().confirmed_at is None
-    right = client.post(
+    # the last four characters of the ID number (the old check, which the caregiver's own list shows) are no code
+    wrong = client.post(
         f"/portal/services/caregiver/visits/{client_id}/confirm/", {"code": agreement.recipient.id_number[-4:]}
     )
+    assert wrong.status_code == 400
+    assert Visit.objects.get().confirmed_at is None
+    right = client.post(f"/portal/services/caregiver/visits/{client_id}/confirm/", {"code": codes[0]})
     assert right.status_code == 302
     assert Visit.objects.get().confirmation_method == "code"
 
