@@ -5,7 +5,7 @@ returns what the first request made (200 instead of 201), never a second record.
 """
 
 from django.db.models import Count
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -15,6 +15,8 @@ from shenxian_care.scoping import get_for_actor_or_404
 from shenxian_care.throttling import VisitUploadRateThrottle
 
 from . import actions, selectors
+from .actions import MAX_ACCURACY_M
+from .filters import VisitFilter
 from .models import ServiceItem, Visit, VisitKind, VisitPhoto
 
 
@@ -73,7 +75,7 @@ class CheckInSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)
-    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_ACCURACY_M)
     offline = serializers.BooleanField(required=False, default=False)
 
 
@@ -109,7 +111,7 @@ class SyncItemSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)
-    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_ACCURACY_M)
     checkout_latitude = serializers.FloatField(required=False, allow_null=True)
     checkout_longitude = serializers.FloatField(required=False, allow_null=True)
     service_items = serializers.ListField(child=serializers.ChoiceField(ServiceItem.choices), required=False)
@@ -178,6 +180,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's."""
 
     serializer_class = VisitSerializer
+    filterset_class = VisitFilter
     lookup_field = "client_id"
     # what a caregiver's phone sends (its offline queue replays these one by one) has an allowance of its own
     upload_actions = {"check_in", "check_out", "emergency", "sync", "photos", "confirm"}
@@ -189,17 +192,10 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return super().get_throttles()
 
     def get_queryset(self):
-        filters = {key: self.request.query_params.get(key) for key in ("town", "provider", "status", "date", "month")}
-        return selectors.visit_list(actor=self.request.user, filters=filters).annotate(photo_count=Count("photos"))
+        return selectors.visit_list(actor=self.request.user).annotate(photo_count=Count("photos"))
 
     def _visit(self):
         return get_for_actor_or_404(Visit.objects.all(), self.request.user, client_id=self.kwargs["client_id"])
-
-    @extend_schema(
-        parameters=[OpenApiParameter(name) for name in ("town", "provider", "status", "date", "month")],
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=CheckInSerializer, responses={200: VisitSerializer, 201: VisitSerializer})
     @action(detail=False, methods=["post"], url_path="check-in")

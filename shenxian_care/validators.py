@@ -76,3 +76,37 @@ _PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 def validate_phone(value):
     if value and not _PHONE_RE.match(str(value).strip()):
         raise ValidationError("联系电话格式不正确（手机11位，或区号-座机号）。", code="phone")
+
+
+# The window of dates anyone could mean. Nothing in the programme is older than the 1994 五保 regulations, and
+# nothing is planned more than a few years ahead (a purchase contract's term, an agreement's end): a date
+# outside is a typing slip (1900, 0001, 9999) or a wrong clock, refused before it reaches a rule or the database.
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+FUTURE_YEARS = 5
+
+
+def earliest_date() -> datetime.date:
+    return EARLIEST_DATE
+
+
+def latest_date() -> datetime.date:
+    today = timezone.localdate()
+    return today.replace(year=today.year + FUTURE_YEARS, day=min(today.day, 28))
+
+
+def validate_plausible_date(value):
+    """Refuse a date (or the day of a datetime) outside the window above, with a Chinese message."""
+    if value is None:
+        return
+    day = value
+    if isinstance(value, datetime.datetime):
+        try:
+            day = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+        except OverflowError:  # the last hours of year 9999 in UTC are in year 10000 here
+            day = value.date()
+    if not earliest_date() <= day <= latest_date():
+        raise ValidationError(
+            "日期%(value)s超出合理范围（%(start)s 至 %(end)s），请核对。",
+            code="date_out_of_range",
+            params={"value": day.isoformat(), "start": earliest_date().isoformat(), "end": latest_date().isoformat()},
+        )
