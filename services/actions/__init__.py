@@ -1,5 +1,6 @@
 """Every write to visits (see the modules): each action in one transaction, verification re-run where it matters."""
 
+from ._common import MAX_ACCURACY_M
 from .plans import EXCEPTION_LOOKBACK_DAYS, plan_set_month, visit_flag_overdue
 from .review import (
     APPROVAL_FIELDS,
@@ -26,6 +27,7 @@ __all__ = [
     "APPROVAL_FIELDS",
     "EXCEPTION_LOOKBACK_DAYS",
     "FREE_FIELDS",
+    "MAX_ACCURACY_M",
     "SYNC_MAX_ITEMS",
     "check_image",
     "gps_rule_decide",

@@ -1,8 +1,10 @@
 """Helpers shared by the visit actions: the caregiver behind a login, positions, times, idempotency."""
 
 import datetime
+import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import caregiver_of, get_for_actor_or_404
+from shenxian_care.validators import validate_plausible_date
 
 from ..models import (
     ServiceItem,
@@ -22,6 +25,8 @@ from ..models import (
 SYNCED_LATE_AFTER = datetime.timedelta(minutes=15)
 COORD_PLACES = Decimal("0.000001")
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# A position fix less precise than this locates nothing; a larger number is a phone's bug, not a reading.
+MAX_ACCURACY_M = 100_000
 
 
 def _caregiver_of(actor):
@@ -53,11 +58,30 @@ def _position(latitude, longitude, prefix):
 
 
 def _aware(value, field):
+    """The moment a phone sent, made aware, and within the plausible window (a wrong clock, year 1 or 9999,
+    is refused with a message rather than stored or overflowing a date conversion)."""
     if value is None:
         raise ApplicationError("请提供时间。", field=field)
+    try:
+        validate_plausible_date(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], field=field) from None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
+
+
+def _accuracy(value):
+    """The position fix's accuracy in whole metres (the phone may send a fraction), or None."""
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ApplicationError("定位精度格式不正确。", field="accuracy_m") from None
+    if not math.isfinite(number) or not 0 <= number <= MAX_ACCURACY_M:
+        raise ApplicationError(f"定位精度超出范围（0 至 {MAX_ACCURACY_M} 米）。", field="accuracy_m")
+    return int(number)
 
 
 def _late(received, moment, offline):

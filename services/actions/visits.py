@@ -7,11 +7,11 @@ from django.db import IntegrityError, router, transaction
 from django.db.models.signals import post_save, pre_save
 from django.http import Http404
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from recipients.models import Recipient
 from shenxian_care.audit import log_created_in_bulk
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.images import ImageTooLarge, image_format
 from shenxian_care.fields import without_secrets
 
 from ..models import (
@@ -25,6 +25,7 @@ from ..standards import standard_on
 from ..verification import Loader, apply_verification
 from ._common import (
     PHOTO_FORMATS,
+    _accuracy,
     _aware,
     _caregiver_of,
     _clean_items,
@@ -52,7 +53,7 @@ def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, 
         started_at=started_at,
         checkin_latitude=lat,
         checkin_longitude=lng,
-        checkin_accuracy_m=accuracy_m,
+        checkin_accuracy_m=_accuracy(accuracy_m),
         received_at=now,
         synced_late=_late(now, started_at, offline),
         created_by=actor,
@@ -353,15 +354,9 @@ def check_image(upload):
     if size > VisitPhoto.MAX_BYTES:
         raise ApplicationError(f"照片不能超过 {VisitPhoto.MAX_BYTES // (1024 * 1024)} MB。", field="image")
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ApplicationError("只能上传 JPEG、PNG 或 WebP 格式的照片。", field="image") from None
-    finally:
-        upload.seek(0)
-    content_type = PHOTO_FORMATS.get(image_format)
+        content_type = PHOTO_FORMATS.get(image_format(upload))
+    except ImageTooLarge as exc:
+        raise ApplicationError(exc.message, field="image") from None
     if content_type is None:
         raise ApplicationError("只能上传 JPEG、PNG 或 WebP 格式的照片。", field="image")
     return content_type, size
