@@ -1,15 +1,14 @@
 """Bad input from a phone or a form gets a clear answer in Chinese, never a 500."""
 
 import datetime
-import struct
 import uuid
-import zlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from services.models import Visit, VisitPhoto
+
+from .images import png_declaring
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +23,6 @@ def _body(recipient, **changes):
         "accuracy_m": 12,
         **changes,
     }
-
-
-def _png_header_only(width, height):
-    """A PNG that declares `width` × `height` pixels (Pillow reads the size before any pixel)."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def _errors(response):
@@ -126,7 +114,7 @@ def test_a_decompression_bomb_photo_is_refused(api_as, caregiver_user, agreement
     api = api_as(caregiver_user)
     body = _body(agreement.recipient)
     api.post("/api/v1/visits/check-in/", body, format="json")
-    bomb = SimpleUploadedFile("bomb.png", _png_header_only(*size), content_type="image/png")
+    bomb = png_declaring(*size)
     # when it is uploaded as the visit's photo
     response = api.post(f"/api/v1/visits/{body['client_id']}/photos/", {"image": bomb}, format="multipart")
     # then it is refused with a message, and nothing is stored
