@@ -110,3 +110,13 @@ def validate_plausible_date(value):
             code="date_out_of_range",
             params={"value": day.isoformat(), "start": earliest_date().isoformat(), "end": latest_date().isoformat()},
         )
+
+
+def require_plausible_date(value, *, field):
+    """validate_plausible_date for the actions: a date outside the window is an ApplicationError on `field`."""
+    from .exceptions import ApplicationError
+
+    try:
+        validate_plausible_date(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], field=field) from None
