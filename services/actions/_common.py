@@ -1,6 +1,8 @@
 """Helpers shared by the visit actions: the caregiver behind a login, positions, times, idempotency."""
 
 import datetime
+import hashlib
+import json
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -9,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from recipients.models import Recipient
-from shenxian_care.exceptions import ApplicationError
+from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
@@ -130,3 +132,53 @@ def _clean_items(items):
     if unknown:
         raise ApplicationError("服务项目不在服务目录内：" + "、".join(unknown), field="service_items")
     return items
+
+
+CONFLICT_MESSAGE = "该记录号已上传过内容不同的记录，已保存的记录未改动：请核对手机上的这条记录。"
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _fingerprint(*values):
+    """A digest of what a phone sent, from its normalised values (the same moment in any time zone, the same
+    position to the stored precision, is the same)."""
+    text = json.dumps([_plain(v) for v in values], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _checkout_values(*, ended_at, service_items, note, latitude, longitude):
+    """A check-out's values as they are stored: (ended_at, items, note, latitude, longitude)."""
+    items = _clean_items(service_items)
+    if not items:
+        raise ApplicationError("请至少选择一项服务项目。", field="service_items")
+    ended_at = _aware(ended_at, "ended_at")
+    lat, lng = _position(latitude, longitude, "checkout")
+    return ended_at, items, (note or "").strip(), lat, lng
+
+
+def _as_id(value):
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_resend(existing, *, sent_recipient_id, candidate):
+    """A retry of a check-in or emergency must repeat what was sent; anything else is a conflict (409) naming
+    the record. `candidate()` builds, unsaved, what the resend would have recorded for `existing.recipient`."""
+    if not existing.checkin_digest:
+        return  # recorded before digests were kept: a retry, as it always was
+    if _as_id(sent_recipient_id) != existing.recipient_id or candidate().checkin_digest != existing.checkin_digest:
+        raise ConflictError(CONFLICT_MESSAGE, existing=existing, field="client_id")
+
+
+def _check_checkout_resend(visit, **sent):
+    """A retry of a check-out of a finished visit must repeat what was sent (409 otherwise)."""
+    if visit.checkout_digest and _fingerprint(*_checkout_values(**sent)) != visit.checkout_digest:
+        raise ConflictError(CONFLICT_MESSAGE, existing=visit, field="client_id")

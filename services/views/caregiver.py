@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from shenxian_care.exceptions import ApplicationError
+from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
 
@@ -127,6 +127,12 @@ def caregiver_check_out(request, client_id):
             latitude=request.POST.get("latitude") or None,
             longitude=request.POST.get("longitude") or None,
         )
+    except ConflictError as exc:
+        if request.POST.get("ended_at"):
+            return _render_error(request, client_id, exc, {"service_items": items, "note": note})
+        # posted without script, so the time is the server's: a second submit of the form differs by it alone
+        messages.info(request, "该次服务已签退。")
+        return redirect("services:caregiver_day")
     except ApplicationError as exc:
         return _render_error(request, client_id, exc, {"service_items": items, "note": note})
     messages.success(request, "已签退，服务记录已上传。")
