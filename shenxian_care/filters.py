@@ -42,7 +42,12 @@ class IdFilter(django_filters.NumberFilter):
 
 class TextField(forms.CharField):
     default_error_messages = {"max_length": "查询内容过长（最多 %(limit_value)d 个字符）。"}
-    default_validators = [ProhibitNullCharactersValidator(message="查询内容含有不允许的空字符。")]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # forms.CharField already refuses a NUL byte; say so in our own words, once
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators.append(ProhibitNullCharactersValidator(message="查询内容含有不允许的空字符。"))
 
 
 class TextFilter(django_filters.CharFilter):

@@ -10,6 +10,7 @@ from shenxian_care.validators import validate_plausible_date as plausible_date
 
 from .. import actions, selectors
 from ..dates import month_start
+from ..filters import EvaluationFilter, ReviewFilter
 from ..models import (
     Evaluation,
     HalfYearReview,
@@ -74,7 +75,7 @@ class MissingQuerySerializer(serializers.Serializer):
 
 
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
-    filterset_fields = ["status", "town", "provider", "month"]
+    filterset_class = EvaluationFilter
 
     def get_queryset(self):
         return selectors.evaluation_list(actor=self.request.user)
@@ -176,7 +177,7 @@ class DecideSerializer(serializers.Serializer):
 
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReviewSerializer
-    filterset_fields = ["half", "status", "provider", "proposal", "decision", "veto"]
+    filterset_class = ReviewFilter
 
     def get_queryset(self):
         return selectors.review_list(actor=self.request.user)

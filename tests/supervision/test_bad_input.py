@@ -52,3 +52,24 @@ def test_a_draw_with_an_absurd_size_or_seed_is_a_form_error(client_as, bureau_us
     assert response.status_code in (200, 400)
     assert field in response.context["form"].errors
     assert not SpotCheckDraw.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["problem_list", "rectification_list", "complaint_list", "evaluation_list", "review_list"]
+)
+def test_a_list_page_names_a_bad_filter_and_shows_the_list(client_as, bureau_user, name):
+    response = client_as(bureau_user).get(reverse(f"supervision:{name}"), {"status": "a\x00b", "half": "x" * 50})
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown and all(m.startswith("筛选条件") for m in shown), shown
+
+
+def test_a_list_page_still_filters_by_a_good_status(client_as, town_user, provider, yanta_agreements):
+    report = actions.serious_problem_report(
+        actor=town_user, provider=provider, occurred_on=yanta_agreements[0].start_date, description="未上门"
+    )
+    client = client_as(town_user)
+    reported = client.get(reverse("supervision:problem_list"), {"status": "reported"})
+    verified = client.get(reverse("supervision:problem_list"), {"status": "verified"})
+    assert list(reported.context["page"]) == [report]
+    assert list(verified.context["page"]) == []
