@@ -6,6 +6,31 @@ from .models import Visit, VisitStatus
 from .selectors import month_end
 
 
+class MonitoringFilter(FilterSet):
+    """The town, provider and month the dashboard, the compliance report and the exception queue are narrowed
+    by: only what the viewer may choose (`choices`, from monitoring.filter_choices). A value that is not one is
+    left out, as if not given."""
+
+    town = ChoiceFilter(choices=[])
+    provider = ChoiceFilter(choices=[])
+    month = MonthFilter()
+
+    class Meta:
+        model = Visit
+        fields = []
+
+    def __init__(self, data=None, *args, choices, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name, key in (("town", "towns"), ("provider", "providers")):
+            self.filters[name].extra["choices"] = [(str(pk), label) for pk, label in choices[key]]
+
+    def chosen(self):
+        """({"town": id, "provider": id} of the valid ones, the month or None)."""
+        self.is_valid()
+        values = self.form.cleaned_data
+        return {k: int(values[k]) for k in ("town", "provider") if values.get(k)}, values.get("month")
+
+
 class VisitFilter(FilterSet):
     town = IdFilter(field_name="town_id", help_text="镇（街道）ID")
     provider = IdFilter(field_name="provider_id", help_text="服务机构ID")

@@ -139,6 +139,10 @@ def visit_correction_decide(*, actor, correction, approve: bool, note=""):
     return correction
 
 
+# A home a check-in 10 km away still counts for is no check at all; a larger number is a typing slip.
+MAX_RULE_RADIUS_M = 10_000
+
+
 @transaction.atomic
 def gps_rule_request(*, actor, recipient, reason, gps_exempt=False, radius_m=None):
     """A town or provider asks for a recipient's own check-in rule; the bureau approves it."""
@@ -148,6 +152,8 @@ def gps_rule_request(*, actor, recipient, reason, gps_exempt=False, radius_m=Non
         raise ApplicationError("请填写原因。", field="reason")
     if not gps_exempt and not radius_m:
         raise ApplicationError("请选择免定位核验，或填写特定签到范围。", field="radius_m")
+    if not gps_exempt and not 0 < radius_m <= MAX_RULE_RADIUS_M:
+        raise ApplicationError(f"特定签到范围应为1至{MAX_RULE_RADIUS_M}米。", field="radius_m")
     return RecipientGpsRule.objects.create(
         recipient=recipient,
         gps_exempt=gps_exempt,

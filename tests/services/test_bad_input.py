@@ -121,3 +121,31 @@ def test_a_decompression_bomb_photo_is_refused(api_as, caregiver_user, agreement
     assert response.status_code == 400
     assert "像素过多" in response.json()["detail"]
     assert VisitPhoto.objects.count() == 0
+
+
+@pytest.mark.parametrize("radius", ["99999999999999999999", "20000"])
+def test_a_gps_rule_radius_past_ten_kilometres_is_refused(client_as, town_user, agreement, radius):
+    from services.models import RecipientGpsRule
+
+    response = client_as(town_user).post(
+        "/portal/services/gps-rules/",
+        {"id_number": agreement.recipient.id_number, "radius_m": radius, "reason": "山区"},
+    )
+    assert response.status_code == 400
+    assert "1至10000米" in response.content.decode()
+    assert not RecipientGpsRule.objects.exists()
+
+
+def test_the_compliance_report_takes_an_absurd_page_number(client_as, bureau_user):
+    response = client_as(bureau_user).get(
+        "/portal/services/report/", {"group": "recipient", "page": "99999999999999999999", "month": "2026-10"}
+    )
+    assert response.status_code == 200
+
+
+def test_the_dashboard_filters_only_by_what_the_viewer_may_choose(client_as, town_user, other_town_user):
+    client = client_as(town_user)
+    own = client.get("/portal/services/dashboard/", {"town": town_user.town_id, "month": "2026-10"})
+    other = client.get("/portal/services/dashboard/", {"town": other_town_user.town_id, "month": "2026-13"})
+    assert own.context["filters"] == {"town": town_user.town_id}
+    assert other.context["filters"] == {}
