@@ -73,3 +73,24 @@ def test_a_list_page_still_filters_by_a_good_status(client_as, town_user, provid
     verified = client.get(reverse("supervision:problem_list"), {"status": "verified"})
     assert list(reported.context["page"]) == [report]
     assert list(verified.context["page"]) == []
+
+
+def test_supervision_dates_decades_away_are_refused(bureau_user, town_user, provider, yanta_agreements):
+    import datetime
+
+    from recipients.models import Town
+
+    year_one, year_9999 = datetime.date(1, 1, 1), datetime.date(9999, 12, 31)
+    with pytest.raises(ApplicationError, match="超出合理范围"):
+        actions.serious_problem_report(actor=town_user, provider=provider, occurred_on=year_one, description="x")
+    with pytest.raises(ApplicationError, match="超出合理范围"):
+        actions.rectification_issue(actor=bureau_user, provider=provider, problem="未上门", deadline=year_9999)
+    with pytest.raises(ApplicationError, match="超出合理范围"):
+        actions.complaint_log(
+            actor=bureau_user,
+            channel="phone",
+            town=Town.objects.get(name="燕塔街道"),
+            content="未上门",
+            route_to="town",
+            received_on=year_one,
+        )
