@@ -91,7 +91,10 @@ def earliest_date() -> datetime.date:
 
 def latest_date() -> datetime.date:
     today = timezone.localdate()
-    return today.replace(year=today.year + FUTURE_YEARS, day=min(today.day, 28))
+    try:
+        return today.replace(year=today.year + FUTURE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + FUTURE_YEARS, day=28)
 
 
 def validate_plausible_date(value):
