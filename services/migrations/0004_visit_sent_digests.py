@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0003_overdue_flags_index'),
+        ("services", "0003_overdue_flags_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='visit',
-            name='checkin_digest',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64, verbose_name='签到报文摘要'),
+            model_name="visit",
+            name="checkin_digest",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64, verbose_name="签到报文摘要"),
         ),
         migrations.AddField(
-            model_name='visit',
-            name='checkout_digest',
-            field=models.CharField(blank=True, default='', editable=False, max_length=64, verbose_name='签退报文摘要'),
+            model_name="visit",
+            name="checkout_digest",
+            field=models.CharField(blank=True, default="", editable=False, max_length=64, verbose_name="签退报文摘要"),
         ),
     ]
