@@ -97,6 +97,15 @@ def visit_correct(*, actor, visit, reason_code, reason_note="", changes: dict):
         raise ApplicationError("没有可更正的内容。")
     if "service_items" in changes:
         changes["service_items"] = _clean_items(changes["service_items"])
+    for field in ("started_at", "ended_at"):
+        if changes.get(field):
+            # checked now, not when the bureau approves: a time no one could mean is refused at once
+            value = changes[field]
+            try:
+                value = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+            except ValueError:
+                raise ApplicationError("时间格式不正确。", field=field) from None
+            changes[field] = _aware(value, field)
     before = _snapshot(visit, changes)
     needs_approval = any(field in APPROVAL_FIELDS for field in changes)
     after = {

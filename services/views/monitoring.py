@@ -177,7 +177,10 @@ def _correction_changes(post):
     changes = {}
     for name in ("started_at", "ended_at"):
         if post.get(name):
-            parsed = parse_datetime(post[name])
+            try:
+                parsed = parse_datetime(post[name])
+            except ValueError:  # well formed but not a real moment, e.g. month 13
+                parsed = None
             if parsed is None:
                 raise ApplicationError("时间格式不正确。", field=name)
             changes[name] = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed

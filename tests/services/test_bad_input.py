@@ -149,3 +149,22 @@ def test_the_dashboard_filters_only_by_what_the_viewer_may_choose(client_as, tow
     other = client.get("/portal/services/dashboard/", {"town": other_town_user.town_id, "month": "2026-13"})
     assert own.context["filters"] == {"town": town_user.town_id}
     assert other.context["filters"] == {}
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"), [("2026-13-45T08:00", "时间格式不正确"), ("9999-06-01T08:00", "超出合理范围")]
+)
+def test_a_correction_to_an_impossible_time_is_refused_when_asked(client_as, provider_user, provider, moment, message):
+    from services.models import VisitCorrection
+    from tests.factories import AgreementFactory
+
+    from .factories import VisitFactory
+
+    visit = VisitFactory(agreement=AgreementFactory(provider=provider))
+    response = client_as(provider_user).post(
+        f"/portal/services/visits/{visit.client_id}/",
+        {"action": "correct", "reason_code": "device_fault", "started_at": moment},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not VisitCorrection.objects.exists()
