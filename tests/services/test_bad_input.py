@@ -168,3 +168,20 @@ def test_a_correction_to_an_impossible_time_is_refused_when_asked(client_as, pro
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not VisitCorrection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("month", "days", "message"),
+    [("2025-03", "99999999999999999999", "日期不正确"), ("9999-12", "3", "超出合理范围")],
+)
+def test_a_plan_with_an_impossible_day_or_month_is_refused(client_as, provider_user, provider, month, days, message):
+    from services.models import PlannedVisit
+    from tests.factories import AgreementFactory
+
+    agreement = AgreementFactory(provider=provider)
+    response = client_as(provider_user).post(
+        "/portal/services/plan/", {"month": month, "agreement": agreement.pk, "days": days, "planned_time": "09:30"}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not PlannedVisit.objects.exists()
