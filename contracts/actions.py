@@ -15,7 +15,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role, User
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
-from shenxian_care.validators import parse_id_number, validate_credit_code
+from shenxian_care.validators import parse_id_number, require_plausible_date, validate_credit_code
 
 from .models import (
     Agreement,
@@ -46,6 +46,8 @@ def provider_create(*, actor, name, credit_code, **details):
 @transaction.atomic
 def contract_create(*, actor, provider, number, towns, signed_on, start_date, end_date, **terms):
     ensure_role(actor, Role.BUREAU)
+    for field, day in (("signed_on", signed_on), ("start_date", start_date), ("end_date", end_date)):
+        require_plausible_date(day, field=field)
     if end_date < start_date:
         raise ApplicationError("服务期限止不能早于服务期限起。", field="end_date")
     if not towns:
@@ -91,6 +93,7 @@ def caregiver_create(
     """Register a caregiver of a provider, with a phone login when a username is given."""
     ensure_role(actor, Role.BUREAU, Role.PROVIDER)
     provider = _provider_of(actor, provider)
+    require_plausible_date(hired_on, field="hired_on")
     try:
         number, _, _ = parse_id_number(id_number)
     except ValidationError as exc:
@@ -174,6 +177,8 @@ def agreement_create(
     provider = _provider_of(actor, provider)
     recipient = Recipient.objects.select_for_update().select_related("town", "village").get(pk=recipient.pk)
     village = village or recipient.village
+    require_plausible_date(start_date, field="start_date")
+    require_plausible_date(end_date, field="end_date")
     if end_date is not None and end_date < start_date:
         raise ApplicationError("服务结束日期不能早于开始日期。", field="end_date")
     if not recipient.in_support_on(start_date):

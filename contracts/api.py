@@ -10,6 +10,7 @@ from shenxian_care.privacy import mask_bank_account, mask_phone
 from shenxian_care.scoping import get_for_actor_or_404
 
 from . import actions, selectors
+from .filters import AgreementFilter, CaregiverFilter
 from .models import Agreement, Caregiver, Provider, PurchaseContract, RateTable
 
 
@@ -121,7 +122,7 @@ class CaregiverCreateSerializer(serializers.Serializer):
 
 class CaregiverViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CaregiverSerializer
-    filterset_fields = ["provider", "is_active"]
+    filterset_class = CaregiverFilter
 
     def get_queryset(self):
         return selectors.caregiver_list(actor=self.request.user)
@@ -200,11 +201,10 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """四方照料服务协议。Filter with ?status=, ?town=, ?provider=, ?caregiver=, ?recipient=."""
 
     serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
 
     def get_queryset(self):
-        params = self.request.query_params
-        filters = {k: params.get(k) for k in ("status", "town", "provider", "caregiver", "recipient")}
-        return selectors.agreement_list(actor=self.request.user, filters=filters)
+        return selectors.agreement_list(actor=self.request.user)
 
     @extend_schema(request=AgreementCreateSerializer, responses=AgreementSerializer)
     def create(self, request, *args, **kwargs):

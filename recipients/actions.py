@@ -14,7 +14,7 @@ from shenxian_care.permissions import ensure_role
 from shenxian_care.progress import SideProgress, job_key
 from shenxian_care.queue import enqueue
 from shenxian_care.scoping import actor_role
-from shenxian_care.validators import parse_id_number, validate_phone
+from shenxian_care.validators import parse_id_number, require_plausible_date, validate_phone
 
 from . import events
 from .imports import MAX_BYTES, parse_roster
@@ -83,6 +83,7 @@ def recipient_create(
 ):
     ensure_role(actor, Role.BUREAU)
     number, birth_date, sex = _clean_id(id_number)
+    require_plausible_date(entry_date, field="entry_date")
     if Recipient.objects.with_id_number(number).exists():
         raise ApplicationError("该身份证号已登记，不能重复登记。", field="id_number")
     if village.town_id != town.pk:
@@ -180,6 +181,8 @@ def assessment_create(*, actor, recipient, assessed_on, answers: dict, reported_
     missing = [label for field, label in Assessment.INDICATORS if not isinstance(answers.get(field), bool)]
     if missing:
         raise ApplicationError(f"请填写全部六项指标：{'、'.join(missing)}。")
+    require_plausible_date(assessed_on, field="assessed_on")
+    require_plausible_date(reported_on, field="reported_on")
     if assessed_on > timezone.localdate():
         raise ApplicationError("评估日期不能晚于今天。", field="assessed_on")
     return Assessment.objects.create(
@@ -197,6 +200,7 @@ def assessment_create(*, actor, recipient, assessed_on, answers: dict, reported_
 def assessment_approve(*, actor, assessment, effective_date: datetime.date, reason=""):
     """The bureau approves the assessed level from `effective_date` on (审定)."""
     ensure_role(actor, Role.BUREAU)
+    require_plausible_date(effective_date, field="effective_date")
     assessment = _lock_pending(Assessment, assessment.pk, "该评估已审定，不能重复审定。")
     if effective_date < assessment.recipient.entry_date:
         raise ApplicationError("生效日期不能早于纳入特困供养日期。", field="effective_date")
@@ -233,6 +237,7 @@ def exit_report(*, actor, recipient, reason, effective_date, detail=""):
     """A town (or the bureau) reports that a recipient leaves support; the bureau approves it."""
     ensure_role(actor, Role.BUREAU, Role.TOWN)
     _check_town_scope(actor, recipient.town)
+    require_plausible_date(effective_date, field="effective_date")
     if effective_date < recipient.entry_date:
         raise ApplicationError("退出日期不能早于纳入日期。", field="effective_date")
     if SupportExit.objects.filter(recipient=recipient, status=ApprovalStatus.PENDING).exists():
@@ -367,6 +372,20 @@ def roster_discard(*, actor, roster):
     roster.rows, roster.content = [], None
     roster.save(update_fields=["status", "rows", "content"])
     return roster
+
+
+def roster_mark_failed(*, roster_id, status, error):
+    """A background check or import (`status` 检查中 or 导入中) that stopped on an error no row check caught (a
+    database refusal, a bug): the upload is marked failed with the reason, never left in `status` for ever.
+    Everything the step wrote was rolled back with its transaction. The reason names the kind of error only:
+    a database message may quote a row's personal data."""
+    message = (
+        f"{'检查' if status == RosterStatus.CHECKING else '导入'}时出错（{type(error).__name__}），未写入任何数据。"
+        "请核对名单后重新上传；如仍出错，请联系系统管理员。"
+    )
+    return MonthlyRoster.objects.filter(pk=roster_id, status=status).update(
+        status=RosterStatus.FAILED, error_message=message[:300]
+    )
 
 
 @transaction.atomic

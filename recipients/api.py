@@ -11,6 +11,7 @@ from shenxian_care.privacy import mask_address, mask_phone
 from shenxian_care.scoping import actor_role
 
 from . import actions, selectors
+from .filters import RecipientFilter, VillageFilter
 from .models import Assessment, CareLevel, CivilCapacity, Town, Village
 
 
@@ -38,7 +39,7 @@ class TownViewSet(viewsets.ReadOnlyModelViewSet):
 
 class VillageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VillageSerializer
-    filterset_fields = ["town"]
+    filterset_class = VillageFilter
 
     def get_queryset(self):
         return selectors.village_list(actor=self.request.user)
@@ -99,12 +100,10 @@ class RecipientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     number), ?in_support=1. Look up by full ID number with POST find/."""
 
     serializer_class = RecipientSerializer
+    filterset_class = RecipientFilter
 
     def get_queryset(self):
-        params = self.request.query_params
-        filters = {k: params.get(k) for k in ("town", "village", "level", "q")}
-        filters["in_support"] = params.get("in_support") in ("1", "true")
-        return selectors.recipient_list(actor=self.request.user, filters=filters)
+        return selectors.recipient_list(actor=self.request.user)
 
     def get_object(self):
         recipient = selectors.recipient_get_for_actor(actor=self.request.user, pk=self.kwargs["pk"])

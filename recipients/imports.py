@@ -16,9 +16,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from shenxian_care.excel import cell_date, cell_text
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.months import month_bounds
-from shenxian_care.validators import parse_id_number, validate_phone
+from shenxian_care.validators import parse_id_number, validate_phone, validate_plausible_date
 
-from .models import CareLevel, Town
+from .models import CareLevel, Recipient, RosterEntry, Town, Village
 
 COLUMNS = [
     "姓名",
@@ -37,6 +37,43 @@ REQUIRED = {"姓名", "身份证号", "镇(街道)", "村(居)", "自理能力",
 LEVELS = {label: value for value, label in CareLevel.choices}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+
+
+def _model_field(model, name):
+    return model._meta.get_field(name)
+
+
+# Where each value of a clean row is stored when the roster is applied: (column, model field). Every value is
+# checked against its field (length, choices, validators) here, so a roster that passes the check cannot fail
+# in the database when it is applied.
+STORED_AS = {
+    "name": ("姓名", _model_field(Recipient, "name")),
+    "village": ("村(居)", _model_field(Village, "name")),
+    "level": ("自理能力", _model_field(RosterEntry, "level")),
+    "entry_date": ("纳入日期", _model_field(Recipient, "entry_date")),
+    "exit_date": ("退出日期", _model_field(RosterEntry, "exit_date")),
+    "guardian_name": ("监护人", _model_field(Recipient, "guardian_name")),
+    "guardian_id_number": ("监护人身份证号", _model_field(Recipient, "guardian_id_number")),
+    "phone": ("联系电话", _model_field(Recipient, "phone")),
+    "address": ("住址", _model_field(Recipient, "address")),
+}
+
+
+def _field_errors(values):
+    """(column, message) for each value that its model field would refuse. Fields that may be blank in the
+    model but not in the file (name, village) are checked for emptiness before."""
+    for key, (column, field) in STORED_AS.items():
+        value = values.get(key)
+        if value in (None, "") and (field.blank or field.null):
+            continue
+        try:
+            field.clean(value, None)
+        except ValidationError as exc:
+            for error in exc.error_list:
+                if error.code == "max_length":
+                    yield column, f"{column}过长（最多{field.max_length}个字，现有{len(str(value))}个字）。"
+                else:
+                    yield column, next(iter(ValidationError(error).messages))
 
 
 def _header_key(value):
@@ -70,6 +107,13 @@ def template_workbook_bytes():
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _plausible(day, column, err):
+    try:
+        validate_plausible_date(day)
+    except ValidationError as exc:
+        err(column, f"{column}：{exc.messages[0]}")
 
 
 def parse_roster(content: bytes, *, month: datetime.date, progress=None):
@@ -123,8 +167,6 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
             name = cell_text(cell("姓名"))
             if not name:
                 err("姓名", "姓名不能为空。")
-            elif len(name) > 32:
-                err("姓名", "姓名过长（最多32个字）。")
             id_number = None
             try:
                 id_number, birth_date, sex = parse_id_number(cell_text(cell("身份证号")))
@@ -143,8 +185,6 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
             village = cell_text(cell("村(居)"))
             if not village:
                 err("村(居)", "村（居）不能为空。")
-            elif len(village) > 64:
-                err("村(居)", "村（居）名称过长。")
             level_text = cell_text(cell("自理能力"))
             level = LEVELS.get(level_text)
             if level is None:
@@ -156,12 +196,16 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
                     err("纳入日期", "纳入日期不能为空。")
                 elif entry >= next_start:
                     err("纳入日期", f"纳入日期{entry}晚于名单月份{month:%Y年%m月}。")
+                else:
+                    _plausible(entry, "纳入日期", err)
             except ValueError:
                 err("纳入日期", f"纳入日期“{cell_text(cell('纳入日期'))}”不是有效日期（例：2024-01-01）。")
             try:
                 exit_ = cell_date(cell("退出日期"))
                 if exit_ and entry and exit_ < entry:
                     err("退出日期", "退出日期不能早于纳入日期。")
+                elif exit_:
+                    _plausible(exit_, "退出日期", err)
             except ValueError:
                 err("退出日期", f"退出日期“{cell_text(cell('退出日期'))}”不是有效日期（例：2024-01-31）。")
             guardian = cell_text(cell("监护人"))
@@ -179,8 +223,21 @@ def parse_roster(content: bytes, *, month: datetime.date, progress=None):
             except ValidationError as exc:
                 err("联系电话", exc.messages[0])
             address = cell_text(cell("住址"))
-            if len(address) > 200:
-                err("住址", "住址过长（最多200个字）。")
+            stored = {
+                "name": name,
+                "village": village,
+                "level": level,
+                "entry_date": entry,
+                "exit_date": exit_,
+                "guardian_name": guardian,
+                "guardian_id_number": guardian_id,
+                "phone": phone,
+                "address": address,
+            }
+            already = {e["column"] for e in row_errors}
+            for column, message in _field_errors(stored):
+                if column not in already:
+                    err(column, message)
 
             if row_errors:
                 errors.extend(row_errors)

@@ -72,19 +72,22 @@ def recipient_list(*, actor, filters=None, day=None):
     if filters.get("village"):
         qs = qs.filter(village_id=filters["village"])
     if filters.get("q"):
-        # A name, or the last digits of the ID number. A full ID number is never taken from a URL (it would
-        # end up in access logs): look it up with `recipient_find_by_id_number`, which is a POST.
-        q = filters["q"].strip().upper()
-        if q[:-1].isdigit() and len(q) <= 4:
-            qs = qs.filter(id_number_masked__endswith=q)
-        else:
-            qs = qs.filter(name__contains=q)
+        qs = recipient_search(qs, filters["q"])
     if filters.get("in_support"):
         qs = qs.in_support_on(day)
     qs = with_level_on(qs, day)
     if filters.get("level"):
         qs = qs.filter(level_today=filters["level"])
     return qs
+
+
+def recipient_search(qs, text):
+    """A name, or the last digits of the ID number. A full ID number is never taken from a URL (it would end up
+    in access logs): look it up with `recipient_find_by_id_number`, which is a POST."""
+    q = text.strip().upper()
+    if q[:-1].isdigit() and len(q) <= 4:
+        return qs.filter(id_number_masked__endswith=q)
+    return qs.filter(name__contains=q)
 
 
 def recipient_get_for_actor(*, actor, pk):

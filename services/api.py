@@ -1,20 +1,24 @@
 """Visits API (/api/v1/visits/…) for the caregivers' phones and the bureau. Thin: validate, call, serialize.
 
 Every write is idempotent on the client-generated id: a retry of a check-in, check-out, emergency or photo
-returns what the first request made (200 instead of 201), never a second record.
+returns what the first request made (200 instead of 201), never a second record. The same id sent again with
+other content is a conflict (409, with the record saved and what was sent), never silently the first record.
 """
 
 from django.db.models import Count
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from shenxian_care.exceptions import ConflictError
 from shenxian_care.scoping import get_for_actor_or_404
 from shenxian_care.throttling import VisitUploadRateThrottle
 
 from . import actions, selectors
+from .actions import MAX_ACCURACY_M
+from .filters import VisitFilter
 from .models import ServiceItem, Visit, VisitKind, VisitPhoto
 
 
@@ -73,7 +77,7 @@ class CheckInSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)
-    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_ACCURACY_M)
     offline = serializers.BooleanField(required=False, default=False)
 
 
@@ -109,7 +113,7 @@ class SyncItemSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False, allow_null=True)
     latitude = serializers.FloatField(required=False, allow_null=True)
     longitude = serializers.FloatField(required=False, allow_null=True)
-    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_ACCURACY_M)
     checkout_latitude = serializers.FloatField(required=False, allow_null=True)
     checkout_longitude = serializers.FloatField(required=False, allow_null=True)
     service_items = serializers.ListField(child=serializers.ChoiceField(ServiceItem.choices), required=False)
@@ -123,16 +127,28 @@ class SyncSerializer(serializers.Serializer):
     visits = SyncItemSerializer(many=True, max_length=200)
 
 
+class ConflictSerializer(serializers.Serializer):
+    """409: the client id was received before with other content. Both records, so a phone bug cannot hide."""
+
+    detail = serializers.CharField()
+    field = serializers.CharField()
+    existing = VisitSerializer(help_text="已保存的记录（未改动）")
+    sent = serializers.DictField(help_text="本次发送的内容")
+
+
 class SyncResultSerializer(serializers.Serializer):
-    """What the phone needs back per record (GET /visits/{client_id}/ has the rest)."""
+    """What the phone needs back per record (GET /visits/{client_id}/ has the rest). A "conflict" carries the
+    record as saved (`existing`) and the item sent (`sent`)."""
 
     client_id = serializers.CharField()
-    outcome = serializers.ChoiceField(["created", "finished", "existing", "error"])
+    outcome = serializers.ChoiceField(["created", "finished", "existing", "conflict", "error"])
     detail = serializers.CharField()
     status = serializers.CharField(allow_null=True)
     exception_reasons = serializers.ListField(child=serializers.CharField())
     duration_minutes = serializers.IntegerField(allow_null=True)
     synced_late = serializers.BooleanField(allow_null=True)
+    existing = VisitSerializer(required=False)
+    sent = serializers.DictField(required=False)
 
 
 class PhotoSerializer(serializers.Serializer):
@@ -170,6 +186,15 @@ class AssignmentSerializer(serializers.Serializer):
     open_visit = serializers.UUIDField(allow_null=True)
 
 
+def _sent(data):
+    return data.dict() if hasattr(data, "dict") else dict(data)
+
+
+def _conflict(exc, sent):
+    body = {"detail": exc.message, "field": exc.field, "existing": VisitSerializer(exc.existing).data, "sent": sent}
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
 def _created(visit, created):
     return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -178,6 +203,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's."""
 
     serializer_class = VisitSerializer
+    filterset_class = VisitFilter
     lookup_field = "client_id"
     # what a caregiver's phone sends (its offline queue replays these one by one) has an allowance of its own
     upload_actions = {"check_in", "check_out", "emergency", "sync", "photos", "confirm"}
@@ -189,96 +215,111 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return super().get_throttles()
 
     def get_queryset(self):
-        filters = {key: self.request.query_params.get(key) for key in ("town", "provider", "status", "date", "month")}
-        return selectors.visit_list(actor=self.request.user, filters=filters).annotate(photo_count=Count("photos"))
+        return selectors.visit_list(actor=self.request.user).annotate(photo_count=Count("photos"))
 
     def _visit(self):
         return get_for_actor_or_404(Visit.objects.all(), self.request.user, client_id=self.kwargs["client_id"])
 
     @extend_schema(
-        parameters=[OpenApiParameter(name) for name in ("town", "provider", "status", "date", "month")],
+        request=CheckInSerializer, responses={200: VisitSerializer, 201: VisitSerializer, 409: ConflictSerializer}
     )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(request=CheckInSerializer, responses={200: VisitSerializer, 201: VisitSerializer})
     @action(detail=False, methods=["post"], url_path="check-in")
     def check_in(self, request):
         data = CheckInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        visit, created = actions.visit_check_in(
-            actor=request.user,
-            client_id=d["client_id"],
-            recipient_id=d["recipient"],
-            started_at=d["started_at"],
-            latitude=d.get("latitude"),
-            longitude=d.get("longitude"),
-            accuracy_m=d.get("accuracy_m"),
-            offline=d["offline"],
-        )
+        try:
+            visit, created = actions.visit_check_in(
+                actor=request.user,
+                client_id=d["client_id"],
+                recipient_id=d["recipient"],
+                started_at=d["started_at"],
+                latitude=d.get("latitude"),
+                longitude=d.get("longitude"),
+                accuracy_m=d.get("accuracy_m"),
+                offline=d["offline"],
+            )
+        except ConflictError as exc:
+            return _conflict(exc, _sent(request.data))
         return _created(visit, created)
 
-    @extend_schema(request=CheckOutSerializer, responses={200: VisitSerializer})
+    @extend_schema(request=CheckOutSerializer, responses={200: VisitSerializer, 409: ConflictSerializer})
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request, client_id=None):
         data = CheckOutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        visit = actions.visit_check_out(
-            actor=request.user,
-            visit_client_id=client_id,
-            ended_at=d["ended_at"],
-            service_items=d["service_items"],
-            note=d["note"],
-            latitude=d.get("latitude"),
-            longitude=d.get("longitude"),
-            offline=d["offline"],
-        )
+        try:
+            visit = actions.visit_check_out(
+                actor=request.user,
+                visit_client_id=client_id,
+                ended_at=d["ended_at"],
+                service_items=d["service_items"],
+                note=d["note"],
+                latitude=d.get("latitude"),
+                longitude=d.get("longitude"),
+                offline=d["offline"],
+            )
+        except ConflictError as exc:
+            return _conflict(exc, _sent(request.data))
         return Response(VisitSerializer(visit).data)
 
-    @extend_schema(request=EmergencySerializer, responses={200: VisitSerializer, 201: VisitSerializer})
+    @extend_schema(
+        request=EmergencySerializer, responses={200: VisitSerializer, 201: VisitSerializer, 409: ConflictSerializer}
+    )
     @action(detail=False, methods=["post"])
     def emergency(self, request):
         data = EmergencySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        visit, created = actions.visit_log_emergency(
-            actor=request.user,
-            client_id=d["client_id"],
-            recipient_id=d["recipient"],
-            started_at=d["started_at"],
-            ended_at=d.get("ended_at"),
-            what=d["what"],
-            called=d["called"],
-            latitude=d.get("latitude"),
-            longitude=d.get("longitude"),
-            offline=d["offline"],
-        )
+        try:
+            visit, created = actions.visit_log_emergency(
+                actor=request.user,
+                client_id=d["client_id"],
+                recipient_id=d["recipient"],
+                started_at=d["started_at"],
+                ended_at=d.get("ended_at"),
+                what=d["what"],
+                called=d["called"],
+                latitude=d.get("latitude"),
+                longitude=d.get("longitude"),
+                offline=d["offline"],
+            )
+        except ConflictError as exc:
+            return _conflict(exc, _sent(request.data))
         return _created(visit, created)
 
-    @extend_schema(request=SyncSerializer, responses={200: SyncResultSerializer(many=True)})
+    @extend_schema(
+        request=SyncSerializer,
+        responses={200: SyncResultSerializer(many=True), 409: SyncResultSerializer(many=True)},
+    )
     @action(detail=False, methods=["post"])
     def sync(self, request):
-        """A phone's offline queue in one request (up to 200 visits); idempotent per client id."""
+        """A phone's offline queue in one request (up to 200 visits); idempotent per client id. The other items
+        are recorded as usual, but if any item conflicts with what its client id already holds the answer is
+        409 (each result says which), so the phone cannot take it for a success."""
         data = SyncSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data["visits"]
         results = actions.visit_sync(actor=request.user, items=items)
-        return Response(
-            [
-                {
-                    "client_id": str(item["client_id"]),
-                    "outcome": outcome,
-                    "detail": message,
-                    "status": visit.status if visit else None,
-                    "exception_reasons": list(visit.exception_reasons) if visit else [],
-                    "duration_minutes": visit.duration_minutes if visit else None,
-                    "synced_late": visit.synced_late if visit else None,
-                }
-                for item, (visit, outcome, message) in zip(items, results, strict=True)
-            ]
-        )
+        raw = request.data.get("visits") or []
+        answers = []
+        for i, (item, (visit, outcome, message)) in enumerate(zip(items, results, strict=True)):
+            answer = {
+                "client_id": str(item["client_id"]),
+                "outcome": outcome,
+                "detail": message,
+                "status": visit.status if visit else None,
+                "exception_reasons": list(visit.exception_reasons) if visit else [],
+                "duration_minutes": visit.duration_minutes if visit else None,
+                "synced_late": visit.synced_late if visit else None,
+            }
+            if outcome == "conflict":
+                answer["existing"] = VisitSerializer(visit).data
+                answer["sent"] = raw[i] if i < len(raw) and isinstance(raw[i], dict) else {}
+            answers.append(answer)
+        conflict = any(a["outcome"] == "conflict" for a in answers)
+        return Response(answers, status=status.HTTP_409_CONFLICT if conflict else status.HTTP_200_OK)
 
     @extend_schema(request={"multipart/form-data": PhotoSerializer}, responses={200: PhotoOutSerializer})
     @action(detail=True, methods=["post"])

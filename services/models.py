@@ -221,6 +221,10 @@ class Visit(models.Model):
     exception_reasons = models.JSONField("异常原因", default=list, blank=True)
     received_at = models.DateTimeField("平台收到签到时间")
     checkout_received_at = models.DateTimeField("平台收到签退时间", null=True, blank=True)
+    # Digests of what the phone sent (its values as normalised): a resend of the same client id is compared with
+    # them, not with the record, which corrections may since have changed. Empty for visits from before.
+    checkin_digest = models.CharField("签到报文摘要", max_length=64, blank=True, default="", editable=False)
+    checkout_digest = models.CharField("签退报文摘要", max_length=64, blank=True, default="", editable=False)
     synced_late = models.BooleanField("离线补传", default=False)
     confirmed_at = models.DateTimeField("服务对象确认时间", null=True, blank=True)
     confirmation_method = models.CharField(

@@ -4,6 +4,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.http import Http404
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import TokenProxy
 
@@ -134,10 +136,9 @@ class ExportJobAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
 admin.site.unregister(Group)  # roles, not groups, decide what a login may do
 
 
-def _bureau_only(model, mixin, *, may_delete=False, may_add=True):
+def _bureau_only(model, mixin, *, may_delete=False, may_add=True, **attrs):
     base = type(admin.site._registry[model])
     admin.site.unregister(model)
-    attrs = {}
     if may_delete:
         attrs["has_delete_permission"] = lambda self, request, obj=None: is_bureau(request.user)
     if not may_add:
@@ -145,9 +146,27 @@ def _bureau_only(model, mixin, *, may_delete=False, may_add=True):
     admin.site.register(model, type(base.__name__, (mixin, base), attrs))
 
 
+def _device_or_404(view_name):
+    """django-otp's own device pages (config, QR code) read the device with a bare get(): a missing id would be
+    a 500. Look it up among the devices the viewer may see first, and answer 404."""
+
+    def view(self, request, pk):
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            raise Http404("未找到该双因素认证设备。")
+        return getattr(TOTPDeviceAdmin, view_name)(self, request, pk)
+
+    return view
+
+
 # Revoke a lost phone's API token. Tokens are issued by signing in only (their key is bound to the password).
 _bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True, may_add=False)
-_bureau_only(TOTPDevice, ScopedAdminMixin, may_delete=True)  # enrol or remove a second factor
+_bureau_only(  # enrol or remove a second factor
+    TOTPDevice,
+    ScopedAdminMixin,
+    may_delete=True,
+    config_view=_device_or_404("config_view"),
+    qrcode_view=_device_or_404("qrcode_view"),
+)
 _bureau_only(AccessAttempt, ReadOnlyAuditMixin, may_delete=True)  # deleting the attempts unlocks the account
 _bureau_only(AccessLog, ReadOnlyAuditMixin)
 _bureau_only(AccessFailureLog, ReadOnlyAuditMixin)

@@ -23,7 +23,7 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         body.update(exc.extra)
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

@@ -10,3 +10,14 @@ class ApplicationError(Exception):
         self.message = message
         self.field = field
         self.extra = extra or {}
+
+
+class ConflictError(ApplicationError):
+    """What was sent contradicts what is already recorded under the same client id (a phone bug, or two phones):
+    answered 409, never silently with the first record. `existing` is the record as it stands."""
+
+    status_code = 409
+
+    def __init__(self, message, *, existing, field=None, extra=None):
+        super().__init__(message, field=field, extra=extra)
+        self.existing = existing

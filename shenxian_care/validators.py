@@ -89,3 +89,50 @@ def bank_account_problem(value) -> str | None:
     if not _BANK_ACCOUNT_RE.match(number):
         return "银行账号格式不正确（应为8至32位数字）"
     return None
+
+
+# The window of dates anyone could mean. Nothing in the programme is older than the 1994 五保 regulations, and
+# nothing is planned more than a few years ahead (a purchase contract's term, an agreement's end): a date
+# outside is a typing slip (1900, 0001, 9999) or a wrong clock, refused before it reaches a rule or the database.
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+FUTURE_YEARS = 5
+
+
+def earliest_date() -> datetime.date:
+    return EARLIEST_DATE
+
+
+def latest_date() -> datetime.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + FUTURE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + FUTURE_YEARS, day=28)
+
+
+def validate_plausible_date(value):
+    """Refuse a date (or the day of a datetime) outside the window above, with a Chinese message."""
+    if value is None:
+        return
+    day = value
+    if isinstance(value, datetime.datetime):
+        try:
+            day = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+        except OverflowError:  # the last hours of year 9999 in UTC are in year 10000 here
+            day = value.date()
+    if not earliest_date() <= day <= latest_date():
+        raise ValidationError(
+            "日期%(value)s超出合理范围（%(start)s 至 %(end)s），请核对。",
+            code="date_out_of_range",
+            params={"value": day.isoformat(), "start": earliest_date().isoformat(), "end": latest_date().isoformat()},
+        )
+
+
+def require_plausible_date(value, *, field):
+    """validate_plausible_date for the actions: a date outside the window is an ApplicationError on `field`."""
+    from .exceptions import ApplicationError
+
+    try:
+        validate_plausible_date(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], field=field) from None

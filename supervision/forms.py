@@ -131,7 +131,9 @@ class ProblemReportForm(PortalForm):
 
 class ProblemVerifyForm(PortalForm):
     rule = forms.ModelChoiceField(label="适用扣款标准", queryset=DeductionRule.objects.none())
-    amount = forms.DecimalField(label="扣款金额（元，留空按标准）", required=False, min_value=0, decimal_places=2)
+    amount = forms.DecimalField(
+        label="扣款金额（元，留空按标准）", required=False, min_value=0, max_digits=12, decimal_places=2
+    )
     amount_changed_reason = forms.CharField(label="调整金额理由", max_length=300, required=False)
     reason = forms.CharField(label="查证意见", max_length=300)
     verified_on = forms.DateField(label="查证日期", widget=DATE, required=False)
@@ -184,11 +186,13 @@ class DrawForm(PortalForm):
     town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.all(), required=False)
     provider = forms.ModelChoiceField(label="服务机构", queryset=Provider.objects.all(), required=False)
     level = forms.ChoiceField(label="自理能力等级", choices=[("", "全部"), *CareLevel.choices], required=False)
-    size = forms.IntegerField(label="抽样人数", min_value=1, required=False)
+    size = forms.IntegerField(label="抽样人数", min_value=1, max_value=100_000, required=False)
     percentage = forms.DecimalField(
         label="或抽样比例（%）", min_value=0, max_value=100, decimal_places=2, required=False
     )
-    seed = forms.IntegerField(label="随机种子（复核时填写原种子）", required=False)
+    seed = forms.IntegerField(
+        label="随机种子（复核时填写原种子）", required=False, min_value=-(2**63), max_value=2**63 - 1
+    )
 
 
 class SpotCheckForm(PortalForm):

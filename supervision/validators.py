@@ -1,7 +1,8 @@
 """Checks on uploaded evidence: photos are real JPEG/PNG images of a sensible size."""
 
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+
+from shenxian_care.images import ImageTooLarge, image_format
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -14,13 +15,10 @@ def validate_photo(upload):
     if upload.size > MAX_PHOTO_BYTES:
         raise ValidationError(f"照片“{name}”超过5MB，请压缩后再上传。", code="photo_size")
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(f"文件“{name}”不是有效的图片。", code="photo_type") from None
-    finally:
-        upload.seek(0)
+        fmt = image_format(upload)
+    except ImageTooLarge as exc:
+        raise ValidationError(f"照片“{name}”{exc.message}", code="photo_pixels") from None
+    if fmt is None:
+        raise ValidationError(f"文件“{name}”不是有效的图片。", code="photo_type")
     if fmt not in ALLOWED_FORMATS:
         raise ValidationError(f"照片“{name}”格式不支持，只能上传JPG或PNG。", code="photo_type")

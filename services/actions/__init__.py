@@ -1,5 +1,6 @@
 """Every write to visits (see the modules): each action in one transaction, verification re-run where it matters."""
 
+from ._common import MAX_ACCURACY_M
 from .cards import confirmation_card_issue, confirmation_card_revoke, confirmation_code_use
 from .plans import EXCEPTION_LOOKBACK_DAYS, plan_set_month, visit_flag_overdue
 from .review import (
@@ -27,6 +28,7 @@ __all__ = [
     "APPROVAL_FIELDS",
     "EXCEPTION_LOOKBACK_DAYS",
     "FREE_FIELDS",
+    "MAX_ACCURACY_M",
     "SYNC_MAX_ITEMS",
     "check_image",
     "confirmation_card_issue",

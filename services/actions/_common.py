@@ -1,19 +1,24 @@
 """Helpers shared by the visit actions: the caregiver behind a login, positions, times, idempotency."""
 
 import datetime
+import hashlib
+import json
+import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from contracts.scoping import caregiver_upload_recipients
 from recipients.models import Recipient
-from shenxian_care.exceptions import ApplicationError
+from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import caregiver_of
+from shenxian_care.validators import validate_plausible_date
 
 from ..models import (
     ServiceItem,
@@ -24,6 +29,8 @@ from ..models import (
 SYNCED_LATE_AFTER = datetime.timedelta(minutes=15)
 COORD_PLACES = Decimal("0.000001")
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# A position fix less precise than this locates nothing; a larger number is a phone's bug, not a reading.
+MAX_ACCURACY_M = 100_000
 
 
 def _caregiver_of(actor):
@@ -55,11 +62,30 @@ def _position(latitude, longitude, prefix):
 
 
 def _aware(value, field):
+    """The moment a phone sent, made aware, and within the plausible window (a wrong clock, year 1 or 9999,
+    is refused with a message rather than stored or overflowing a date conversion)."""
     if value is None:
         raise ApplicationError("请提供时间。", field=field)
+    try:
+        validate_plausible_date(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], field=field) from None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
+
+
+def _accuracy(value):
+    """The position fix's accuracy in whole metres (the phone may send a fraction), or None."""
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ApplicationError("定位精度格式不正确。", field="accuracy_m") from None
+    if not math.isfinite(number) or not 0 <= number <= MAX_ACCURACY_M:
+        raise ApplicationError(f"定位精度超出范围（0 至 {MAX_ACCURACY_M} 米）。", field="accuracy_m")
+    return int(number)
 
 
 def _late(received, moment, offline):
@@ -116,3 +142,53 @@ def _clean_items(items):
     if unknown:
         raise ApplicationError("服务项目不在服务目录内：" + "、".join(unknown), field="service_items")
     return items
+
+
+CONFLICT_MESSAGE = "该记录号已上传过内容不同的记录，已保存的记录未改动：请核对手机上的这条记录。"
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _fingerprint(*values):
+    """A digest of what a phone sent, from its normalised values (the same moment in any time zone, the same
+    position to the stored precision, is the same)."""
+    text = json.dumps([_plain(v) for v in values], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _checkout_values(*, ended_at, service_items, note, latitude, longitude):
+    """A check-out's values as they are stored: (ended_at, items, note, latitude, longitude)."""
+    items = _clean_items(service_items)
+    if not items:
+        raise ApplicationError("请至少选择一项服务项目。", field="service_items")
+    ended_at = _aware(ended_at, "ended_at")
+    lat, lng = _position(latitude, longitude, "checkout")
+    return ended_at, items, (note or "").strip(), lat, lng
+
+
+def _as_id(value):
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_resend(existing, *, sent_recipient_id, candidate):
+    """A retry of a check-in or emergency must repeat what was sent; anything else is a conflict (409) naming
+    the record. `candidate()` builds, unsaved, what the resend would have recorded for `existing.recipient`."""
+    if not existing.checkin_digest:
+        return  # recorded before digests were kept: a retry, as it always was
+    if _as_id(sent_recipient_id) != existing.recipient_id or candidate().checkin_digest != existing.checkin_digest:
+        raise ConflictError(CONFLICT_MESSAGE, existing=existing, field="client_id")
+
+
+def _check_checkout_resend(visit, **sent):
+    """A retry of a check-out of a finished visit must repeat what was sent (409 otherwise)."""
+    if visit.checkout_digest and _fingerprint(*_checkout_values(**sent)) != visit.checkout_digest:
+        raise ConflictError(CONFLICT_MESSAGE, existing=visit, field="client_id")

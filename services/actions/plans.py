@@ -13,6 +13,7 @@ from shenxian_care.models import Role
 from shenxian_care.months import next_month
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
+from shenxian_care.validators import require_plausible_date
 
 from ..models import (
     FlagKind,
@@ -36,11 +37,12 @@ def plan_set_month(*, actor, agreement, month: datetime.date, days, planned_time
     if actor_role(actor) == Role.PROVIDER and agreement.provider_id != actor.provider_id:
         raise Http404
     month = month.replace(day=1)
+    require_plausible_date(month, field="month")
     dates = set()
     for day in days:
         try:
             date = month.replace(day=int(day))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ApplicationError(f"日期不正确：{day}", field="days") from None
         if not agreement.in_force_on(date):
             raise ApplicationError(f"{date:%m月%d日} 不在协议服务期内。", field="days")

@@ -97,6 +97,15 @@ def visit_correct(*, actor, visit, reason_code, reason_note="", changes: dict):
         raise ApplicationError("没有可更正的内容。")
     if "service_items" in changes:
         changes["service_items"] = _clean_items(changes["service_items"])
+    for field in ("started_at", "ended_at"):
+        if changes.get(field):
+            # checked now, not when the bureau approves: a time no one could mean is refused at once
+            value = changes[field]
+            try:
+                value = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+            except ValueError:
+                raise ApplicationError("时间格式不正确。", field=field) from None
+            changes[field] = _aware(value, field)
     before = _snapshot(visit, changes)
     needs_approval = any(field in APPROVAL_FIELDS for field in changes)
     after = {
@@ -139,6 +148,10 @@ def visit_correction_decide(*, actor, correction, approve: bool, note=""):
     return correction
 
 
+# A home a check-in 10 km away still counts for is no check at all; a larger number is a typing slip.
+MAX_RULE_RADIUS_M = 10_000
+
+
 @transaction.atomic
 def gps_rule_request(*, actor, recipient, reason, gps_exempt=False, radius_m=None):
     """A town or provider asks for a recipient's own check-in rule; the bureau approves it."""
@@ -148,6 +161,8 @@ def gps_rule_request(*, actor, recipient, reason, gps_exempt=False, radius_m=Non
         raise ApplicationError("请填写原因。", field="reason")
     if not gps_exempt and not radius_m:
         raise ApplicationError("请选择免定位核验，或填写特定签到范围。", field="radius_m")
+    if not gps_exempt and not 0 < radius_m <= MAX_RULE_RADIUS_M:
+        raise ApplicationError(f"特定签到范围应为1至{MAX_RULE_RADIUS_M}米。", field="radius_m")
     return RecipientGpsRule.objects.create(
         recipient=recipient,
         gps_exempt=gps_exempt,

@@ -7,10 +7,10 @@ from django.db import IntegrityError, router, transaction
 from django.db.models.signals import post_save, pre_save
 from django.http import Http404
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from shenxian_care.audit import log_created_in_bulk
-from shenxian_care.exceptions import ApplicationError
+from shenxian_care.exceptions import ApplicationError, ConflictError
+from shenxian_care.images import ImageTooLarge, image_format
 
 from ..models import (
     ConfirmationMode,
@@ -23,11 +23,15 @@ from ..standards import standard_on
 from ..verification import MAX_WRONG_CODES, Loader, apply_verification
 from ._common import (
     PHOTO_FORMATS,
+    _accuracy,
     _aware,
     _caregiver_of,
-    _clean_items,
+    _check_checkout_resend,
+    _check_resend,
+    _checkout_values,
     _create_idempotent,
     _existing,
+    _fingerprint,
     _late,
     _position,
     _recipient_for,
@@ -41,6 +45,7 @@ def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, 
     """A regular visit as checked in (not saved, not verified)."""
     started_at = _aware(started_at, "started_at")
     lat, lng = _position(latitude, longitude, "checkin")
+    accuracy = _accuracy(accuracy_m)
     return Visit(
         client_id=client_id,
         kind=VisitKind.REGULAR,
@@ -52,7 +57,8 @@ def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, 
         started_at=started_at,
         checkin_latitude=lat,
         checkin_longitude=lng,
-        checkin_accuracy_m=accuracy_m,
+        checkin_accuracy_m=accuracy,
+        checkin_digest=_fingerprint(VisitKind.REGULAR, recipient.pk, started_at, lat, lng, accuracy),
         received_at=now,
         synced_late=_late(now, started_at, offline),
         created_by=actor,
@@ -61,16 +67,16 @@ def _new_visit(*, actor, caregiver, client_id, recipient, started_at, latitude, 
 
 def _finish(visit, *, ended_at, service_items, note, latitude, longitude, offline, now):
     """Record the check-out on `visit` (not saved, not verified)."""
-    items = _clean_items(service_items)
-    if not items:
-        raise ApplicationError("请至少选择一项服务项目。", field="service_items")
-    ended_at = _aware(ended_at, "ended_at")
-    lat, lng = _position(latitude, longitude, "checkout")
+    values = _checkout_values(
+        ended_at=ended_at, service_items=service_items, note=note, latitude=latitude, longitude=longitude
+    )
+    ended_at, items, note, lat, lng = values
     visit.ended_at = ended_at
     visit.duration_minutes = int((ended_at - visit.started_at).total_seconds() // 60)
     visit.checkout_latitude, visit.checkout_longitude = lat, lng
     visit.service_items = items
-    visit.note = (note or "").strip()
+    visit.note = note
+    visit.checkout_digest = _fingerprint(*values)
     visit.checkout_received_at = now
     visit.synced_late = visit.synced_late or _late(now, ended_at, offline)
     return visit
@@ -102,6 +108,9 @@ def _new_emergency(
         service_items=[ServiceItem.EMERGENCY_RESCUE.value],
         emergency_what=what.strip(),
         emergency_called=called.strip(),
+        checkin_digest=_fingerprint(
+            VisitKind.EMERGENCY, recipient.pk, started_at, ended_at, lat, lng, what.strip(), called.strip()
+        ),
         received_at=now,
         checkout_received_at=now,
         synced_late=_late(now, started_at, offline),
@@ -127,15 +136,23 @@ def visit_check_in(
 
 
 def _log_once(build, *, actor, client_id, recipient_id, **details):
-    """A new visit or emergency from the caregiver's phone: a retry with the same client id returns the first
-    record; otherwise `build` makes it for the caregiver's own recipient, verified and saved."""
+    """A new visit or emergency from the caregiver's phone: a retry with the same client id (and the same
+    content) returns the first record, different content is a ConflictError; otherwise `build` makes it for the
+    caregiver's own recipient, verified and saved."""
     caregiver = _caregiver_of(actor)
     client_id = uuid.UUID(str(client_id))
+    now = timezone.now()
     existing = _existing(client_id, caregiver)
     if existing is not None:
+        _check_resend(
+            existing,
+            sent_recipient_id=recipient_id,
+            candidate=lambda: build(
+                actor=actor, caregiver=caregiver, client_id=client_id, recipient=existing.recipient, now=now, **details
+            ),
+        )
         return existing, False
     recipient = _recipient_for(actor, recipient_id)
-    now = timezone.now()
     visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
     with transaction.atomic():
         apply_verification(visit, now=now)
@@ -146,7 +163,8 @@ def _log_once(build, *, actor, client_id, recipient_id, **details):
 def visit_check_out(
     *, actor, visit_client_id, ended_at, service_items, note="", latitude=None, longitude=None, offline=False
 ):
-    """Finish a visit. A retry of a check-out already recorded returns the visit unchanged."""
+    """Finish a visit. A retry of a check-out already recorded returns the visit unchanged (a ConflictError if it
+    says something else)."""
     caregiver = _caregiver_of(actor)
     visit = (
         _with_people()
@@ -158,6 +176,9 @@ def visit_check_out(
     if visit is None:
         raise Http404("未找到该服务记录。")
     if visit.ended_at is not None:
+        _check_checkout_resend(
+            visit, ended_at=ended_at, service_items=service_items, note=note, latitude=latitude, longitude=longitude
+        )
         return visit
     now = timezone.now()
     _finish(
@@ -213,7 +234,9 @@ def visit_sync(*, actor, items: list[dict], received_at=None):
     in by an earlier item of this batch or an earlier request) or an emergency (`kind` = "emergency"). Idempotent per
     client id like the single endpoints: a visit already received is returned as it is, or finished if it was open
     and the item finishes it.
-    Returns one result per item, in order: (visit or None, "created" | "finished" | "existing" | "error", message).
+    Returns one result per item, in order: (visit or None, "created" | "finished" | "existing" | "conflict" |
+    "error", message); "conflict" is an item that says something else than what was received for its client id
+    (the visit is the one recorded, unchanged).
     One transaction for the batch; the verification reads are shared by the batch (a fixed number of queries).
     `received_at` is the server's clock (now); the demo county's history passes the moment each day's queue
     would have arrived. It is not reachable from any request."""
@@ -258,6 +281,11 @@ def _sync(actor, caregiver, items, now):
             if visit is not None:
                 if visit.caregiver_id != caregiver.pk:
                     raise ApplicationError("该记录号已被使用。", field="client_id")
+                try:
+                    _check_sync_resend(visit, item, actor=actor, caregiver=caregiver, now=now)
+                except ConflictError as exc:
+                    results.append([visit, "conflict", exc.message])
+                    continue
                 if visit.ended_at is None and item.get("ended_at") and item.get("kind", "regular") == "regular":
                     # a check-out, of a visit checked in earlier or earlier in this batch
                     _finish(
@@ -329,6 +357,45 @@ def _sync(actor, caregiver, items, now):
     return [tuple(r) for r in results]
 
 
+def _check_sync_resend(visit, item, *, actor, caregiver, now):
+    """An item of a phone's queue for a visit already received must repeat what was sent for it: its check-in
+    (or emergency) part when it has one, its check-out part when the visit is finished."""
+    kind = item.get("kind") or VisitKind.REGULAR
+    if item.get("recipient") is not None:
+        common = {
+            "actor": actor,
+            "caregiver": caregiver,
+            "client_id": visit.client_id,
+            "recipient": visit.recipient,
+            "started_at": item.get("started_at"),
+            "latitude": item.get("latitude"),
+            "longitude": item.get("longitude"),
+            "offline": item.get("offline", False),
+            "now": now,
+        }
+        if kind == VisitKind.EMERGENCY:
+
+            def candidate():
+                return _new_emergency(
+                    **common, ended_at=item.get("ended_at"), what=item.get("what", ""), called=item.get("called", "")
+                )
+        else:
+
+            def candidate():
+                return _new_visit(**common, accuracy_m=item.get("accuracy_m"))
+
+        _check_resend(visit, sent_recipient_id=item["recipient"], candidate=candidate)
+    if kind == VisitKind.REGULAR and visit.ended_at is not None and item.get("ended_at"):
+        _check_checkout_resend(
+            visit,
+            ended_at=item["ended_at"],
+            service_items=item.get("service_items"),
+            note=item.get("note", ""),
+            latitude=item.get("checkout_latitude"),
+            longitude=item.get("checkout_longitude"),
+        )
+
+
 def _insert(visits):
     """One INSERT for the batch, and one for its audit records: every visit gets the same audit record as a single
     check-in (`log_created_in_bulk`). The model signals a save() would send are still sent for each row, for any
@@ -353,15 +420,9 @@ def check_image(upload):
     if size > VisitPhoto.MAX_BYTES:
         raise ApplicationError(f"照片不能超过 {VisitPhoto.MAX_BYTES // (1024 * 1024)} MB。", field="image")
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ApplicationError("只能上传 JPEG、PNG 或 WebP 格式的照片。", field="image") from None
-    finally:
-        upload.seek(0)
-    content_type = PHOTO_FORMATS.get(image_format)
+        content_type = PHOTO_FORMATS.get(image_format(upload))
+    except ImageTooLarge as exc:
+        raise ApplicationError(exc.message, field="image") from None
     if content_type is None:
         raise ApplicationError("只能上传 JPEG、PNG 或 WebP 格式的照片。", field="image")
     return content_type, size

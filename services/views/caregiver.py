@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from shenxian_care.exceptions import ApplicationError
+from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
 
@@ -39,7 +39,10 @@ def _caregiver_only(request):
 
 def _moment(value):
     """A time the phone sent (ISO 8601), or now when the form was posted without script."""
-    parsed = parse_datetime(value) if value else None
+    try:
+        parsed = parse_datetime(value) if value else None
+    except ValueError:  # well formed but not a real moment, e.g. month 13
+        raise ApplicationError("时间格式不正确。", field="started_at") from None
     return parsed or timezone.now()
 
 
@@ -98,7 +101,7 @@ def caregiver_check_in(request, recipient_id):
             started_at=_moment(request.POST.get("started_at")),
             latitude=request.POST.get("latitude") or None,
             longitude=request.POST.get("longitude") or None,
-            accuracy_m=int(float(request.POST["accuracy"])) if request.POST.get("accuracy") else None,
+            accuracy_m=request.POST.get("accuracy") or None,
         )
     except ApplicationError as exc:
         return _render_error(request, recipient_id, exc, {})
@@ -124,6 +127,12 @@ def caregiver_check_out(request, client_id):
             latitude=request.POST.get("latitude") or None,
             longitude=request.POST.get("longitude") or None,
         )
+    except ConflictError as exc:
+        if request.POST.get("ended_at"):
+            return _render_error(request, client_id, exc, {"service_items": items, "note": note})
+        # posted without script, so the time is the server's: a second submit of the form differs by it alone
+        messages.info(request, "该次服务已签退。")
+        return redirect("services:caregiver_day")
     except ApplicationError as exc:
         return _render_error(request, client_id, exc, {"service_items": items, "note": note})
     messages.success(request, "已签退，服务记录已上传。")

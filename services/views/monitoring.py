@@ -21,6 +21,7 @@ from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
 from .. import actions, exports, monitoring, reports, selectors
+from ..filters import MonitoringFilter
 from ..models import (
     CorrectionReason,
     CorrectionStatus,
@@ -31,6 +32,7 @@ from ..models import (
 )
 
 PER_PAGE = 50
+MAX_PAGE = 100_000
 WATCHERS = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
 
 
@@ -41,18 +43,8 @@ def _watcher_only(request):
 
 def _filters(request, data=None):
     """Town / provider / month from the query string (or `data`), limited to what the viewer may choose."""
-    data = request.GET if data is None else data
     choices = monitoring.filter_choices(actor=request.user)
-    town_ids = {pk for pk, _ in choices["towns"]}
-    provider_ids = {pk for pk, _ in choices["providers"]}
-    filters = {}
-    town = data.get("town", "")
-    provider = data.get("provider", "")
-    if town.isdigit() and int(town) in town_ids:
-        filters["town"] = int(town)
-    if provider.isdigit() and int(provider) in provider_ids:
-        filters["provider"] = int(provider)
-    month = selectors.parse_month(data.get("month"))
+    filters, month = MonitoringFilter(request.GET if data is None else data, choices=choices).chosen()
     return filters, month, choices
 
 
@@ -87,7 +79,8 @@ def dashboard_json(request):
 def compliance_report(request):
     _watcher_only(request)
     filters, month, group, choices = _report_choice(request, request.GET)
-    page = max(int(request.GET["page"]), 1) if request.GET.get("page", "").isdigit() else 1
+    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    page = min(max(page, 1), MAX_PAGE)  # a page number past this one is a typing slip (and an OFFSET overflow)
     if group == "recipient":
         rows, total = reports.compliance_rows(
             actor=request.user, month=month, group=group, filters=filters, page=page, per_page=PER_PAGE
@@ -185,7 +178,10 @@ def _correction_changes(post):
     changes = {}
     for name in ("started_at", "ended_at"):
         if post.get(name):
-            parsed = parse_datetime(post[name])
+            try:
+                parsed = parse_datetime(post[name])
+            except ValueError:  # well formed but not a real moment, e.g. month 13
+                parsed = None
             if parsed is None:
                 raise ApplicationError("时间格式不正确。", field=name)
             changes[name] = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed

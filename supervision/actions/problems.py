@@ -14,6 +14,7 @@ from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
+from shenxian_care.validators import require_plausible_date
 
 from ..models import (
     Deduction,
@@ -67,6 +68,7 @@ def serious_problem_report(
         raise ApplicationError("请填写问题及证据说明。", field="description")
     if occurred_on > timezone.localdate():
         raise ApplicationError("发生日期不能晚于今天。", field="occurred_on")
+    require_plausible_date(occurred_on, field="occurred_on")
     if category not in ProblemCategory.values:
         raise ApplicationError("问题类别无效。", field="category")
     if recipient is not None and recipient.town_id != town.pk:

@@ -10,6 +10,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
+from shenxian_care.validators import require_plausible_date
 
 from ..models import (
     OPEN_RECTIFICATION,
@@ -58,6 +59,7 @@ def rectification_issue(
         raise ApplicationError("请填写存在问题及整改要求。", field="problem")
     if deadline is None or deadline < today:
         raise ApplicationError("整改期限不能早于今天。", field="deadline")
+    require_plausible_date(deadline, field="deadline")
     if source is None:
         if spot_check is not None:
             source = RectificationSource.SPOT_CHECK
@@ -141,6 +143,7 @@ def rectification_send_back(*, actor, notice, reason: str, deadline: datetime.da
     if deadline is not None:
         if deadline < timezone.localdate():
             raise ApplicationError("新的整改期限不能早于今天。", field="deadline")
+        require_plausible_date(deadline, field="deadline")
         notice.deadline = deadline
     notice.status = RectificationStatus.RETURNED
     notice.review_reason = reason.strip()[:300]
@@ -209,6 +212,8 @@ def complaint_log(
         raise ApplicationError("转服务机构办理的投诉必须指定服务机构。", field="provider")
     if recipient is not None and recipient.town_id != town.pk:
         raise ApplicationError("涉及的特困人员不属于该镇（街道）。", field="recipient")
+    require_plausible_date(received_on, field="received_on")
+    require_plausible_date(due_date, field="due_date")
     due_date = due_date or received_on + datetime.timedelta(days=COMPLAINT_DAYS[ComplaintPriority(priority)])
     if due_date < received_on:
         raise ApplicationError("办理期限不能早于受理日期。", field="due_date")

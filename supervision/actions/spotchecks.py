@@ -12,6 +12,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
+from shenxian_care.validators import require_plausible_date
 
 from ..models import SpotCheck, SpotCheckDraw, SpotCheckMethod, SpotCheckResult
 from ..sampling import PHONE_SCRIPT, draw_sample
@@ -80,6 +81,7 @@ def spot_check_record(
     checked_on = checked_on or timezone.localdate()
     if checked_on > timezone.localdate():
         raise ApplicationError("检查日期不能晚于今天。", field="checked_on")
+    require_plausible_date(checked_on, field="checked_on")
     if method not in SpotCheckMethod.values:
         raise ApplicationError("请选择检查方式。", field="method")
     if result not in SpotCheckResult.values:

@@ -10,6 +10,7 @@ from contracts.models import Caregiver, Provider
 from shenxian_care.scoping import get_for_actor_or_404
 
 from .. import actions, selectors
+from ..filters import CrossCheckHitFilter
 from ..models import (
     CrossCheckHit,
     HalfYearReview,
@@ -46,7 +47,7 @@ class ConfirmExitSerializer(NoteSerializer):
 
 class CrossCheckHitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CrossCheckHitSerializer
-    filterset_fields = ["batch", "status"]
+    filterset_class = CrossCheckHitFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):

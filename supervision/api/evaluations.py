@@ -1,14 +1,16 @@
 """Supervision API: evaluations, reviews and notifications."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts.models import Provider
+from shenxian_care.validators import validate_plausible_date as plausible_date
 
 from .. import actions, selectors
 from ..dates import month_start
+from ..filters import EvaluationFilter, ReviewFilter
 from ..models import (
     Evaluation,
     HalfYearReview,
@@ -64,8 +66,16 @@ class EvaluationSaveSerializer(serializers.Serializer):
     remarks = EvaluationRemarkSerializer(many=True, required=False)
 
 
+class MissingQuerySerializer(serializers.Serializer):
+    month = serializers.DateField(
+        help_text="YYYY-MM-DD（该月任一天）",
+        validators=[plausible_date],
+        error_messages={"required": "请提供月份，例如 2026-10-01。", "invalid": "请提供月份，例如 2026-10-01。"},
+    )
+
+
 class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
-    filterset_fields = ["status", "town", "provider", "month"]
+    filterset_class = EvaluationFilter
 
     def get_queryset(self):
         return selectors.evaluation_list(actor=self.request.user)
@@ -122,16 +132,14 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(EvaluationDetailSerializer(self.get_object()).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, description="YYYY-MM-DD（该月任一天）", required=True)],
+        parameters=[MissingQuerySerializer],
         responses={200: {"type": "array", "items": {"type": "object"}}},
     )
     @action(detail=False, methods=["get"])
     def missing(self, request):
-        try:
-            month = month_start(serializers.DateField().to_internal_value(request.query_params.get("month")))
-        except serializers.ValidationError:
-            return Response({"month": ["请提供月份，例如 2026-10-01。"]}, status=status.HTTP_400_BAD_REQUEST)
-        rows = selectors.evaluation_missing(actor=request.user, month=month)
+        query = MissingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.evaluation_missing(actor=request.user, month=month_start(query.validated_data["month"]))
         return Response(
             [
                 {
@@ -169,7 +177,7 @@ class DecideSerializer(serializers.Serializer):
 
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReviewSerializer
-    filterset_fields = ["half", "status", "provider", "proposal", "decision", "veto"]
+    filterset_class = ReviewFilter
 
     def get_queryset(self):
         return selectors.review_list(actor=self.request.user)

@@ -11,6 +11,7 @@ from recipients.models import Recipient, Town
 from shenxian_care.scoping import get_for_actor_or_404
 
 from .. import actions, selectors
+from ..filters import ComplaintFilter, RectificationFilter, SeriousProblemFilter, SpotCheckFilter
 from ..models import (
     Complaint,
     ComplaintChannel,
@@ -65,7 +66,7 @@ class VerifySerializer(serializers.Serializer):
 
 class SeriousProblemViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SeriousProblemSerializer
-    filterset_fields = ["status", "town", "provider", "category"]
+    filterset_class = SeriousProblemFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -137,7 +138,7 @@ class SendBackSerializer(ReasonSerializer):
 
 class RectificationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RectificationSerializer
-    filterset_fields = ["status", "provider", "town", "source"]
+    filterset_class = RectificationFilter
 
     def get_queryset(self):
         return selectors.rectification_list(actor=self.request.user)
@@ -217,7 +218,7 @@ class ComplaintCloseSerializer(serializers.Serializer):
 
 class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ComplaintSerializer
-    filterset_fields = ["status", "town", "provider", "channel", "priority", "route_to"]
+    filterset_class = ComplaintFilter
 
     def get_queryset(self):
         return selectors.complaint_list(actor=self.request.user)
@@ -271,7 +272,7 @@ class SpotCheckCreateSerializer(serializers.Serializer):
 
 class SpotCheckViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SpotCheckSerializer
-    filterset_fields = ["method", "result", "town", "provider", "draw"]
+    filterset_class = SpotCheckFilter
 
     def get_queryset(self):
         return selectors.spot_check_list(actor=self.request.user)

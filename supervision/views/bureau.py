@@ -11,9 +11,10 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.fields import secret_columns
 from shenxian_care.models import Role
 from shenxian_care.scoping import get_for_actor_or_404
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import filter_list, form_error_from, paginate, role_required
 
 from .. import actions, selectors
+from ..filters import ReviewFilter
 from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm, TerminationForm
 from ..models import (
     CrossCheckBatch,
@@ -78,9 +79,9 @@ def crosscheck_batch(request, pk):
 
 @role_required(Role.BUREAU)
 def review_list(request):
-    half = request.GET.get("half") or ""
-    page = paginate(request, selectors.review_list(actor=request.user, filters={"half": half.upper()}))
-    return render(request, "supervision/review_list.html", {"page": page, "half": half})
+    visible, chosen = filter_list(request, ReviewFilter, selectors.review_list(actor=request.user))
+    page = paginate(request, visible)
+    return render(request, "supervision/review_list.html", {"page": page, "half": chosen.get("half", "")})
 
 
 @role_required(Role.BUREAU)

@@ -11,10 +11,11 @@ from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import filter_list, form_error_from, paginate, role_required
 
 from .. import actions, selectors
 from ..dates import month_start, previous_month
+from ..filters import EvaluationFilter
 from ..forms import EvaluationForm, EvaluationStartForm, MonthForm, ReasonForm
 from ..models import EvaluationStatus, Notification
 
@@ -22,9 +23,8 @@ from ..models import EvaluationStatus, Notification
 @role_required(Role.BUREAU, Role.TOWN, Role.PROVIDER)
 def evaluation_list(request):
     role = actor_role(request.user)
-    page = paginate(
-        request, selectors.evaluation_list(actor=request.user, filters={"status": request.GET.get("status")})
-    )
+    visible, _chosen = filter_list(request, EvaluationFilter, selectors.evaluation_list(actor=request.user))
+    page = paginate(request, visible)
     start_form = None
     if role == Role.TOWN:
         month = previous_month(timezone.localdate())

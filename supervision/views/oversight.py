@@ -9,9 +9,10 @@ from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import filter_list, form_error_from, paginate, role_required
 
 from .. import actions, selectors
+from ..filters import ComplaintFilter, RectificationFilter, SeriousProblemFilter
 from ..forms import (
     AnswerForm,
     ComplaintCloseForm,
@@ -34,8 +35,8 @@ PORTAL_ROLES = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
 
 @role_required(*PORTAL_ROLES)
 def problem_list(request):
-    status = request.GET.get("status") or ""
-    page = paginate(request, selectors.serious_problem_list(actor=request.user, filters={"status": status}))
+    visible, chosen = filter_list(request, SeriousProblemFilter, selectors.serious_problem_list(actor=request.user))
+    page, status = paginate(request, visible), chosen.get("status", "")
     return render(
         request, "supervision/problem_list.html", {"page": page, "status": status, "statuses": ProblemStatus.choices}
     )
@@ -125,8 +126,8 @@ def problem_photo(request, pk, photo):
 
 @role_required(*PORTAL_ROLES)
 def rectification_list(request):
-    status = request.GET.get("status") or ""
-    page = paginate(request, selectors.rectification_list(actor=request.user, filters={"status": status}))
+    visible, chosen = filter_list(request, RectificationFilter, selectors.rectification_list(actor=request.user))
+    page, status = paginate(request, visible), chosen.get("status", "")
     return render(
         request,
         "supervision/rectification_list.html",
@@ -214,8 +215,8 @@ def rectification_detail(request, pk):
 
 @role_required(*PORTAL_ROLES)
 def complaint_list(request):
-    status = request.GET.get("status") or ""
-    page = paginate(request, selectors.complaint_list(actor=request.user, filters={"status": status}))
+    visible, chosen = filter_list(request, ComplaintFilter, selectors.complaint_list(actor=request.user))
+    page, status = paginate(request, visible), chosen.get("status", "")
     return render(
         request,
         "supervision/complaint_list.html",

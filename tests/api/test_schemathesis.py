@@ -57,3 +57,13 @@ def test_api_never_errors_and_answers_as_documented(case, headers):
         case.call_and_validate(
             headers=headers[who], checks=[not_a_server_error, response_schema_conformance], excluded_checks=None
         )
+
+
+def test_the_fuzzed_schema_carries_the_list_filters():
+    """The fuzzing above only tries what the schema lists: every list's filters are in it (tests/api/test_filters.py
+    checks each one's bad values directly)."""
+    from tests.api.test_filters import LISTS
+
+    for url, names in LISTS.items():
+        listed = {p["name"] for p in _raw["paths"][url]["get"].get("parameters", []) if p["in"] == "query"}
+        assert set(names) <= listed, (url, set(names) - listed)

@@ -1,0 +1,46 @@
+"""The visit list's query parameters (see shenxian_care.filters)."""
+
+from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter
+
+from .models import Visit, VisitStatus
+from .selectors import month_end
+
+
+class MonitoringFilter(FilterSet):
+    """The town, provider and month the dashboard, the compliance report and the exception queue are narrowed
+    by: only what the viewer may choose (`choices`, from monitoring.filter_choices). A value that is not one is
+    left out, as if not given."""
+
+    town = ChoiceFilter(choices=[])
+    provider = ChoiceFilter(choices=[])
+    month = MonthFilter()
+
+    class Meta:
+        model = Visit
+        fields = []
+
+    def __init__(self, data=None, *args, choices, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name, key in (("town", "towns"), ("provider", "providers")):
+            self.filters[name].extra["choices"] = [(str(pk), label) for pk, label in choices[key]]
+
+    def chosen(self):
+        """({"town": id, "provider": id} of the valid ones, the month or None)."""
+        self.is_valid()
+        values = self.form.cleaned_data
+        return {k: int(values[k]) for k in ("town", "provider") if values.get(k)}, values.get("month")
+
+
+class VisitFilter(FilterSet):
+    town = IdFilter(field_name="town_id", help_text="镇（街道）ID")
+    provider = IdFilter(field_name="provider_id", help_text="服务机构ID")
+    status = ChoiceFilter(choices=VisitStatus.choices)
+    date = DateFilter(field_name="visit_date", help_text="服务日期 YYYY-MM-DD")
+    month = MonthFilter(method="in_month", help_text="服务月份 YYYY-MM")
+
+    class Meta:
+        model = Visit
+        fields = []
+
+    def in_month(self, queryset, name, value):
+        return queryset.filter(visit_date__gte=value, visit_date__lte=month_end(value))
