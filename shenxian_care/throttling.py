@@ -1,9 +1,37 @@
-"""API throttles (a module of its own: DRF loads it while its own views are still importing)."""
+"""API throttles (a module of its own: DRF loads it while its own views are still importing).
 
+Counters live in the default cache: Redis when REDIS_URL is set, so every web process counts against the same
+limit. If Redis does not answer, the count goes on in this process's memory until it does: a limit a little
+looser for a while, never a refused request because of a cache.
+"""
+
+import logging
+
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+logger = logging.getLogger(__name__)
+_local = LocMemCache("throttle-fallback", {})
 
-class WriteRateThrottle(UserRateThrottle):
+
+class SharedCounterMixin:
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure: count locally instead
+            logger.warning("throttle cache unavailable: counting in this process")
+            shared, self.cache = self.cache, _local
+            try:
+                return super().allow_request(request, view)
+            finally:
+                self.cache = shared
+
+
+class AnonymousRateThrottle(SharedCounterMixin, AnonRateThrottle):
+    pass
+
+
+class WriteRateThrottle(SharedCounterMixin, UserRateThrottle):
     """Limits writes (POST, PUT, PATCH, DELETE) per user; reads are not throttled."""
 
     scope = "writes"
@@ -14,7 +42,7 @@ class WriteRateThrottle(UserRateThrottle):
         return super().allow_request(request, view)
 
 
-class SignInRateThrottle(AnonRateThrottle):
+class SignInRateThrottle(AnonymousRateThrottle):
     scope = "sign_in"
 
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "shenxian_care.User"
 
 MIDDLEWARE = [
+    "shenxian_care.observability.RequestIdMiddleware",
+    "shenxian_care.middleware.TrustedProxyClientAddressMiddleware",
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
@@ -95,6 +97,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: each web and worker process keeps its connection this many seconds (0: a new one for
+# every request, +35-50 ms each), checked before reuse so a restarted PostgreSQL costs one failed check, not a 500.
+# Behind a pooler (PgBouncer, transaction mode) keep them too (to the pooler) and turn server-side cursors off.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,8 +189,26 @@ _csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
 CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
 CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
 
-# Throttle counters stay in-process: Redis being down must never stop the portal.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
+# The client's address behind the county's proxy: the one header nginx sets (deploy/nginx.conf sets X-Real-IP),
+# believed only from TRUSTED_PROXIES. Empty: REMOTE_ADDR as it arrives (no proxy, as with `make run`).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+
+# API throttle counters live in Redis when it is configured, so N web processes share one count per user (in
+# per-process memory every limit would be N times looser). Short timeouts, and shenxian_care.throttling counts
+# in the process for as long as Redis does not answer: Redis being down must never stop the portal.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "shenxian-cache",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
 
 
 # Encryption at rest of ID numbers and bank accounts (shenxian_care.crypto). Production sets both from the
@@ -216,7 +242,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shenxian_care.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "shenxian_care.throttling.WriteRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "shenxian_care.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "writes": "120/minute",
@@ -285,7 +311,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: with no REDIS_URL the tasks run in-process, so `make run` needs nothing else running.
-REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -303,10 +328,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_TIMEZONE = TIME_ZONE
+# An outbox entry sent this long ago (seconds) whose task has not finished is sent again (shenxian_care/queue.py).
+OUTBOX_RESEND_AFTER = env.int("OUTBOX_RESEND_AFTER", default=10 * 60)
 # A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat never give up on Redis (the default gives up after about 46 minutes of attempts and the
+# process exits, while the portal still promises the work will run); /healthz shows a long outage.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+# Beat's scheduler records a heartbeat in Redis at every tick (shenxian_care/beat.py); /healthz reads it.
+CELERY_BEAT_SCHEDULER = "shenxian_care.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "audit-purge-expired": {
         "task": "shenxian_care.tasks.audit_purge_expired_task",
@@ -344,10 +379,29 @@ CELERY_BEAT_SCHEDULE = {
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# /healthz answers 503 when beat's or a worker's heartbeat is older than this (seconds; beat ticks every 15 s, a
+# worker beats every minute), or when background work has waited longer than HEALTH_QUEUE_MAX_AGE.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
+HEALTH_QUEUE_MAX_AGE = env.int("HEALTH_QUEUE_MAX_AGE", default=15 * 60)
+
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, request_id), for a log collector;
+# otherwise plain text. Both carry the request id (shenxian_care.observability).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "shenxian_care.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "shenxian_care.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
