@@ -21,3 +21,16 @@ accesslog = "-"
 errorlog = "-"
 # The access log carries the request id the portal logs with (nginx's $request_id, or the portal's own).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+
+if os.environ.get("LOG_FORMAT") == "json":
+    # gunicorn's own lines (start-up, worker deaths, the access log) as JSON too, like the portal's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "shenxian_care.observability.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -328,6 +328,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below (JSON lines with LOG_FORMAT=json), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # An outbox entry sent this long ago (seconds) whose task has not finished is sent again (shenxian_care/queue.py).
 OUTBOX_RESEND_AFTER = env.int("OUTBOX_RESEND_AFTER", default=10 * 60)
 # A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
