@@ -326,10 +326,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A sender (a web process pressing a button, beat, a worker publishing) tries Redis twice within half a second,
+    # then gives up: the outbox keeps the work. Workers' own reconnecting is broker_connection_max_retries below.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_TIMEZONE = TIME_ZONE
 # Workers and beat log through LOGGING below (JSON lines with LOG_FORMAT=json), not Celery's own set-up.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A long run (export, roster import) beats on its progress row every JOB_LEASE_SECONDS / 4 while it works; one
+# silent for JOB_LEASE_SECONDS is dead (its worker was killed) and may be redone or asked for again.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=45)
 # An outbox entry sent this long ago (seconds) whose task has not finished is sent again (shenxian_care/queue.py).
 OUTBOX_RESEND_AFTER = env.int("OUTBOX_RESEND_AFTER", default=10 * 60)
 # A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
