@@ -57,6 +57,30 @@ class _Heartbeat(threading.Thread):
             own.close()
 
 
+class Lease:
+    """A run's heartbeat on the work's progress row, for work that keeps its progress elsewhere (a settlement
+    keeps it on its own row). On PostgreSQL only: elsewhere tasks run in-process and nothing dies apart."""
+
+    def __init__(self, instance):
+        self._heartbeat = None
+        if connection.vendor == "postgresql":
+            job = job_key(instance)
+            side = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                with side.cursor() as cursor:
+                    cursor.execute(_HEARTBEAT_SQL, [job])
+            finally:
+                side.close()
+            self._heartbeat = _Heartbeat(job)
+            self._heartbeat.start()
+
+    def close(self):
+        if self._heartbeat is not None:
+            self._heartbeat.stopped.set()
+            self._heartbeat.join(timeout=10)
+            self._heartbeat = None
+
+
 def progress_of(instance):
     """(done, total) of the work on this object, (0, 0) if none has been recorded."""
     row = JobProgress.objects.filter(job=job_key(instance)).values_list("done", "total").first()
