@@ -2,17 +2,20 @@
 a worker killed mid-export, Redis losing a task it had taken, Redis down or hung while people press buttons."""
 
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
 
 import pytest
+import redis
 from celery import Celery
 from django.urls import reverse
 
-from shenxian_care import actions, queue
+from shenxian_care import actions, heartbeat, queue
 from shenxian_care.celery import app as celery_app
 from shenxian_care.models import ExportJob, ExportStatus, OutboxTask
 from shenxian_care.progress import progress_of, run_alive
@@ -114,8 +117,6 @@ def test_a_worker_killed_mid_export_is_seen_dead_and_the_export_is_redone_once(b
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not REDIS_URL, reason="needs Redis (REDIS_URL), as in .ci/run")
 def test_a_task_lost_with_redis_memory_is_sent_again_and_runs_once(bureau_user, worker_queue, settings):
-    import redis
-
     name, start = worker_queue
     # given: an export taken by Redis, then lost with it (a restart without persistence), before any worker ran it
     job = ask(bureau_user, rows=5)
@@ -214,3 +215,43 @@ def test_workers_and_beat_never_give_up_on_redis():
     assert celery_app.conf.broker_connection_retry is True
     assert celery_app.conf.broker_connection_max_retries is None
     assert celery_app.conf.result_backend_always_retry is True
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to start one of its own")
+def test_a_worker_started_while_redis_is_down_waits_for_it_and_then_works():
+    if not real_worker_available():
+        pytest.skip("a worker process cannot share an in-memory SQLite test database; run with DATABASE_URL")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    name = f"recovery-{uuid.uuid4().hex[:10]}"
+    worker = start_worker_process(name, REDIS_URL=url)
+    redis_server = None
+    try:
+        time.sleep(3)  # Redis is down while the worker starts
+        assert worker.poll() is None, "the worker gave up on Redis"
+        redis_server = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(url, socket_timeout=2)
+
+        def answers():
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+
+        wait_for(answers, 30, "redis-server to start")
+        # the minute's relay, sent by beat: the worker runs it once it has reached Redis, and says it is alive
+        app_on(url).send_task("shenxian_care.tasks.outbox_relay_task", queue=name, ignore_result=True)
+        wait_for(lambda: heartbeat.age_seconds(heartbeat.WORKER, client=client) is not None, 90, "the worker")
+        client.close()
+    finally:
+        stop(worker)
+        if redis_server is not None:
+            redis_server.terminate()
+            redis_server.wait(timeout=10)
