@@ -6,25 +6,33 @@ looser for a while, never a refused request because of a cache.
 """
 
 import logging
+import time
 
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
 _local = LocMemCache("throttle-fallback", {})
+# After a failure the shared cache is left alone this long, so a hung Redis costs one request its timeout, not
+# every request.
+RETRY_SHARED_AFTER = 30.0
+_shared_down_until = 0.0
 
 
 class SharedCounterMixin:
     def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except Exception:  # noqa: BLE001 - any cache failure: count locally instead
-            logger.warning("throttle cache unavailable: counting in this process")
-            shared, self.cache = self.cache, _local
+        global _shared_down_until
+        if time.monotonic() >= _shared_down_until:
             try:
                 return super().allow_request(request, view)
-            finally:
-                self.cache = shared
+            except Exception:  # noqa: BLE001 - any cache failure: count locally instead
+                logger.warning("throttle cache unavailable: counting in this process for a while")
+                _shared_down_until = time.monotonic() + RETRY_SHARED_AFTER
+        shared, self.cache = self.cache, _local
+        try:
+            return super().allow_request(request, view)
+        finally:
+            self.cache = shared
 
 
 class AnonymousRateThrottle(SharedCounterMixin, AnonRateThrottle):

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from shenxian_care import throttling
 from shenxian_care.models import SecurityEvent
 from shenxian_care.throttling import WriteRateThrottle
 
@@ -48,6 +49,11 @@ def test_web_processes_share_one_count_per_user(settings, town_user, monkeypatch
         assert second.post("/api/v1/assessments/", {}, format="json").status_code == 429
     finally:
         caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def shared_cache_not_known_down(monkeypatch):
+    monkeypatch.setattr(throttling, "_shared_down_until", 0.0)
 
 
 @pytest.mark.django_db
