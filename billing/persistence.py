@@ -14,7 +14,7 @@ from django.utils import timezone
 from contracts.models import Agreement
 from recipients.models import LevelApproval, Recipient, in_support_q
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.progress import SideWriter
+from shenxian_care.progress import Lease, SideWriter
 
 from .calculation import fen_text, from_fen
 from .models import LineKind, RunState, Settlement, SettlementLine
@@ -206,6 +206,12 @@ class Progress(SideWriter):
         self.settlement_id = settlement.pk
         self.done = 0
         self.total = 0
+        # The run beats from now until close(): one whose worker is killed shows as interrupted within the lease.
+        self._lease = Lease(settlement)
+
+    def close(self):
+        self._lease.close()
+        super().close()
 
     def _write(self, **values):
         if not self.beside:

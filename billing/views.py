@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
+from shenxian_care.progress import run_alive
 from shenxian_care.scoping import actor_role, is_bureau
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
@@ -77,19 +78,27 @@ def settlement_detail(request, pk):
             "receivables": selectors.receivables(actor=request.user, settlement=settlement)
             if selectors.sees_county_totals(request.user)
             else [],
-            "running": running,
+            "running": running and not _stalled(settlement),
+            "stalled": _stalled(settlement),
             "sheets": exports.SHEET_TITLES,
         },
     )
 
 
+def _stalled(settlement):
+    """Running, but its worker stopped beating (killed): recomputing starts it anew."""
+    return settlement.run_state == RunState.RUNNING and not run_alive(settlement)
+
+
 @role_required(*READERS)
 def settlement_progress(request, pk):
     s = selectors.settlement_get_for_actor(actor=request.user, pk=pk)
+    stalled = _stalled(s)
     return JsonResponse(
         {
             "run_state": s.run_state,
-            "run_state_display": s.get_run_state_display(),
+            "run_state_display": "已中断" if stalled else s.get_run_state_display(),
+            "stalled": stalled,
             "done": s.progress_done,
             "total": s.progress_total,
             "percent": s.progress_percent,

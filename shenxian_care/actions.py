@@ -11,7 +11,6 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -31,15 +30,15 @@ from .models import (
     export_storage,
 )
 from .permissions import ensure_role
-from .progress import SideProgress, job_key
+from .progress import SideProgress, job_key, run_alive
 from .queue import enqueue
 from .scoping import actor_role, caregiver_of, scope_key
 
 logger = logging.getLogger(__name__)
 EXPORT_FAILED = "生成文件时出错，请稍后重新导出；如仍失败，请联系县民政局。"
 EXPORT_TIMED_OUT = "导出超时未完成，已取消，请重新导出。"
-# A job waiting or running longer than this is taken as lost (its message gone with a broker restart, or its worker
-# killed): it no longer stands in for a new request, and a late redelivery of its message may build it afresh.
+# A job waiting longer than this is taken as lost (its message gone with a broker restart): it no longer stands in
+# for a new request. A running job is lost as soon as its run stops beating (progress.run_alive: a worker killed).
 EXPORT_STALE_AFTER = datetime.timedelta(minutes=30)
 
 
@@ -102,13 +101,12 @@ def export_request(*, actor, kind, params, file_name):
     same = ExportJob.objects.for_actor(actor).filter(
         kind=kind, params=params, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
     )
-    live = Q(status=ExportStatus.QUEUED, created_at__gte=now - EXPORT_STALE_AFTER) | Q(
-        status=ExportStatus.RUNNING, started_at__gte=now - EXPORT_STALE_AFTER
-    )
-    waiting = same.filter(live).first()
-    if waiting is not None:
-        return waiting
-    # one that has hung for longer is given up, so that it never blocks the export for good
+    for job in same.order_by("-created_at"):
+        if job.status == ExportStatus.QUEUED and job.created_at >= now - EXPORT_STALE_AFTER:
+            return job
+        if job.status == ExportStatus.RUNNING and run_alive(job):
+            return job
+    # one that hung, or whose worker died, is given up, so that it never blocks the export for good
     same.update(status=ExportStatus.FAILED, error=EXPORT_TIMED_OUT, finished_at=now)
     job = ExportJob.objects.create(
         requested_by=actor, kind=kind, params=params, file_name=file_name[:200], scope=scope_key(actor)
@@ -119,22 +117,30 @@ def export_request(*, actor, kind, params, file_name):
 
 def export_run(*, job_id):
     """Build a queued export (the background half of `export_request`). Safe to run twice: a finished or failed
-    job is left alone, and so is one another worker is building; one whose worker died (running for longer than
-    EXPORT_STALE_AFTER) is built again from the start. The run's start time is its claim: only the run that holds
-    it may finish or fail the job, so a run that was overtaken leaves no trace (its file is removed)."""
-    with transaction.atomic():
-        job = (
-            ExportJob.objects.select_for_update()
-            .filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
-            .first()
-        )
-        now = timezone.now()
-        if job is None or (job.status == ExportStatus.RUNNING and job.started_at >= now - EXPORT_STALE_AFTER):
-            return None
-        job.status, job.started_at = ExportStatus.RUNNING, now
-        job.save(update_fields=["status", "started_at"])
+    job is left alone, and so is one another worker is building (its run beats: progress.run_alive); one whose
+    worker died (no beat for JOB_LEASE_SECONDS) is built again from the start. The run's start time is its claim:
+    only the run that holds it may finish or fail the job, so a run that was overtaken leaves no trace (its file
+    is removed)."""
+    progress = None
+    try:
+        with transaction.atomic():
+            job = (
+                ExportJob.objects.select_for_update()
+                .filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+                .first()
+            )
+            if job is None or (job.status == ExportStatus.RUNNING and run_alive(job)):
+                return None
+            # The lease first: from the moment the claim is committed the run beats.
+            progress = SideProgress(job)
+            now = timezone.now()
+            job.status, job.started_at = ExportStatus.RUNNING, now
+            job.save(update_fields=["status", "started_at"])
+    except BaseException:
+        if progress is not None:
+            progress.close()
+        raise
     claim = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, started_at=now)
-    progress = SideProgress(job)
     try:
         # A savepoint of its own, so that a database error in a builder never spoils the record of failure.
         outermost = not transaction.get_connection().in_atomic_block

@@ -73,16 +73,17 @@ def client_address(request):
     """The address a request came from: the one address used for the audit trail, the sign-in lockout and the
     throttles alike.
 
-    Behind the county's reverse proxy every request comes from the proxy (REMOTE_ADDR); the proxy then names the
-    client in a header, TRUSTED_PROXY_HEADER (e.g. "X-Forwarded-For" or "X-Real-IP"). That header is believed only
-    when the setting names it (off by default: a client can send any header it likes, so it is trusted only where
-    the portal is reachable through the proxy alone). The proxy appends the address it saw to X-Forwarded-For,
-    so the last address is the one it vouches for; one that is not an address falls back to REMOTE_ADDR."""
+    Behind the county's reverse proxy every request comes from the proxy (REMOTE_ADDR); the proxy names the client
+    in one header, CLIENT_IP_HEADER (X-Real-IP with deploy/nginx.conf), believed only when the request came from
+    one of TRUSTED_PROXIES (a client can send any header it likes). If the header is X-Forwarded-For, the last
+    address is the one the proxy appended and vouches for; anything that is not an address falls back to
+    REMOTE_ADDR. The early middleware (TrustedProxyClientAddressMiddleware) writes the result into REMOTE_ADDR, so
+    libraries that read it directly see the same client."""
     if request is None:
         return None
     remote = request.META.get("REMOTE_ADDR")
-    header = settings.TRUSTED_PROXY_HEADER
-    if not header:
+    header = settings.CLIENT_IP_HEADER
+    if not header or remote not in settings.TRUSTED_PROXIES:
         return remote
     named = [part.strip() for part in (request.headers.get(header) or "").split(",") if part.strip()]
     if not named:

@@ -2,7 +2,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.local")
+# Production unless told otherwise (`make worker` and `make beat` ask for the development settings).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.production")
 
 app = Celery("shenxian_care")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -43,3 +43,18 @@ class RequestSizeLimitMiddleware:
                 f"上传内容过大（超过{limit}MB）。", status=413, content_type="text/plain; charset=utf-8"
             )
         return self.get_response(request)
+
+
+class TrustedProxyClientAddressMiddleware:
+    """Behind the county's nginx every request comes from 127.0.0.1: take the client's address from the one header
+    the proxy sets (CLIENT_IP_HEADER, e.g. X-Real-IP), and only when the request came from a trusted proxy, so a
+    client can never choose the address its sign-in failures and audit records are counted under."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .audit import client_address
+
+        request.META["REMOTE_ADDR"] = client_address(request)
+        return self.get_response(request)

@@ -115,7 +115,8 @@ class UserSession(models.Model):
 class OutboxTask(models.Model):
     """A background task handed to the queue. Written in the same transaction as the work that asks for it,
     then sent to Celery; if Redis is down it waits here and is sent when Redis is back (nothing is lost,
-    the portal keeps working and says that background work is delayed)."""
+    the portal keeps working and says that background work is delayed). It is done when a worker has finished
+    it, not when Redis took it: work lost with Redis's memory, or with a killed worker, is sent again."""
 
     task_name = models.CharField("任务", max_length=200)
     args = models.JSONField("参数", default=list, blank=True)
@@ -124,6 +125,7 @@ class OutboxTask(models.Model):
     sent_at = models.DateTimeField("发送时间", null=True, blank=True, db_index=True)
     attempts = models.PositiveIntegerField("发送次数", default=0)
     last_error = models.CharField("最近错误", max_length=300, blank=True)
+    done_at = models.DateTimeField("完成时间", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "后台任务队列"

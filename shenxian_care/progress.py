@@ -3,15 +3,82 @@
 The work itself is one transaction; its progress goes to a `JobProgress` row of its own, written next to
 the work so others can see it: on PostgreSQL through a separate autocommit connection, elsewhere (SQLite,
 in-process tasks) with a plain write. Nothing the work has locked is touched, so nothing ever waits.
+
+The same row is the run's lease: while the work runs on PostgreSQL a heartbeat thread (its own connection)
+touches `updated_at` every few seconds, so a run whose worker was killed is seen as dead within
+JOB_LEASE_SECONDS (`run_alive`), and can be redone or asked for again without ever running twice at once.
 """
 
+import datetime
+import logging
+import threading
+
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
 
 from .models import JobProgress
+
+logger = logging.getLogger(__name__)
+_HEARTBEAT_SQL = (
+    f'INSERT INTO "{JobProgress._meta.db_table}" (job, done, total, updated_at) VALUES (%s, 0, 0, now()) '  # noqa: S608  # nosec B608
+    "ON CONFLICT (job) DO UPDATE SET updated_at = now()"
+)
 
 
 def job_key(instance):
     return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+def run_alive(instance):
+    """True while a run of the work on this object beats (within JOB_LEASE_SECONDS)."""
+    fresh = timezone.now() - datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return JobProgress.objects.filter(job=job_key(instance), updated_at__gte=fresh).exists()
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, job):
+        super().__init__(name=f"heartbeat {job}", daemon=True)
+        self.job = job
+        self.stopped = threading.Event()
+
+    def run(self):
+        own = connections.create_connection(DEFAULT_DB_ALIAS)
+        every = max(1, settings.JOB_LEASE_SECONDS // 4)
+        try:
+            while not self.stopped.wait(every):
+                try:
+                    with own.cursor() as cursor:
+                        cursor.execute(_HEARTBEAT_SQL, [self.job])
+                except Exception:  # noqa: BLE001 - a missed beat is retried; the work goes on
+                    logger.warning("heartbeat of %s not written", self.job)
+                    own.close()
+        finally:
+            own.close()
+
+
+class Lease:
+    """A run's heartbeat on the work's progress row, for work that keeps its progress elsewhere (a settlement
+    keeps it on its own row). On PostgreSQL only: elsewhere tasks run in-process and nothing dies apart."""
+
+    def __init__(self, instance):
+        self._heartbeat = None
+        if connection.vendor == "postgresql":
+            job = job_key(instance)
+            side = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                with side.cursor() as cursor:
+                    cursor.execute(_HEARTBEAT_SQL, [job])
+            finally:
+                side.close()
+            self._heartbeat = _Heartbeat(job)
+            self._heartbeat.start()
+
+    def close(self):
+        if self._heartbeat is not None:
+            self._heartbeat.stopped.set()
+            self._heartbeat.join(timeout=10)
+            self._heartbeat = None
 
 
 def progress_of(instance):
@@ -43,6 +110,9 @@ class SideWriter:
 
 
 class SideProgress(SideWriter):
+    """Progress beside the work, and (on PostgreSQL) its heartbeat from the moment it is made until `close()`:
+    make it before claiming the work, so that a claimed run is never without a lease."""
+
     EVERY = 200
 
     def __init__(self, instance, *, every=None):
@@ -51,6 +121,18 @@ class SideProgress(SideWriter):
         self.every = every or self.EVERY
         self.done = 0
         self.total = 0
+        self._heartbeat = None
+        if self.beside:
+            self.execute(_HEARTBEAT_SQL, [self.job])
+            self._heartbeat = _Heartbeat(self.job)
+            self._heartbeat.start()
+
+    def close(self):
+        if self._heartbeat is not None:
+            self._heartbeat.stopped.set()
+            self._heartbeat.join(timeout=10)
+            self._heartbeat = None
+        super().close()
 
     def _write(self):
         if not self.beside:

@@ -5,8 +5,8 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from .models import ExportJob
-from .progress import progress_of
+from .models import ExportJob, ExportStatus
+from .progress import progress_of, run_alive
 from .scoping import get_for_actor_or_404
 
 
@@ -29,11 +29,14 @@ def export_job_get_for_actor(*, actor, pk):
 def export_job_progress(job):
     """What its result page polls: status, done / total, and whether it is still going."""
     done, total = progress_of(job)
+    # Running, but its worker stopped beating (killed): asking again builds it anew.
+    stalled = job.status == ExportStatus.RUNNING and not run_alive(job)
     return {
         "status": job.status,
-        "status_display": job.get_status_display(),
+        "status_display": "已中断" if stalled else job.get_status_display(),
         "done": done,
         "total": total,
-        "running": job.running,
+        "running": job.running and not stalled,
+        "stalled": stalled,
         "error": job.error,
     }

@@ -1,20 +1,30 @@
-from celery import shared_task
-from celery.signals import worker_ready
+from celery import shared_task, states
+from celery.signals import task_postrun, worker_ready
 
+from . import heartbeat
 from .actions import export_cleanup, export_run
 from .audit import purge_expired
-from .queue import relay_pending
+from .queue import mark_done, relay_pending
 
 
 @shared_task(acks_late=True)
 def outbox_relay_task():
-    """Send background tasks that waited while Redis was down. Idempotent: a sent task is never resent."""
+    """Every minute from beat: send background tasks that waited while Redis was down, and those sent long ago
+    and never finished (lost with Redis's memory); and say that a worker is alive. Idempotent."""
+    heartbeat.record(heartbeat.WORKER)
     return relay_pending()
 
 
 @worker_ready.connect
 def _relay_when_a_worker_starts(sender=None, **kwargs):
     outbox_relay_task.delay()
+
+
+@task_postrun.connect
+def _outbox_entry_done(sender=None, state=None, **kwargs):
+    # Finished for good (not a retry): the outbox no longer needs to send it again.
+    if sender is not None and state in states.READY_STATES:
+        mark_done(sender.request)
 
 
 @shared_task(acks_late=True)

@@ -1,9 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from . import exports, selectors
 from .audit import record_export
+from .health import health_report
 from .models import ExportStatus, Role
 from .scoping import actor_role
 from .views_helpers import paginate, role_required
@@ -71,3 +74,11 @@ def export_download(request, pk):
         summary=job.summary,
     )
     return response
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For the operator's monitor and the load balancer: 200 when everything is alive, else 503. No sign-in."""
+    report = health_report()
+    return JsonResponse(report, status=200 if report["ok"] else 503)

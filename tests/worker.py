@@ -33,8 +33,9 @@ def test_database_url():
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker_process(queue, **env_extra):
-    """A `celery worker` subprocess consuming `queue`, on this test database."""
+def start_worker_process(queue, include=(), **env_extra):
+    """A `celery worker` subprocess consuming `queue`, on this test database; `include`: more modules to import
+    (tasks or exports that only tests define)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "shenxian_care.settings.test",
@@ -47,7 +48,8 @@ def start_worker_process(queue, **env_extra):
     node = f"{queue}-{uuid.uuid4().hex[:4]}@%h"
     return subprocess.Popen(  # noqa: S603 - fixed arguments, our own venv's celery
         [str(celery), "-A", "shenxian_care", "worker", "--pool=solo", "-Q", queue, "-n", node,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning",
+         *(["--include", ",".join(include)] if include else [])],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "shenxian_care.User"
 
 MIDDLEWARE = [
+    "shenxian_care.observability.RequestIdMiddleware",
+    "shenxian_care.middleware.TrustedProxyClientAddressMiddleware",
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "shenxian_care.headers.PrivacyHeadersMiddleware",
@@ -96,6 +98,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: each web and worker process keeps its connection this many seconds (0: a new one for
+# every request, +35-50 ms each), checked before reuse so a restarted PostgreSQL costs one failed check, not a 500.
+# Behind a pooler (PgBouncer, transaction mode) keep them too (to the pooler) and turn server-side cursors off.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -116,9 +124,6 @@ AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 # an ID number typed as a user name kept masked in axes' tables.
 AXES_CLIENT_IP_CALLABLE = "shenxian_care.audit.client_address"
 AXES_USERNAME_CALLABLE = "shenxian_care.audit.sign_in_username"
-# The header in which the county's reverse proxy names the client's address ("X-Forwarded-For" or "X-Real-IP").
-# Off (empty) unless the portal is reachable through that proxy alone: a header is otherwise whatever a client sends.
-TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -202,8 +207,26 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), gyroscope=(), magnetometer=(), display-capture=()"
 )
 
-# Throttle counters stay in-process: Redis being down must never stop the portal.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
+# The client's address behind the county's proxy: the one header nginx sets (deploy/nginx.conf sets X-Real-IP),
+# believed only from TRUSTED_PROXIES. Empty: REMOTE_ADDR as it arrives (no proxy, as with `make run`).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+
+# API throttle counters live in Redis when it is configured, so N web processes share one count per user (in
+# per-process memory every limit would be N times looser). Short timeouts, and shenxian_care.throttling counts
+# in the process for as long as Redis does not answer: Redis being down must never stop the portal.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "shenxian-cache",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian"}}
 
 
 # Encryption at rest of ID numbers and bank accounts (shenxian_care.crypto). Production sets both from the
@@ -242,7 +265,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shenxian_care.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "shenxian_care.throttling.WriteRateThrottle",
-        "shenxian_care.throttling.AnonRateThrottle",
+        "shenxian_care.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "writes": "120/minute",
@@ -311,7 +334,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: with no REDIS_URL the tasks run in-process, so `make run` needs nothing else running.
-REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -327,12 +349,33 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # A sender (a web process pressing a button, beat, a worker publishing) tries Redis twice within half a second,
+    # then gives up: the outbox keeps the work. Workers' own reconnecting is broker_connection_max_retries below.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Workers and beat log through LOGGING below (JSON lines with LOG_FORMAT=json), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A long run (export, roster import) beats on its progress row every JOB_LEASE_SECONDS / 4 while it works; one
+# silent for JOB_LEASE_SECONDS is dead (its worker was killed) and may be redone or asked for again.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=45)
+# An outbox entry sent this long ago (seconds) whose task has not finished is sent again (shenxian_care/queue.py).
+OUTBOX_RESEND_AFTER = env.int("OUTBOX_RESEND_AFTER", default=10 * 60)
 # A broker that is down must fail fast: the portal keeps the task in its outbox and moves on.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat never give up on Redis (the default gives up after about 46 minutes of attempts and the
+# process exits, while the portal still promises the work will run); /healthz shows a long outage.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+# Beat's scheduler records a heartbeat in Redis at every tick (shenxian_care/beat.py); /healthz reads it.
+CELERY_BEAT_SCHEDULER = "shenxian_care.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "audit-purge-expired": {
         "task": "shenxian_care.tasks.audit_purge_expired_task",
@@ -374,10 +417,29 @@ CELERY_BEAT_SCHEDULE = {
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# /healthz answers 503 when beat's or a worker's heartbeat is older than this (seconds; beat ticks every 15 s, a
+# worker beats every minute), or when background work has waited longer than HEALTH_QUEUE_MAX_AGE.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
+HEALTH_QUEUE_MAX_AGE = env.int("HEALTH_QUEUE_MAX_AGE", default=15 * 60)
+
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, request_id), for a log collector;
+# otherwise plain text. Both carry the request id (shenxian_care.observability).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "shenxian_care.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "shenxian_care.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 

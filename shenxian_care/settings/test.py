@@ -19,6 +19,9 @@ STORAGES = {
     },
 }
 
+# In-process counters even where REDIS_URL is set (CI): tests clear the cache, which must never flush Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian-test"}}
+
 # Throttling is tested on its own (tests/shenxian_care/test_sign_in.py); elsewhere it would only make
 # the suite's many requests flaky.
 REST_FRAMEWORK = {

@@ -14,8 +14,9 @@ from contracts.actions import agreement_create, agreement_sign_as_town, agreemen
 from contracts.models import Agreement, AgreementStatus, Caregiver, ContractStatus, PurchaseContract
 from contracts.selectors import contract_covering
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.models import Role
+from shenxian_care.models import JobProgress, Role
 from shenxian_care.permissions import ensure_role
+from shenxian_care.progress import SideProgress, job_key, run_alive
 from shenxian_care.queue import enqueue
 
 from ..models import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, TakeoverLine, TakeoverStatus
@@ -145,11 +146,18 @@ def _handover(*, actor, review, takeover, agreements, caregivers):
 
 
 def _reusable(review):
-    """The review's earlier takeover if it failed (it may be tried again); refuse one pending or done."""
+    """The review's earlier takeover if it failed (it may be tried again), or if its run died (a run started, then
+    stopped beating: its worker was killed and its transaction rolled back); refuse one done, waiting or running.
+    Runs take turns on the review's lock and the second finds the first done, so asking again never runs it twice."""
     existing = Takeover.objects.select_for_update().filter(review=review).first()
-    if existing is not None and existing.status != TakeoverStatus.FAILED:
-        raise ApplicationError("该评估的接管已办理或正在办理。")
-    return existing
+    if existing is None or existing.status == TakeoverStatus.FAILED or _run_died(existing):
+        return existing
+    raise ApplicationError("该评估的接管已办理或正在办理。")
+
+
+def _run_died(takeover):
+    started = JobProgress.objects.filter(job=job_key(takeover)).exists()
+    return takeover.status == TakeoverStatus.PENDING and started and not run_alive(takeover)
 
 
 def _takeover_row(*, actor, review, existing, new_provider, takeover_date, caregivers, status):
@@ -207,7 +215,17 @@ def _pending_takeover(actor, review, new_provider, takeover_date, caregivers, *,
 
 def takeover_run(*, takeover_id: int):
     """System action (task): perform a pending takeover in one transaction; on failure record why, with the
-    report line by line, and change nothing else. Running it again for a finished takeover does nothing."""
+    report line by line, and change nothing else. Running it again for a finished takeover does nothing.
+    The run beats while it works (shenxian_care.progress): one whose worker is killed is seen dead and may be
+    asked for again."""
+    beat = SideProgress(Takeover(pk=takeover_id))
+    try:
+        return _run(takeover_id)
+    finally:
+        beat.close()
+
+
+def _run(takeover_id):
     try:
         with transaction.atomic():
             takeover = (

@@ -92,6 +92,7 @@ def test_bureau_starts_a_month_from_the_page_and_confirms_it(
     assert progress == {
         "run_state": "done",
         "run_state_display": "计算完成",
+        "stalled": False,
         "done": 1,
         "total": 1,
         "percent": 100,
@@ -158,3 +159,33 @@ def test_pages_run_a_fixed_number_of_queries(
     for url, expected in zip(urls, few, strict=True):
         with django_assert_num_queries(expected):
             client.get(url)
+
+
+def test_a_settlement_whose_worker_was_killed_shows_as_interrupted_not_running_for_hours(
+    client_as, bureau_user, settings
+):
+    from django.utils import timezone
+
+    from billing.models import RunState
+    from shenxian_care.models import JobProgress
+    from shenxian_care.progress import job_key
+
+    settings.JOB_LEASE_SECONDS = 45
+    # given: a draft's computation reached 20% on a worker that was then killed; its last heartbeat a minute old
+    settlement = Settlement.objects.create(
+        month=datetime.date(2024, 3, 1), run_state=RunState.RUNNING, progress_done=1, progress_total=5
+    )
+    JobProgress.objects.update_or_create(job=job_key(settlement))
+    JobProgress.objects.filter(job=job_key(settlement)).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    client = client_as(bureau_user)
+
+    progress = client.get(reverse("billing:settlement_progress", args=[settlement.pk])).json()
+    page = client.get(reverse("billing:settlement_detail", args=[settlement.pk])).content.decode()
+
+    assert (progress["stalled"], progress["run_state_display"]) == (True, "已中断")
+    assert "计算中断" in page and "页面每5秒自动刷新" not in page
+    # while its worker beats, it is running
+    JobProgress.objects.filter(job=job_key(settlement)).update(updated_at=timezone.now())
+    assert client.get(reverse("billing:settlement_progress", args=[settlement.pk])).json()["stalled"] is False

@@ -23,7 +23,8 @@ def fresh_counters():
 
 @pytest.fixture
 def behind_proxy(settings):
-    settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.TRUSTED_PROXIES = [PROXY]
 
 
 def sign_in(client, username, password, *, client_ip):
@@ -36,14 +37,16 @@ def sign_in(client, username, password, *, client_ip):
     )
 
 
-def test_the_header_is_believed_only_when_configured(rf, settings):
+def test_the_header_is_believed_only_when_configured_and_from_a_trusted_proxy(rf, settings):
     request = rf.get("/", REMOTE_ADDR=PROXY, headers={"X-Forwarded-For": "6.6.6.6, 192.168.5.20"})
     assert client_address(request) == PROXY  # off by default: any client can send that header
-    settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    assert client_address(request) == PROXY  # configured, but 10.0.0.1 is not a trusted proxy
+    settings.TRUSTED_PROXIES = [PROXY]
     assert client_address(request) == "192.168.5.20"  # the address the proxy appended, not the client's claim
     assert client_address(rf.get("/", REMOTE_ADDR=PROXY, headers={"X-Forwarded-For": "not-an-address"})) == PROXY
     assert client_address(rf.get("/", REMOTE_ADDR=PROXY)) == PROXY
-    settings.TRUSTED_PROXY_HEADER = "X-Real-IP"
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
     assert client_address(rf.get("/", REMOTE_ADDR=PROXY, headers={"X-Real-IP": "192.168.5.21"})) == "192.168.5.21"
 
 

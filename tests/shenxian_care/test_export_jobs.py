@@ -104,9 +104,48 @@ def test_a_job_hung_for_longer_than_the_limit_never_blocks_a_new_request(town_us
 def test_a_second_delivery_while_a_worker_builds_the_job_leaves_it_alone(town_user, people, start):
     job = start(town_user, execute=False)
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now())
+    JobProgress.objects.create(job=job_key(job), done=3, total=10)  # the running worker's heartbeat, just now
     assert actions.export_run(job_id=job.pk) is None
     job.refresh_from_db()
     assert job.status == ExportStatus.RUNNING and not job.file
+
+
+def test_a_job_whose_worker_stopped_beating_is_dead_at_once_not_after_half_an_hour(
+    town_user, people, start, client_as, settings
+):
+    # given a job started a minute ago whose worker was killed: its last heartbeat is older than the lease
+    settings.JOB_LEASE_SECONDS = 45
+    dead = start(town_user, execute=False)
+    ExportJob.objects.filter(pk=dead.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    JobProgress.objects.create(job=job_key(dead), done=3, total=10)
+    JobProgress.objects.filter(job=job_key(dead)).update(updated_at=timezone.now() - datetime.timedelta(seconds=50))
+
+    # then its page says it stopped, instead of "running 30%"
+    progress = client_as(town_user).get(reverse("portal:export_progress", args=[dead.pk])).json()
+    assert (progress["running"], progress["stalled"], progress["status_display"]) == (False, True, "已中断")
+    # and asking again builds it anew, while a late delivery of the dead run's message changes nothing
+    fresh = start(town_user)
+    assert fresh.pk != dead.pk and fresh.status == ExportStatus.DONE
+    dead.refresh_from_db()
+    assert dead.status == ExportStatus.FAILED
+    assert actions.export_run(job_id=dead.pk) is None
+
+
+# Committed rows: on PostgreSQL the run's heartbeat is written from a connection of its own.
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_sending_a_dead_run_again_builds_it(town_user, people, start, settings):
+    settings.JOB_LEASE_SECONDS = 45
+    dead = start(town_user, execute=False)
+    ExportJob.objects.filter(pk=dead.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(minutes=3)
+    )
+    JobProgress.objects.update_or_create(job=job_key(dead))
+    JobProgress.objects.filter(job=job_key(dead)).update(updated_at=timezone.now() - datetime.timedelta(minutes=2))
+    assert actions.export_run(job_id=dead.pk) == ExportStatus.DONE
+    dead.refresh_from_db()
+    assert dead.status == ExportStatus.DONE and dead.file
 
 
 def build_overtaken(*, actor, params, out, progress):
@@ -168,7 +207,8 @@ def test_result_page_progress_and_download_for_the_person_who_asked(client_as, t
     assert page.status_code == 200
     assert "下载 测试名单.xlsx" in page.content.decode()
     assert client.get(reverse("portal:export_progress", args=[job.pk])).json() == {
-        "status": "done", "status_display": "完成", "done": 2, "total": 2, "running": False, "error": "",
+        "status": "done", "status_display": "完成", "done": 2, "total": 2, "running": False, "stalled": False,
+        "error": "",
     }  # fmt: skip
     response = client.get(reverse("portal:export_download", args=[job.pk]))
 

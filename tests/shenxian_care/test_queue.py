@@ -61,7 +61,7 @@ def test_waiting_tasks_are_sent_when_the_broker_is_back(broker_down, monkeypatch
     queue.enqueue("tests.record_run", "b")
     assert OutboxTask.objects.filter(sent_at__isnull=True).count() == 2
     sent = []
-    monkeypatch.setattr(broker_down, "send_task", lambda name, args, kwargs, retry: sent.append(args))
+    monkeypatch.setattr(broker_down, "send_task", lambda name, args, kwargs, **options: sent.append(args))
     assert queue.relay_pending() == 2
     assert sent == [["a"], ["b"]]
     assert queue.relay_pending() == 0  # never sent twice

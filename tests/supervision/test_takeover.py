@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from contracts.models import Agreement, AgreementStatus, ContractStatus
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.models import JobProgress
+from shenxian_care.progress import job_key
 from supervision import actions
 from supervision.models import HalfYearReview, Takeover, TakeoverStatus
 from tests.factories import AgreementFactory, CaregiverFactory, ContractFactory, RecipientFactory, town
@@ -224,3 +226,49 @@ def test_failed_run_is_recorded_and_can_be_retried(
     assert retried.pk == takeover.pk
     assert retried.status == TakeoverStatus.DONE
     assert retried.errors == []
+
+
+# Committed rows: on PostgreSQL the run's heartbeat is written from a connection of its own.
+@pytest.mark.django_db(transaction=True)
+def test_a_pending_takeover_whose_run_died_may_be_asked_again_and_happens_once(
+    bureau_user, provider, terminated_review, old_agreements, new_provider, new_caregivers,
+    django_capture_on_commit_callbacks, settings, monkeypatch,
+):  # fmt: skip
+    settings.JOB_LEASE_SECONDS = 45
+    with monkeypatch.context() as queue_held:  # its task is with a worker, not run here
+        queue_held.setattr("supervision.actions.takeover.enqueue", lambda *args: None)
+        takeover = actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+    # given: a worker started it and was killed (its transaction rolled back, its heartbeat a minute old)
+    JobProgress.objects.update_or_create(job=job_key(takeover))
+    JobProgress.objects.filter(job=job_key(takeover)).update(updated_at=timezone.now() - datetime.timedelta(minutes=1))
+    takeover.refresh_from_db()
+    assert takeover.status == TakeoverStatus.PENDING
+
+    # when the bureau asks again, it is accepted (not "正在办理" for hours) and runs
+    with django_capture_on_commit_callbacks(execute=True):
+        again = actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+    assert again.pk == takeover.pk
+    again.refresh_from_db()
+    assert again.status == TakeoverStatus.DONE and again.lines.count() == 3
+    # and the dead run's own message, delivered late, changes nothing
+    assert actions.takeover_run(takeover_id=takeover.pk).status == TakeoverStatus.DONE
+    assert Agreement.objects.filter(provider=new_provider).count() == 3
+
+
+def test_a_pending_takeover_still_running_is_not_asked_twice(
+    bureau_user, provider, terminated_review, old_agreements, new_provider, new_caregivers,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False):
+        takeover = actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )
+    JobProgress.objects.update_or_create(job=job_key(takeover))  # its worker beats, just now
+    with pytest.raises(ApplicationError, match="正在办理"):
+        actions.takeover_request(
+            actor=bureau_user, review=terminated_review, new_provider=new_provider, takeover_date=D
+        )

@@ -1,0 +1,7 @@
+import os
+
+from django.core.asgi import get_asgi_application
+
+# Production unless told otherwise: only manage.py defaults to the development settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.production")
+application = get_asgi_application()
