@@ -12,7 +12,7 @@ def sent_before_counts_as_done(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shenxian_care', '0006_export_job'),
+        ('shenxian_care', '0007_user_role_no_default'),
     ]
 
     operations = [
