@@ -31,6 +31,8 @@ PAGES = {
     "recipients:recipient_list": {B, T, P},
     "recipients:roster_upload": {B},
     "recipients:roster_template": {B},
+    "recipients:approval_list": {B},
+    "recipients:report_list": {T},
     "contracts:agreement_list": {B, T, P},
     "contracts:agreement_create": {B, P},
     "contracts:caregiver_list": {B, T, P},
@@ -77,6 +79,7 @@ QUERY = {"supervision-evaluation-missing": "?month=2026-10-01"}
 POST_ONLY = {
     "logout", "recipients:recipient_find", "services:compliance_export",
     "supervision:evaluation_remind", "supervision:evaluation_start",
+    "recipients:assessment_decide_batch", "recipients:exit_decide_batch",
     "api-sign-in", "recipient-find", "visit-check-in", "visit-emergency", "visit-sync",
     "supervision-evaluation-start", "supervision-cross-check-hit-import-list",
 }  # fmt: skip

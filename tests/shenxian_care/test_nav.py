@@ -16,6 +16,7 @@ EXPECTED = {
         [
             (None, "首页", "/portal/"),
             ("档案", "特困人员", "/portal/recipients/"),
+            ("档案", "待审定（评估、等级、退出）", "/portal/recipients/approvals/"),
             ("档案", "月度名单导入", "/portal/recipients/roster/"),
             ("档案", "四方协议", "/portal/contracts/agreements/"),
             ("服务", "服务监管", "/portal/services/dashboard/"),
@@ -47,6 +48,7 @@ EXPECTED = {
         [
             (None, "首页", "/portal/"),
             ("档案", "本镇特困人员", "/portal/recipients/"),
+            ("档案", "我的报告", "/portal/recipients/reports/"),
             ("档案", "协议签订", "/portal/contracts/agreements/"),
             ("服务", "服务监管", "/portal/services/dashboard/"),
             ("服务", "服务达标月报", "/portal/services/report/"),
