@@ -2,12 +2,14 @@
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from recipients.models import Recipient
 from shenxian_care.fields import secret_columns, without_secrets
-from shenxian_care.scoping import get_for_actor_or_404
+from shenxian_care.models import Role
+from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
-from .models import Agreement, AgreementStatus, Caregiver, PurchaseContract, RateTable
+from .models import Agreement, AgreementStatus, Caregiver, ContractStatus, PurchaseContract, RateTable
 
 
 def rate_table_on(day: datetime.date) -> RateTable:
@@ -99,3 +101,25 @@ def caregiver_assigned_recipients(*, caregiver, day):
         .defer(*secret_columns(Agreement, "recipient"))
         .order_by("village__name", "recipient__name")
     )
+
+
+def contracts_ending_within(days: int, today: datetime.date):
+    """Contracts in force whose term ends within `days` days of `today` (today included), soonest first: time
+    to renew or to plan the takeover. Scope it with `.for_actor(...)`."""
+    last = today + datetime.timedelta(days=days)
+    return (
+        PurchaseContract.objects.filter(status=ContractStatus.ACTIVE, end_date__gte=today, end_date__lte=last)
+        .select_related("provider")
+        .order_by("end_date", "pk")
+    )
+
+
+def recipients_needing_agreement(*, actor, day: datetime.date):
+    """People in support on `day`, in the towns the provider's contracts serve that day, with neither an agreement
+    in force that day nor a draft waiting: someone must sign one before service can start. Providers only."""
+    if actor_role(actor) != Role.PROVIDER:
+        return Recipient.objects.none()
+    towns = PurchaseContract.objects.active_on(day).filter(provider_id=actor.provider_id).values("towns")
+    covered = Agreement.objects.covering(day).filter(recipient=OuterRef("pk"))
+    drafted = Agreement.objects.filter(recipient=OuterRef("pk"), status=AgreementStatus.DRAFT)
+    return Recipient.objects.in_support_on(day).filter(town__in=towns).exclude(Exists(covered)).exclude(Exists(drafted))

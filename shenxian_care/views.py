@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 
-from . import exports, selectors
+from . import desk, exports, selectors
 from .audit import record_export
 from .models import ExportStatus, Role
 from .scoping import actor_role
@@ -20,8 +20,21 @@ def home(request):
 
 @login_required
 def portal_home(request):
+    """The desk (工作台): what waits for this person, then their usual pages. A caregiver's desk is the day."""
     role = actor_role(request.user)
-    return render(request, "portal/home.html", {"role": role, "Role": Role})
+    if role == Role.CAREGIVER:
+        return redirect("services:caregiver_day")
+    items = desk.desk_items(actor=request.user)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "role": role,
+            "Role": Role,
+            "desk_groups": desk.desk_groups(items),
+            "waiting": sum(item.count for item in items),
+        },
+    )
 
 
 @role_required(*EXPORTERS)

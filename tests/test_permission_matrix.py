@@ -26,7 +26,7 @@ SIGNED_IN = {B, F, T, P, C}
 
 # Portal pages (GET without arguments): the roles that may open them.
 PAGES = {
-    "portal:home": SIGNED_IN,
+    "portal:home": {B, F, T, P},  # a caregiver lands on the day (LANDS)
     "portal:export_list": {B, F, T, P},
     "recipients:recipient_list": {B, T, P},
     "recipients:roster_upload": {B},
@@ -60,6 +60,9 @@ PAGES = {
     "supervision:review_list": {B},
     "billing:settlement_list": {B, F, P},
 }
+
+# Pages that send a role straight on to its own page.
+LANDS = {("portal:home", C): "services:caregiver_day"}
 
 # API lists and documents: every signed-in role may ask; what each gets is scoped (checked for leaks below).
 API = {
@@ -145,7 +148,9 @@ def test_pages_open_for_their_roles_and_are_refused_to_the_rest(world, client, r
     client.force_login(world[role])
     for name, allowed in PAGES.items():
         response = client.get(reverse(name))
-        if role in allowed:
+        if (name, role) in LANDS:
+            assert response.status_code == 302 and response.url == reverse(LANDS[name, role])
+        elif role in allowed:
             assert response.status_code == 200, f"{role} should open {name}"
         else:
             assert response.status_code in (403, 404), f"{role} must not open {name} (got {response.status_code})"

@@ -157,6 +157,7 @@ def test_service_worker_is_served_with_its_scope_header(client):
     assert "services/caregiver.js" in body
 
 
-def test_home_and_nav_show_the_caregiver_link(client_as, caregiver_user):
-    html = client_as(caregiver_user).get("/portal/").content.decode()
-    assert html.count("/portal/services/caregiver/") >= 2
+def test_home_lands_on_the_day_and_nav_shows_the_caregiver_link(client_as, caregiver_user):
+    response = client_as(caregiver_user).get("/portal/", follow=True)
+    assert response.redirect_chain == [("/portal/services/caregiver/", 302)]
+    assert "/portal/services/caregiver/" in response.content.decode()
