@@ -93,7 +93,8 @@ EXPORT_TITLE = "服务达标月报"
 
 
 def file_name(month, group):
-    return f"服务达标月报-{month:%Y%m}-{group}.xlsx"
+    """Chinese only, as a clerk files it: 2026年11月服务达标月报_按镇（街道）.xlsx."""
+    return f"{month:%Y年%m月}服务达标月报_{GROUPS[group]}.xlsx"
 
 
 def export_params(*, month, group, filters):

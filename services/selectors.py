@@ -5,7 +5,7 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -171,9 +171,10 @@ def visit_get_for_actor(*, actor, client_id):
     )
 
 
-def caregiver_day(*, actor, day=None) -> list[dict]:
+def caregiver_day(*, actor, day=None, name="") -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
-    approved level, and how many visits the month still needs (all caregivers' counted visits)."""
+    approved level, how many visits the month still needs (all caregivers' counted visits) and the last visit;
+    ordered by need. `name`: only those whose name contains it."""
     if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
         return []
     day = day or timezone.localdate()
@@ -197,11 +198,19 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
         .order_by("started_at")
         .values_list("recipient_id", "client_id")
     )
+    last_visit = dict(
+        Visit.objects.counted()
+        .filter(recipient_id__in=ids, visit_date__lte=day)
+        .values("recipient_id")
+        .annotate(last=Max("visit_date"))
+        .values_list("recipient_id", "last")
+    )
     labels = dict(CareLevel.choices)
     rows = []
     for agreement in agreements:
         recipient = agreement.recipient
         need = required.get((recipient.pk, first), 0)
+        last = last_visit.get(recipient.pk)
         rows.append(
             {
                 "agreement": agreement.pk,
@@ -215,8 +224,23 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
                 "done": done.get(recipient.pk, 0),
                 "remaining": max(need - done.get(recipient.pk, 0), 0),
                 "open_visit": open_visits.get(recipient.pk),
+                "last_visit": last,
+                "days_since_visit": (day - last).days if last else None,
             }
         )
+    if query := (name or "").strip():
+        rows = [row for row in rows if query in row["name"]]
+    # By need: a visit under way first, then the most visits still due, then the longest since the last visit
+    # (never visited before anyone visited), then by name.
+    rows.sort(
+        key=lambda r: (
+            r["open_visit"] is None,
+            -r["remaining"],
+            r["last_visit"] or datetime.date.min,
+            r["village"],
+            r["name"],
+        )
+    )
     return rows
 
 

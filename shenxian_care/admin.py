@@ -13,21 +13,32 @@ from .audit import audit_workbook, record_export
 from .models import ExportJob, SecurityEvent, User
 from .scoping import is_bureau
 
+ROLE_NOT_PERMISSIONS = ("groups", "user_permissions")
+
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
-    list_display = ("username", "get_full_name", "role", "town", "provider", "is_active", "last_login")
+    list_display = ("username", "full_name", "role", "town", "provider", "is_active", "last_login")
     list_filter = ("role", "is_active", "town", "provider")
     search_fields = ("username", "first_name", "last_name", "phone")
     list_select_related = ("town", "provider")
+    # The role decides what a login may do, not Django's groups and per-model permissions: those are not offered
+    # (their names are English, stored when the tables were made).
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in ROLE_NOT_PERMISSIONS)})
+            for title, options in BaseUserAdmin.fieldsets
+        ),
         ("角色与范围", {"fields": ("role", "town", "provider", "phone")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
         ("角色与范围", {"fields": ("role", "town", "provider", "last_name", "first_name")}),
     )
+
+    @admin.display(description="姓名")
+    def full_name(self, user):
+        return user.get_full_name()
 
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and not obj.is_active:
@@ -136,7 +147,67 @@ def _bureau_only(model, mixin, *, may_delete=False):
 
 
 _bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True)  # revoke a lost phone's API token
-_bureau_only(TOTPDevice, ScopedAdminMixin, may_delete=True)  # enrol or remove a second factor
+
+
+class TOTPDeviceChineseMixin(ScopedAdminMixin):
+    """django-otp's device admin, in Chinese: its labels are plain English strings no catalog can translate."""
+
+    LABELS = {
+        "user": ("用户", "该设备所属的登录账号。"),
+        "name": ("设备名称", "便于识别的名称，如“张三的手机”。"),
+        "confirmed": ("已启用", "该设备是否已可用于验证。"),
+        "created_at": ("创建时间", ""),
+        "last_used_at": ("最近使用时间", ""),
+        "key": ("密钥", "十六进制编码的密钥（最长40字节）。"),
+        "step": ("时间步长（秒）", ""),
+        "t0": ("起始时间（Unix）", ""),
+        "digits": ("口令位数", ""),
+        "tolerance": ("允许误差（步）", "允许前后相差的时间步数。"),
+        "drift": ("时钟偏差（步）", "设备时钟与服务器相差的时间步数。"),
+        "last_t": ("最近验证的时间步", ""),
+        "throttling_failure_timestamp": ("最近验证失败时间", ""),
+        "throttling_failure_count": ("连续失败次数", ""),
+    }
+    SECTIONS = {
+        "Identity": "设备",
+        "Timestamps": "时间",
+        "Configuration": "配置",
+        "State": "状态",
+        "Throttling": "限速",
+    }
+    list_display = ["user", "device_name", "created", "last_used", "is_confirmed"]
+    list_filter = []
+    search_help_text = "按用户名搜索"
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_fieldsets(self, request, obj=None):
+        return [(self.SECTIONS.get(title, title), options) for title, options in super().get_fieldsets(request, obj)]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["labels"] = {field: label for field, (label, _help) in self.LABELS.items()}
+        kwargs["help_texts"] = {field: help_text for field, (_label, help_text) in self.LABELS.items()}
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(description="设备名称", ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description="创建时间", ordering="created_at")
+    def created(self, device):
+        return device.created_at
+
+    @admin.display(description="最近使用时间", ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
+
+    @admin.display(description="已启用", boolean=True)
+    def is_confirmed(self, device):
+        return device.confirmed
+
+
+_bureau_only(TOTPDevice, TOTPDeviceChineseMixin, may_delete=True)  # enrol or remove a second factor
 _bureau_only(AccessAttempt, ReadOnlyAuditMixin, may_delete=True)  # deleting the attempts unlocks the account
 _bureau_only(AccessLog, ReadOnlyAuditMixin)
 _bureau_only(AccessFailureLog, ReadOnlyAuditMixin)

@@ -69,7 +69,7 @@ def test_report_page_and_export(client_as, bureau_user, march, exported):
     assert "37.5%" in page.content.decode()
     assert 'action="/portal/services/report/export/"' in page.content.decode()
     export = exported(client, "/portal/services/report/export/", {"month": "2025-03", "group": "recipient"})
-    assert quote("服务达标月报-202503-recipient.xlsx") in export.response["Content-Disposition"]
+    assert quote("2025年03月服务达标月报_按服务对象.xlsx") in export.response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == ("镇（街道）", "村（居）委会", "服务对象", "身份证号")
