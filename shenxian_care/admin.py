@@ -109,7 +109,8 @@ class SecurityEventAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
             for e in queryset.order_by("at")
         )  # fmt: skip
         record_export(user=request.user, request=request, what="安全审计事件", count=queryset.count())
-        return _xlsx_response(audit_workbook(rows, ("时间", "事件", "登录名", "来源IP", "详情")), "安全审计事件.xlsx")
+        header = ("时间", "事件", "登录名", "来源IP", "详情")
+        return _xlsx_response(audit_workbook(rows, header, title="安全审计事件"), "安全审计事件.xlsx")
 
 
 @admin.register(ExportJob)
