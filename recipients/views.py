@@ -217,8 +217,9 @@ def approval_list(request):
             "kinds": APPROVAL_KINDS,
             "assessments": assessments,
             "exits": exits,
-            "assessment_form": AssessmentDecisionForm(),
-            "exit_form": ExitDecisionForm(),
+            # two forms on one page: their fields' ids (and so their labels) must differ
+            "assessment_form": AssessmentDecisionForm(auto_id="assessment_%s"),
+            "exit_form": ExitDecisionForm(auto_id="exit_%s"),
         },
     )
 
