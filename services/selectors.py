@@ -185,32 +185,31 @@ def caregiver_day(*, actor, day=None, name="") -> list[dict]:
     levels = levels_on(ids, day)
     first, last = month_start(day), month_end(day)
     required = required_visits(agreements=Agreement.objects.filter(recipient_id__in=ids), start=first, end=last)
-    done = dict(
+    # The month's counted visits and the last visit ever, in one grouped pass.
+    done, last_visit = {}, {}
+    for recipient_id, n, latest in (
         Visit.objects.counted()
-        .filter(recipient_id__in=ids, visit_date__gte=first, visit_date__lte=last)
+        .filter(recipient_id__in=ids, visit_date__lte=last)
         .values("recipient_id")
-        .annotate(n=Count("pk"))
-        .values_list("recipient_id", "n")
-    )
+        .annotate(
+            n=Count("pk", filter=Q(visit_date__gte=first, visit_date__lte=last)),
+            latest=Max("visit_date", filter=Q(visit_date__lte=day)),
+        )
+        .values_list("recipient_id", "n", "latest")
+    ):
+        done[recipient_id], last_visit[recipient_id] = n, latest
     open_visits = dict(
         Visit.objects.in_progress()
         .filter(caregiver=caregiver, recipient_id__in=ids, visit_date__gte=day - datetime.timedelta(days=1))
         .order_by("started_at")
         .values_list("recipient_id", "client_id")
     )
-    last_visit = dict(
-        Visit.objects.counted()
-        .filter(recipient_id__in=ids, visit_date__lte=day)
-        .values("recipient_id")
-        .annotate(last=Max("visit_date"))
-        .values_list("recipient_id", "last")
-    )
     labels = dict(CareLevel.choices)
     rows = []
     for agreement in agreements:
         recipient = agreement.recipient
         need = required.get((recipient.pk, first), 0)
-        last = last_visit.get(recipient.pk)
+        latest = last_visit.get(recipient.pk)
         rows.append(
             {
                 "agreement": agreement.pk,
@@ -224,8 +223,8 @@ def caregiver_day(*, actor, day=None, name="") -> list[dict]:
                 "done": done.get(recipient.pk, 0),
                 "remaining": max(need - done.get(recipient.pk, 0), 0),
                 "open_visit": open_visits.get(recipient.pk),
-                "last_visit": last,
-                "days_since_visit": (day - last).days if last else None,
+                "last_visit": latest,
+                "days_since_visit": (day - latest).days if latest else None,
             }
         )
     if query := (name or "").strip():
