@@ -72,6 +72,46 @@ def test_every_portal_page_is_chinese_to_an_english_browser(world, client, role)
         assert english_on(response) == [], f"{role} on {name}"
 
 
+@pytest.mark.parametrize("role", ["bureau", "town", "provider"])
+def test_a_record_and_its_forms_are_chinese_to_an_english_browser(world, client, role):  # noqa: F811
+    """Pages of one record (a person, an agreement, a reported change), with their forms."""
+    import datetime
+
+    from contracts.models import Agreement
+    from recipients import actions
+    from recipients.models import Assessment, Recipient
+
+    own = Recipient.objects.get(name="本镇某人")
+    answers = {field: True for field, _ in Assessment.INDICATORS}
+    change = actions.assessment_create(
+        actor=world["town"], recipient=own, assessed_on=datetime.date(2026, 11, 2), answers=answers
+    )
+    leaving = actions.exit_report(
+        actor=world["town"], recipient=own, reason="death", effective_date=datetime.date(2026, 11, 20)
+    )
+    agreement = Agreement.objects.get(recipient=own)
+    urls = [
+        reverse("recipients:recipient_detail", args=[own.pk]),
+        reverse("contracts:agreement_detail", args=[agreement.pk]),
+        reverse("contracts:agreement_print", args=[agreement.pk]),
+    ]
+    if role in ("bureau", "town"):
+        urls += [
+            reverse("recipients:assessment_report", args=[own.pk]),
+            reverse("recipients:exit_report", args=[own.pk]),
+        ]
+    if role == "bureau":
+        urls += [
+            reverse("recipients:assessment_decide", args=[change.pk]),
+            reverse("recipients:exit_decide", args=[leaving.pk]),
+        ]
+    client.force_login(world[role])
+    for url in urls:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, url
+        assert english_on(response) == [], url
+
+
 def test_every_admin_list_and_form_is_chinese_to_an_english_browser(world, client):  # noqa: F811
     client.force_login(world["bureau"])
     urls = [reverse("admin:index"), reverse("admin:password_change")]
