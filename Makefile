@@ -24,8 +24,9 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	HOST=$(HOST) $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_visits
+	$(BIN)/python manage.py seed_demo_desk
 
 run: demo
 	$(BIN)/python manage.py runserver $(HOST)

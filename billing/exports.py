@@ -1,5 +1,6 @@
 """Excel for the finance bureau (openpyxl write-only, streamed): detail per recipient, summary by town,
-summary by provider, payment list. Chinese headers, numbers as numbers, a 合计 row at the bottom.
+summary by provider, payment list, each laid out for printing by shenxian_care.excel.PrintableSheet (title rows,
+frozen header, money as #,##0.00, ID and account numbers as text, a 合计 row, sign-off lines).
 
 Every sheet goes through the same scoped selectors as the pages, so a provider's download holds only
 its own rows. ID numbers come from the masked copy beside the ciphertext. Text that a spreadsheet would
@@ -9,10 +10,11 @@ read as a formula is escaped.
 from decimal import Decimal
 
 from django.utils import timezone
-from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from contracts.models import PayeeMode
 from recipients.models import CareLevel
+from shenxian_care.excel import Column, PrintableSheet, new_workbook, safe_text, unit_of
 from shenxian_care.money import chinese_capital
 
 from . import selectors
@@ -26,33 +28,55 @@ SHEET_TITLES = {
     "payments": "支付清单",
     "approval": "拨付审批表",
 }
-DETAIL_HEADER = (
-    "序号",
-    "姓名",
-    "身份证号",
-    "镇(街道)",
-    "服务机构",
-    "照料护理人",
-    "类型",
-    "所属月份",
-    "自理能力",
-    "自理天数",
-    "半失能天数",
-    "失能天数",
-    "天数",
-    "标准(元/月)",
-    "金额(元)",
+DETAIL_COLUMNS = (
+    Column("序号", "int", width=7),
+    Column("姓名", width=10),
+    Column("身份证号", "id"),
+    Column("镇(街道)", width=12),
+    Column("服务机构", width=26),
+    Column("照料护理人", width=10),
+    Column("类型", width=14),
+    Column("所属月份", width=10),
+    Column("自理能力", width=9),
+    Column("自理天数", "int"),
+    Column("半失能天数", "int"),
+    Column("失能天数", "int"),
+    Column("天数", "int", width=7),
+    Column("标准(元/月)", "money", width=12),
+    Column("金额(元)", "money"),
 )
+DETAIL_HEADER = tuple(column.title for column in DETAIL_COLUMNS)
+TOWN_COLUMNS = (Column("镇(街道)", width=14), Column("人数", "int"), Column("天数", "int"), Column("金额(元)", "money"))
+PROVIDER_COLUMNS = (
+    Column("服务机构", width=28),
+    Column("统一社会信用代码", "id"),
+    Column("资金结算方式", width=16),
+    Column("人数", "int", width=8),
+    Column("天数", "int", width=8),
+    Column("应付金额(元)", "money"),
+    Column("上月待抵减(元)", "money"),
+    Column("本月扣款(元)", "money"),
+    Column("结转下月扣款(元)", "money"),
+    Column("实付金额(元)", "money"),
+)
+PAYMENT_COLUMNS = (
+    Column("序号", "int", width=7),
+    Column("服务机构", width=26),
+    Column("收款方类型", width=10),
+    Column("收款人", width=20),
+    Column("开户银行", width=18),
+    Column("银行账号", "id", width=24),
+    Column("服务人天", "int"),
+    Column("金额(元)", "money"),
+)
+SHEET_COLUMNS = {
+    "detail": DETAIL_COLUMNS,
+    "town": TOWN_COLUMNS,
+    "provider": PROVIDER_COLUMNS,
+    "payments": PAYMENT_COLUMNS,
+}
 _LEVELS = dict(CareLevel.choices)
 _KINDS = dict(LineKind.choices)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value):
-    """Text cells never start a formula (CSV/formula injection): prefix a quote as OWASP advises."""
-    if value and value[0] in _FORMULA_START:
-        return "'" + value
-    return value
 
 
 def detail_rows(*, actor, settlement, chunk_size=5000):
@@ -115,44 +139,28 @@ def detail_rows(*, actor, settlement, chunk_size=5000):
 
 
 def write_detail(ws, rows):
-    ws.append(DETAIL_HEADER)
     days_total, amount_total = 0, Decimal("0.00")
     held = _KINDS[LineKind.HELD]
     for row in rows:
-        ws.append(row)
+        ws.row(row)
         if row[6] != held:  # 待处理追溯 lines are listed, not paid: the total is the month's money
             days_total += row[12]
             amount_total += row[14]
-    ws.append(("合计", *([None] * 11), days_total, None, amount_total))
+    ws.total(("合计", *([None] * 11), days_total, None, amount_total))
 
 
 def write_town(ws, *, actor, settlement):
-    ws.append(("镇(街道)", "人数", "天数", "金额(元)"))
     people = days = 0
     amount = Decimal("0.00")
     for row in selectors.town_totals(actor=actor, settlement=settlement):
-        ws.append((safe_text(row["town__name"]), row["recipients"], row["days"], row["amount"]))
+        ws.row((safe_text(row["town__name"]), row["recipients"], row["days"], row["amount"]))
         people += row["recipients"]
         days += row["days"]
         amount += row["amount"]
-    ws.append(("合计", people, days, amount))
+    ws.total(("合计", people, days, amount))
 
 
 def write_provider(ws, *, actor, settlement):
-    ws.append(
-        (
-            "服务机构",
-            "统一社会信用代码",
-            "资金结算方式",
-            "人数",
-            "天数",
-            "应付金额(元)",
-            "上月待抵减(元)",
-            "本月扣款(元)",
-            "结转下月扣款(元)",
-            "实付金额(元)",
-        )
-    )
     sums = [0, 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
     for row in selectors.provider_totals(actor=actor, settlement=settlement):
         values = [
@@ -164,18 +172,17 @@ def write_provider(ws, *, actor, settlement):
             row.carried_forward,
             row.net,
         ]
-        ws.append((safe_text(row.provider.name), row.provider.credit_code, row.get_payee_mode_display(), *values))
+        ws.row((safe_text(row.provider.name), row.provider.credit_code, row.get_payee_mode_display(), *values))
         sums = [a + b for a, b in zip(sums, values, strict=True)]
-    ws.append(("合计", None, None, *sums))
+    ws.total(("合计", None, None, *sums))
 
 
 def write_payments(ws, *, actor, settlement):
-    ws.append(("序号", "服务机构", "收款方类型", "收款人", "开户银行", "银行账号", "服务人天", "金额(元)"))
     kinds = dict(PayeeKind.choices)
     total = Decimal("0.00")
     days = 0
     for number, p in enumerate(selectors.payment_list(actor=actor, settlement=settlement), start=1):
-        ws.append(
+        ws.row(
             (
                 number,
                 safe_text(p.provider.name),
@@ -189,7 +196,13 @@ def write_payments(ws, *, actor, settlement):
         )
         total += p.amount
         days += p.days
-    ws.append(("合计", None, None, None, None, None, days, total))
+    ws.total(("合计", None, None, None, None, None, days, total))
+
+
+def _money(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = "#,##0.00"
+    return cell
 
 
 def write_approval(ws, *, actor, settlement, today=None):
@@ -211,9 +224,16 @@ def write_approval(ws, *, actor, settlement, today=None):
             )
         )
         ws.append(("服务人数", row.recipients, "服务人天", row.days))
-        ws.append(("应付金额（元）", row.gross, "上月待抵减（元）", row.deficit_brought))
-        ws.append(("本月扣款（元）", row.deductions_applied, "结转下月扣款（元）", row.carried_forward))
-        ws.append(("拨付金额（小写，元）", row.net, "收款账户数", payees))
+        ws.append(("应付金额（元）", _money(ws, row.gross), "上月待抵减（元）", _money(ws, row.deficit_brought)))
+        ws.append(
+            (
+                "本月扣款（元）",
+                _money(ws, row.deductions_applied),
+                "结转下月扣款（元）",
+                _money(ws, row.carried_forward),
+            )
+        )
+        ws.append(("拨付金额（小写，元）", _money(ws, row.net), "收款账户数", payees))
         ws.append(("拨付金额（大写）", chinese_capital(row.net)))
         ws.append(("县民政局经办人：", None, "审核人：", None, "负责人：", None))
         ws.append(("县财政局经办人：", None, "审核人：", None, "负责人：", None))
@@ -226,17 +246,30 @@ def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
 
     `progress` (optional): told the number of steps (each detail row, then each other sheet) and each one done.
     """
-    wb = Workbook(write_only=True)
+    wb = new_workbook()
     if progress is not None:
         lines = 0
         if "detail" in sheets:
             lines = SettlementLine.objects.for_actor(actor).filter(settlement=settlement).count()
         progress.start(lines + len([sheet for sheet in sheets if sheet != "detail"]))
     for sheet in sheets:
-        ws = wb.create_sheet(SHEET_TITLES[sheet])
+        if sheet == "approval":
+            write_approval(wb.create_sheet(SHEET_TITLES[sheet]), actor=actor, settlement=settlement)
+            if progress is not None:
+                progress.tick()
+            continue
+        ws = PrintableSheet(
+            wb,
+            SHEET_TITLES[sheet],
+            title=f"莘县分散供养特困人员照料服务费{SHEET_TITLES[sheet]}",
+            columns=SHEET_COLUMNS[sheet],
+            unit=unit_of(actor),
+            month=settlement.month,
+        )
         if sheet == "detail":
             rows = detail_rows(actor=actor, settlement=settlement)
             write_detail(ws, rows if progress is None else _ticking(rows, progress))
+            ws.sign_off()
             continue
         if sheet == "town":
             write_town(ws, actor=actor, settlement=settlement)
@@ -244,8 +277,7 @@ def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
             write_provider(ws, actor=actor, settlement=settlement)
         elif sheet == "payments":
             write_payments(ws, actor=actor, settlement=settlement)
-        elif sheet == "approval":
-            write_approval(ws, actor=actor, settlement=settlement)
+        ws.sign_off()
         if progress is not None:
             progress.tick()
     return wb

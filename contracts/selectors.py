@@ -3,14 +3,17 @@
 import datetime
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from recipients.models import Recipient
 from shenxian_care.fields import secret_columns, without_secrets
-from shenxian_care.scoping import get_for_actor_or_404
+from shenxian_care.models import Role
+from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
 from .models import (
     SIGNED_STATUSES,
     Agreement,
+    AgreementStatus,
     Caregiver,
     ContractStatus,
     ProviderNotice,
@@ -65,9 +68,13 @@ def contract_windows(*, first, last, provider_ids=None):
     return dict(windows)
 
 
-def contracts_ending_within(*, days, today):
+def contracts_ending_within(days, today):
     """Contracts still running whose term ends within `days` days from `today` (the bureau renews or lets go)."""
-    return PurchaseContract.objects.ending_between(today, today + datetime.timedelta(days=days)).order_by("end_date")
+    return (
+        PurchaseContract.objects.ending_between(today, today + datetime.timedelta(days=days))
+        .select_related("provider")
+        .order_by("end_date", "pk")
+    )
 
 
 def agreements_overlapping(*, recipient, start_date, end_date, exclude_pk=None):
@@ -140,3 +147,14 @@ def caregiver_assigned_recipients(*, caregiver, day):
 
 def notice_list(*, actor):
     return ProviderNotice.objects.for_actor(actor).select_related("provider").order_by("-created_at", "-pk")
+
+
+def recipients_needing_agreement(*, actor, day: datetime.date):
+    """People in support on `day`, in the towns the provider's contracts serve that day, with neither an agreement
+    in force that day nor a draft waiting: someone must sign one before service can start. Providers only."""
+    if actor_role(actor) != Role.PROVIDER:
+        return Recipient.objects.none()
+    towns = PurchaseContract.objects.in_force_on(day).filter(provider_id=actor.provider_id).values("towns")
+    covered = Agreement.objects.in_force_on(day).filter(recipient=OuterRef("pk"))
+    drafted = Agreement.objects.filter(recipient=OuterRef("pk"), status=AgreementStatus.DRAFT)
+    return Recipient.objects.in_support_on(day).filter(town__in=towns).exclude(Exists(covered)).exclude(Exists(drafted))

@@ -16,7 +16,7 @@ from shenxian_care.queue import enqueue
 from shenxian_care.scoping import actor_role
 from shenxian_care.validators import parse_id_number, require_plausible_date, validate_phone
 
-from . import events
+from . import events, permissions
 from .imports import MAX_BYTES, parse_roster
 from .models import (
     ApprovalStatus,
@@ -147,11 +147,13 @@ def recipient_update(*, actor, recipient, **changes):
     return recipient
 
 
-def _lock_pending(model, pk, already):
-    """The approval request, locked, if it still waits for a decision."""
-    obj = model.objects.select_for_update().get(pk=pk)
-    if obj.status != ApprovalStatus.PENDING:
-        raise ApplicationError(already)
+def _lock_for(obj, *, actor, rule):
+    """The approval request, locked, if this actor may make this decision on it now (`rule`, from
+    recipients.permissions: the same rule the portal's buttons follow). Checked on the object as given
+    (a wrong role takes no lock), then again once locked (someone may have decided it meanwhile)."""
+    rule(actor, obj)
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    rule(actor, obj)
     return obj
 
 
@@ -199,9 +201,8 @@ def assessment_create(*, actor, recipient, assessed_on, answers: dict, reported_
 @transaction.atomic
 def assessment_approve(*, actor, assessment, effective_date: datetime.date, reason=""):
     """The bureau approves the assessed level from `effective_date` on (审定)."""
-    ensure_role(actor, Role.BUREAU)
     require_plausible_date(effective_date, field="effective_date")
-    assessment = _lock_pending(Assessment, assessment.pk, "该评估已审定，不能重复审定。")
+    assessment = _lock_for(assessment, actor=actor, rule=permissions.require_approve_assessment)
     if effective_date < assessment.recipient.entry_date:
         raise ApplicationError("生效日期不能早于纳入特困供养日期。", field="effective_date")
     assessment.effective_date = effective_date
@@ -226,9 +227,8 @@ def assessment_approve(*, actor, assessment, effective_date: datetime.date, reas
 
 @transaction.atomic
 def assessment_reject(*, actor, assessment, reason):
-    ensure_role(actor, Role.BUREAU)
+    assessment = _lock_for(assessment, actor=actor, rule=permissions.require_reject_assessment)
     _require_reason(reason)
-    assessment = _lock_pending(Assessment, assessment.pk, "该评估已审定，不能重复审定。")
     return _record_decision(assessment, actor=actor, status=ApprovalStatus.REJECTED, reason=reason)
 
 
@@ -255,8 +255,7 @@ def exit_report(*, actor, recipient, reason, effective_date, detail=""):
 @transaction.atomic
 def exit_approve(*, actor, support_exit, reason=""):
     """Approve the exit: support, and with it service and billing, end on the effective date."""
-    ensure_role(actor, Role.BUREAU)
-    support_exit = _lock_pending(SupportExit, support_exit.pk, "该退出申请已审定。")
+    support_exit = _lock_for(support_exit, actor=actor, rule=permissions.require_approve_exit)
     recipient = Recipient.objects.select_for_update().get(pk=support_exit.recipient_id)
     if support_exit.effective_date < recipient.entry_date:
         raise ApplicationError("退出日期不能早于纳入日期。")
@@ -275,9 +274,8 @@ def exit_approve(*, actor, support_exit, reason=""):
 
 @transaction.atomic
 def exit_reject(*, actor, support_exit, reason):
-    ensure_role(actor, Role.BUREAU)
+    support_exit = _lock_for(support_exit, actor=actor, rule=permissions.require_reject_exit)
     _require_reason(reason)
-    support_exit = _lock_pending(SupportExit, support_exit.pk, "该退出申请已审定。")
     return _record_decision(support_exit, actor=actor, status=ApprovalStatus.REJECTED, reason=reason)
 
 

@@ -64,3 +64,45 @@ class ExitReportForm(ChineseForm):
 
 class FindByIdForm(ChineseForm):
     id_number = forms.CharField(label="按身份证号查找", max_length=20)
+
+
+class DecisionForm(ChineseForm):
+    """The bureau's decision on one reported change, or on several at once (`ids`)."""
+
+    decision = forms.ChoiceField(
+        label="审定结果", choices=[("approve", "审定通过"), ("reject", "不予审定（退回）")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label="审定意见（退回时必填）", max_length=200, required=False)
+
+
+class AssessmentDecisionForm(DecisionForm):
+    effective = forms.ChoiceField(
+        label="等级生效日期",
+        choices=[("assessed_on", "评估日期"), ("next_month", "评估次月1日"), ("date", "指定日期")],
+        initial="assessed_on",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    effective_date = forms.DateField(
+        label="指定生效日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "approve" and data.get("effective") == "date" and not data.get("effective_date"):
+            self.add_error("effective_date", "选择“指定日期”时请填写生效日期。")
+        return data
+
+    def effective_date_for(self, assessment):
+        """The effective date chosen for this assessment (the same choice applies to each of a batch)."""
+        choice = self.cleaned_data.get("effective") or "assessed_on"
+        if choice == "date":
+            return self.cleaned_data["effective_date"]
+        if choice == "next_month":
+            first = assessment.assessed_on.replace(day=1)
+            return (first + datetime.timedelta(days=32)).replace(day=1)
+        return assessment.assessed_on
+
+
+class ExitDecisionForm(DecisionForm):
+    pass

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from shenxian_care.excel import cell_date, cell_text
+from shenxian_care.excel import Column, PrintableSheet, cell_date, cell_text, new_workbook, workbook_bytes
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.months import month_bounds
 from shenxian_care.validators import parse_id_number, validate_phone, validate_plausible_date
@@ -82,14 +82,18 @@ def _header_key(value):
     return text
 
 
-def template_workbook_bytes():
-    """An empty roster with the Chinese headers, for the bureau to download and fill."""
-    from openpyxl import Workbook
+TEMPLATE_KINDS = {"身份证号": "id", "监护人身份证号": "id", "联系电话": "id"}
+TEMPLATE_WIDTHS = {"姓名": 10, "自理能力": 10, "纳入日期": 12, "退出日期": 12, "住址": 30}
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("月度名单")
-    ws.append(COLUMNS)
-    ws.append(
+
+def template_workbook_bytes():
+    """An empty roster with the Chinese headers, for the bureau to download and fill. Its header is row 1 (the file
+    comes back through `parse_roster`, as the provincial export does); the ID and phone columns are text, so a typed
+    18-digit ID number stays as typed instead of turning into 3.71522E+17."""
+    workbook = new_workbook()
+    columns = [Column(title, TEMPLATE_KINDS.get(title, "text"), TEMPLATE_WIDTHS.get(title)) for title in COLUMNS]
+    sheet = PrintableSheet(workbook, "月度名单", title="月度名单", columns=columns, unit="", titled=False)
+    sheet.row(
         [
             "张三",
             "371522195003070011",
@@ -104,9 +108,7 @@ def template_workbook_bytes():
             "燕塔街道东关村18号",
         ]
     )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _plausible(day, column, err):

@@ -2,13 +2,24 @@
 
 import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from shenxian_care.fields import without_secrets
+from shenxian_care.models import Role
 from shenxian_care.scoping import get_for_actor_or_404
 
-from .models import CareLevel, LevelApproval, MonthlyRoster, Recipient, RosterStatus, Village
+from .models import (
+    ApprovalStatus,
+    Assessment,
+    CareLevel,
+    LevelApproval,
+    MonthlyRoster,
+    Recipient,
+    RosterStatus,
+    SupportExit,
+    Village,
+)
 
 # Number of indicators not achieved → level (特困人员认定办法).
 _LEVEL_BY_LOST = {0: CareLevel.SELF_CARE, 1: CareLevel.PARTIAL, 2: CareLevel.PARTIAL, 3: CareLevel.PARTIAL}
@@ -198,7 +209,6 @@ def roster_diff(rows, month: datetime.date):
 def recipient_full_id_number(*, actor, recipient, remote_addr=None):
     """The unmasked ID number, for bureau staff and the recipient's own town; every view is audited."""
     from shenxian_care.audit import record_full_view
-    from shenxian_care.models import Role
     from shenxian_care.permissions import ensure_role
 
     ensure_role(actor, Role.BUREAU, Role.TOWN)
@@ -211,3 +221,62 @@ def recipient_find_by_id_number(*, actor, id_number):
     """The recipient with this ID number, if the actor may see them (else 404). Accepts 15/18 digits, x."""
     matches = Recipient.objects.with_id_number(id_number).values_list("pk", flat=True)
     return get_for_actor_or_404(Recipient.objects.select_related("town", "village"), actor, pk__in=matches)
+
+
+# --- Reported changes awaiting the bureau's decision (待审定), and a town's own reports (我的报告) -----------------
+
+
+def _with_recipient(queryset):
+    return without_secrets(
+        queryset.select_related("recipient", "recipient__town", "recipient__village", "created_by", "decided_by"),
+        "recipient",
+    )
+
+
+def _has_approved_level():
+    return Exists(LevelApproval.objects.filter(recipient=OuterRef("recipient")))
+
+
+def assessment_list(*, actor, status=None, kind=None):
+    """Assessments the actor may see, each with `level_now` (the approved level today, if any) and
+    `is_change` (the recipient already has an approved level: a level change, not a first assessment).
+    `kind`: "first" or "change"."""
+    qs = _with_recipient(Assessment.objects.for_actor(actor)).annotate(
+        level_now=Subquery(_latest_approval(OuterRef("recipient"), timezone.localdate())),
+        is_change=_has_approved_level(),
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if kind == "first":
+        qs = qs.filter(is_change=False)
+    elif kind == "change":
+        qs = qs.filter(is_change=True)
+    return qs.order_by("created_at", "pk") if status == ApprovalStatus.PENDING else qs.order_by("-created_at", "-pk")
+
+
+def exit_list(*, actor, status=None):
+    qs = _with_recipient(SupportExit.objects.for_actor(actor))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "pk") if status == ApprovalStatus.PENDING else qs.order_by("-created_at", "-pk")
+
+
+def assessment_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(_with_recipient(Assessment.objects.all()), actor, pk=pk)
+
+
+def exit_get_for_actor(*, actor, pk):
+    return get_for_actor_or_404(_with_recipient(SupportExit.objects.all()), actor, pk=pk)
+
+
+def _returned(model):
+    """Rejected reports with no later report of the same kind for the same recipient: still to be acted on."""
+    later = model.objects.filter(recipient=OuterRef("recipient"), created_at__gt=OuterRef("created_at"))
+    return model.objects.filter(status=ApprovalStatus.REJECTED).exclude(Exists(later))
+
+
+def reports_returned_count(*, actor) -> int:
+    """How many of the actor's town's reports the bureau rejected and nobody has reported again since."""
+    assessments = _returned(Assessment).for_actor(actor).filter(created_by__role=Role.TOWN)
+    exits = _returned(SupportExit).for_actor(actor).filter(created_by__role=Role.TOWN)
+    return assessments.count() + exits.count()

@@ -14,4 +14,10 @@ urlpatterns = [
     path("roster/template.xlsx", views.roster_template, name="roster_template"),
     path("roster/<int:pk>/", views.roster_preview, name="roster_preview"),
     path("roster/<int:pk>/progress.json", views.roster_progress, name="roster_progress"),
+    path("approvals/", views.approval_list, name="approval_list"),
+    path("approvals/assessments/", views.assessment_decide_batch, name="assessment_decide_batch"),
+    path("approvals/assessments/<int:pk>/", views.assessment_decide, name="assessment_decide"),
+    path("approvals/exits/", views.exit_decide_batch, name="exit_decide_batch"),
+    path("approvals/exits/<int:pk>/", views.exit_decide, name="exit_decide"),
+    path("reports/", views.report_list, name="report_list"),
 ]

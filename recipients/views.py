@@ -1,6 +1,7 @@
 """Portal pages for the registry: scoped lists, a recipient's record, reports of change, the roster import."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,9 +16,17 @@ from shenxian_care.scoping import actor_role
 from shenxian_care.views_helpers import form_error_from, paginate, role_required
 
 from . import actions, selectors
-from .forms import AssessmentForm, ExitReportForm, FindByIdForm, RecipientFilterForm, RosterUploadForm
+from .forms import (
+    AssessmentDecisionForm,
+    AssessmentForm,
+    ExitDecisionForm,
+    ExitReportForm,
+    FindByIdForm,
+    RecipientFilterForm,
+    RosterUploadForm,
+)
 from .imports import template_workbook_bytes
-from .models import MonthlyRoster, RosterStatus
+from .models import ApprovalStatus, MonthlyRoster, RosterStatus
 
 ALL_ROLES = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
 
@@ -186,4 +195,160 @@ def roster_progress(request, pk):
             "total": total,
             "running": roster.status in (RosterStatus.CHECKING, RosterStatus.APPLYING),
         }
+    )
+
+
+# --- 待审定: the bureau decides reported changes, one by one or several at once -----------------------------------
+
+APPROVAL_KINDS = {"first": "初次评估", "change": "等级变更", "exit": "退出供养"}
+
+
+@role_required(Role.BUREAU)
+def approval_list(request):
+    kind = request.GET.get("kind") if request.GET.get("kind") in APPROVAL_KINDS else None
+    pending = ApprovalStatus.PENDING
+    assessments, exits = [], []
+    if kind != "exit":
+        assessments = list(selectors.assessment_list(actor=request.user, status=pending, kind=kind))
+    if kind not in ("first", "change"):
+        exits = list(selectors.exit_list(actor=request.user, status=pending))
+    return render(
+        request,
+        "recipients/approval_list.html",
+        {
+            "kind": kind,
+            "kind_label": APPROVAL_KINDS.get(kind, ""),
+            "kinds": APPROVAL_KINDS,
+            "assessments": assessments,
+            "exits": exits,
+            # two forms on one page: their fields' ids (and so their labels) must differ
+            "assessment_form": AssessmentDecisionForm(auto_id="assessment_%s"),
+            "exit_form": ExitDecisionForm(auto_id="exit_%s"),
+        },
+    )
+
+
+def _decide(request, obj, form, approve, reject):
+    """Apply the form's decision to one request; the error in Chinese, or None when it went through."""
+    reason = form.cleaned_data["reason"]
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            approve(obj, reason)
+        else:
+            reject(obj, reason)
+    except ApplicationError as exc:
+        return exc
+    except PermissionDenied as exc:
+        return ApplicationError(str(exc))
+    return None
+
+
+def _assessment_handlers(request, form):
+    def approve(assessment, reason):
+        actions.assessment_approve(
+            actor=request.user, assessment=assessment, effective_date=form.effective_date_for(assessment), reason=reason
+        )
+
+    def reject(assessment, reason):
+        actions.assessment_reject(actor=request.user, assessment=assessment, reason=reason)
+
+    return approve, reject
+
+
+def _exit_handlers(request, form):
+    def approve(support_exit, reason):
+        actions.exit_approve(actor=request.user, support_exit=support_exit, reason=reason)
+
+    def reject(support_exit, reason):
+        actions.exit_reject(actor=request.user, support_exit=support_exit, reason=reason)
+
+    return approve, reject
+
+
+def _decide_one(request, obj, form_class, handlers, template):
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        error = _decide(request, obj, form, *handlers(request, form))
+        if error is None:
+            verdict = "审定通过" if form.cleaned_data["decision"] == "approve" else "退回"
+            messages.success(request, f"{obj.recipient.name}：已{verdict}。")
+            return redirect("recipients:approval_list")
+        form_error_from(form, error)
+    return render(request, template, {"obj": obj, "form": form})
+
+
+@role_required(Role.BUREAU)
+def assessment_decide(request, pk):
+    assessment = selectors.assessment_get_for_actor(actor=request.user, pk=pk)
+    return _decide_one(
+        request, assessment, AssessmentDecisionForm, _assessment_handlers, "recipients/assessment_decide.html"
+    )
+
+
+@role_required(Role.BUREAU)
+def exit_decide(request, pk):
+    support_exit = selectors.exit_get_for_actor(actor=request.user, pk=pk)
+    return _decide_one(request, support_exit, ExitDecisionForm, _exit_handlers, "recipients/exit_decide.html")
+
+
+def _decide_batch(request, queryset, form_class, handlers):
+    form = form_class(request.POST)
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    if not ids:
+        messages.error(request, "请先勾选要审定的记录。")
+    elif not form.is_valid():
+        errors = "；".join(e for field_errors in form.errors.values() for e in field_errors)
+        messages.error(request, f"未处理：{errors}")
+    else:
+        approve, reject = handlers(request, form)
+        done, failed = 0, []
+        for obj in queryset.filter(pk__in=ids):
+            error = _decide(request, obj, form, approve, reject)
+            if error is None:
+                done += 1
+            else:
+                failed.append(f"{obj.recipient.name}：{error.message}")
+        verdict = "审定通过" if form.cleaned_data["decision"] == "approve" else "退回"
+        if done:
+            messages.success(request, f"已{verdict}{done}项。")
+        for line in failed:
+            messages.error(request, f"未能{verdict}　{line}")
+    return redirect("recipients:approval_list")
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def assessment_decide_batch(request):
+    return _decide_batch(
+        request, selectors.assessment_list(actor=request.user), AssessmentDecisionForm, _assessment_handlers
+    )
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def exit_decide_batch(request):
+    return _decide_batch(request, selectors.exit_list(actor=request.user), ExitDecisionForm, _exit_handlers)
+
+
+# --- 我的报告: what a town reported and where each stands ----------------------------------------------------------
+
+
+REPORTS_SHOWN = 200
+
+
+@role_required(Role.TOWN)
+def report_list(request):
+    status = request.GET.get("status") if request.GET.get("status") in ApprovalStatus.values else None
+    assessments = selectors.assessment_list(actor=request.user, status=status).filter(created_by__role=Role.TOWN)
+    exits = selectors.exit_list(actor=request.user, status=status).filter(created_by__role=Role.TOWN)
+    return render(
+        request,
+        "recipients/report_list.html",
+        {
+            "status": status,
+            "statuses": ApprovalStatus.choices,
+            "assessments": assessments[:REPORTS_SHOWN],
+            "exits": exits[:REPORTS_SHOWN],
+            "shown": REPORTS_SHOWN,
+        },
     )

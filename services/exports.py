@@ -1,31 +1,41 @@
 """Excel export of the monthly compliance report (openpyxl write-only; Chinese headers; ID numbers masked)."""
 
 import datetime
-import io
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from shenxian_care.excel import Column, PrintableSheet, new_workbook, unit_of, workbook_bytes
 
 from . import reports
 from .reports import GROUPS, totals_of
 
-HEADERS = {
-    "recipient": [
-        "镇（街道）",
-        "村（居）委会",
-        "服务对象",
-        "身份证号",
-        "自理能力等级",
-        "服务机构",
-        "照料护理人",
-        "服务天数",
-    ],
-    "caregiver": ["照料护理人", "服务机构", "服务对象人数"],
-    "provider": ["服务机构", "服务对象人数"],
-    "town": ["镇（街道）", "服务对象人数"],
-}
-COMMON = ["应上门次数", "实际上门次数", "应服务分钟", "实际服务分钟", "达标次数", "缺少次数", "达标率"]
+
+def _lead_columns(group):
+    return {
+        "recipient": [
+            Column("镇（街道）"),
+            Column("村（居）委会"),
+            Column("服务对象", width=10),
+            Column("身份证号", "id"),
+            Column("自理能力等级", width=10),
+            Column("服务机构", width=24),
+            Column("照料护理人", width=10),
+            Column("服务天数", "int"),
+        ],
+        "caregiver": [Column("照料护理人"), Column("服务机构", width=24), Column("服务对象人数", "int")],
+        "provider": [Column("服务机构", width=28), Column("服务对象人数", "int")],
+        "town": [Column("镇（街道）"), Column("服务对象人数", "int")],
+    }[group]
+
+
+def _figure_columns():
+    return [
+        Column("应上门次数", "int"),
+        Column("实际上门次数", "int"),
+        Column("应服务分钟", "int"),
+        Column("实际服务分钟", "int"),
+        Column("达标次数", "int"),
+        Column("缺少次数", "int"),
+        Column("达标率", "percent"),
+    ]
 
 
 def _lead(row, group):
@@ -57,34 +67,25 @@ def _figures(row):
     ]
 
 
-def compliance_workbook(rows, *, month, group) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=f"{month:%Y年%m月}{GROUPS[group]}"[:31])
-    bold = Font(bold=True)
-    title = WriteOnlyCell(sheet, value=f"莘县特困人员上门服务达标月报（{month:%Y年%m月}，{GROUPS[group]}）")
-    title.font = bold
-    sheet.append([title])
-    header = []
-    for text in HEADERS[group] + COMMON:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+def compliance_workbook(rows, *, month, group, unit="莘县民政局") -> bytes:
+    workbook = new_workbook()
+    sheet = PrintableSheet(
+        workbook,
+        f"{month:%Y年%m月}{GROUPS[group]}",
+        title=f"莘县特困人员上门服务达标月报（{GROUPS[group]}）",
+        columns=_lead_columns(group) + _figure_columns(),
+        unit=unit,
+        month=month,
+    )
     for row in rows:
-        cells = _lead(row, group) + _figures(row)
-        rate = WriteOnlyCell(sheet, value=cells[-1])
-        rate.number_format = "0.0%"
-        sheet.append(cells[:-1] + [rate])
+        sheet.row(_lead(row, group) + _figures(row))
     total = totals_of(rows)
-    lead = ["合计"] + [""] * (len(HEADERS[group]) - 1)
+    lead = [""] * len(_lead_columns(group))
     if group != "recipient":
         lead[-1] = total.recipients
-    rate = WriteOnlyCell(sheet, value=float(total.compliance))
-    rate.number_format = "0.0%"
-    sheet.append(lead + _figures(total)[:-1] + [rate])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    sheet.total(lead + _figures(total))
+    sheet.sign_off()
+    return workbook_bytes(workbook)
 
 
 # The portal's download runs in the background as an export job (shenxian_care.exports), registered in apps.py.
@@ -93,7 +94,8 @@ EXPORT_TITLE = "服务达标月报"
 
 
 def file_name(month, group):
-    return f"服务达标月报-{month:%Y%m}-{group}.xlsx"
+    """Chinese only, as a clerk files it: 2026年11月服务达标月报_按镇（街道）.xlsx."""
+    return f"{month:%Y年%m月}服务达标月报_{GROUPS[group]}.xlsx"
 
 
 def export_params(*, month, group, filters):
@@ -106,6 +108,6 @@ def build_export(*, actor, params, out, progress):
     group = params["group"]
     rows = reports.compliance_rows(actor=actor, month=month, group=group, filters=params.get("filters") or {})
     progress.start(len(rows))
-    out.write(compliance_workbook(rows, month=month, group=group))
+    out.write(compliance_workbook(rows, month=month, group=group, unit=unit_of(actor)))
     progress.finish()
     return {"month": f"{month:%Y-%m}", "group": group, "rows": len(rows)}

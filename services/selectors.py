@@ -4,7 +4,7 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -169,9 +169,10 @@ def visit_get_for_actor(*, actor, client_id):
     )
 
 
-def caregiver_day(*, actor, day=None) -> list[dict]:
+def caregiver_day(*, actor, day=None, name="") -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
-    approved level, and how many visits the month still needs (all caregivers' counted visits)."""
+    approved level, how many visits the month still needs (all caregivers' counted visits) and the last visit;
+    ordered by need. `name`: only those whose name contains it."""
     if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
         return []
     day = day or timezone.localdate()
@@ -182,13 +183,19 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
     levels = levels_on(ids, day)
     first, last = month_start(day), month_end(day)
     required = required_visits(agreements=Agreement.objects.filter(recipient_id__in=ids), start=first, end=last)
-    done = dict(
+    # The month's counted visits and the last visit ever, in one grouped pass.
+    done, last_visit = {}, {}
+    for recipient_id, n, latest in (
         Visit.objects.counted()
-        .filter(recipient_id__in=ids, visit_date__gte=first, visit_date__lte=last)
+        .filter(recipient_id__in=ids, visit_date__lte=last)
         .values("recipient_id")
-        .annotate(n=Count("pk"))
-        .values_list("recipient_id", "n")
-    )
+        .annotate(
+            n=Count("pk", filter=Q(visit_date__gte=first, visit_date__lte=last)),
+            latest=Max("visit_date", filter=Q(visit_date__lte=day)),
+        )
+        .values_list("recipient_id", "n", "latest")
+    ):
+        done[recipient_id], last_visit[recipient_id] = n, latest
     open_visits = dict(
         Visit.objects.in_progress()
         .filter(caregiver=caregiver, recipient_id__in=ids, visit_date__gte=day - datetime.timedelta(days=1))
@@ -200,6 +207,7 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
     for agreement in agreements:
         recipient = agreement.recipient
         need = required.get((recipient.pk, first), 0)
+        latest = last_visit.get(recipient.pk)
         rows.append(
             {
                 "agreement": agreement.pk,
@@ -213,8 +221,23 @@ def caregiver_day(*, actor, day=None) -> list[dict]:
                 "done": done.get(recipient.pk, 0),
                 "remaining": max(need - done.get(recipient.pk, 0), 0),
                 "open_visit": open_visits.get(recipient.pk),
+                "last_visit": latest,
+                "days_since_visit": (day - latest).days if latest else None,
             }
         )
+    if query := (name or "").strip():
+        rows = [row for row in rows if query in row["name"]]
+    # By need: a visit under way first, then the most visits still due, then the longest since the last visit
+    # (never visited before anyone visited), then by name.
+    rows.sort(
+        key=lambda r: (
+            r["open_visit"] is None,
+            -r["remaining"],
+            r["last_visit"] or datetime.date.min,
+            r["village"],
+            r["name"],
+        )
+    )
     return rows
 
 

@@ -15,15 +15,22 @@ from .audit import audit_workbook, record_export
 from .models import ExportJob, SecurityEvent, User
 from .scoping import is_bureau
 
+ROLE_NOT_PERMISSIONS = ("groups", "user_permissions")
+
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
-    list_display = ("username", "get_full_name", "role", "town", "provider", "is_active", "last_login")
+    list_display = ("username", "full_name", "role", "town", "provider", "is_active", "last_login")
     list_filter = ("role", "is_active", "town", "provider")
     search_fields = ("username", "first_name", "last_name", "phone")
     list_select_related = ("town", "provider")
+    # The role decides what a login may do, not Django's groups and per-model permissions: those are not offered
+    # (their names are English, stored when the tables were made).
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in ROLE_NOT_PERMISSIONS)})
+            for title, options in BaseUserAdmin.fieldsets
+        ),
         ("角色与范围", {"fields": ("role", "town", "provider", "phone")}),
     )
     add_fieldsets = (
@@ -38,6 +45,10 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
         for user in queryset.filter(is_active=True):
             actions.user_deactivate(actor=request.user, user=user, request=request)
         self.message_user(request, "所选账号已停用。", messages.SUCCESS)
+
+    @admin.display(description="姓名")
+    def full_name(self, user):
+        return user.get_full_name()
 
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and not obj.is_active:
@@ -108,7 +119,8 @@ class SecurityEventAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
             for e in queryset.order_by("at")
         )  # fmt: skip
         record_export(user=request.user, request=request, what="安全审计事件", count=queryset.count())
-        return _xlsx_response(audit_workbook(rows, ("时间", "事件", "登录名", "来源IP", "详情")), "安全审计事件.xlsx")
+        header = ("时间", "事件", "登录名", "来源IP", "详情")
+        return _xlsx_response(audit_workbook(rows, header, title="安全审计事件"), "安全审计事件.xlsx")
 
 
 @admin.register(ExportJob)
@@ -160,9 +172,69 @@ def _device_or_404(view_name):
 
 # Revoke a lost phone's API token. Tokens are issued by signing in only (their key is bound to the password).
 _bureau_only(TokenProxy, ScopedAdminMixin, may_delete=True, may_add=False)
+
+
+class TOTPDeviceChineseMixin(ScopedAdminMixin):
+    """django-otp's device admin, in Chinese: its labels are plain English strings no catalog can translate."""
+
+    LABELS = {
+        "user": ("用户", "该设备所属的登录账号。"),
+        "name": ("设备名称", "便于识别的名称，如“张三的手机”。"),
+        "confirmed": ("已启用", "该设备是否已可用于验证。"),
+        "created_at": ("创建时间", ""),
+        "last_used_at": ("最近使用时间", ""),
+        "key": ("密钥", "十六进制编码的密钥（最长40字节）。"),
+        "step": ("时间步长（秒）", ""),
+        "t0": ("起始时间（Unix）", ""),
+        "digits": ("口令位数", ""),
+        "tolerance": ("允许误差（步）", "允许前后相差的时间步数。"),
+        "drift": ("时钟偏差（步）", "设备时钟与服务器相差的时间步数。"),
+        "last_t": ("最近验证的时间步", ""),
+        "throttling_failure_timestamp": ("最近验证失败时间", ""),
+        "throttling_failure_count": ("连续失败次数", ""),
+    }
+    SECTIONS = {
+        "Identity": "设备",
+        "Timestamps": "时间",
+        "Configuration": "配置",
+        "State": "状态",
+        "Throttling": "限速",
+    }
+    list_display = ["user", "device_name", "created", "last_used", "is_confirmed"]
+    list_filter = []
+    search_help_text = "按用户名搜索"
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_fieldsets(self, request, obj=None):
+        return [(self.SECTIONS.get(title, title), options) for title, options in super().get_fieldsets(request, obj)]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["labels"] = {field: label for field, (label, _help) in self.LABELS.items()}
+        kwargs["help_texts"] = {field: help_text for field, (_label, help_text) in self.LABELS.items()}
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(description="设备名称", ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description="创建时间", ordering="created_at")
+    def created(self, device):
+        return device.created_at
+
+    @admin.display(description="最近使用时间", ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
+
+    @admin.display(description="已启用", boolean=True)
+    def is_confirmed(self, device):
+        return device.confirmed
+
+
 _bureau_only(  # enrol or remove a second factor
     TOTPDevice,
-    ScopedAdminMixin,
+    TOTPDeviceChineseMixin,
     may_delete=True,
     config_view=_device_or_404("config_view"),
     qrcode_view=_device_or_404("qrcode_view"),

@@ -8,7 +8,9 @@ class ShenxianCareConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import audit, checks  # noqa: F401 - connect the sign-in receivers, register the system checks
+        from . import audit, checks, chinese_names  # noqa: F401 - connect the sign-in receivers, register the checks
         from .models import User
+
+        chinese_names.apply()
 
         auditlog.register(User, exclude_fields=["password", "last_login"])

@@ -183,19 +183,15 @@ def purge_expired(*, now=None):
     return entries + events
 
 
-def audit_workbook(rows, header):
-    """An Excel file of audit records for the bureau (text escaped so no cell runs as a formula)."""
-    import io
+def audit_workbook(rows, header, *, title="审计记录"):
+    """An Excel file of audit records for the bureau, laid out for printing (text escaped so no cell runs as a
+    formula)."""
+    from .excel import Column, PrintableSheet, new_workbook, workbook_bytes
 
-    from openpyxl import Workbook
-
-    from .excel import safe_row
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("审计记录")
-    ws.append(header)
+    wb = new_workbook()
+    columns = [Column(h, width=20) for h in header]
+    sheet = PrintableSheet(wb, title, title=f"莘县特困人员照料服务平台{title}", columns=columns, unit="莘县民政局")
     for row in rows:
-        ws.append(safe_row(row))
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        sheet.row(row)
+    sheet.sign_off()
+    return workbook_bytes(wb)

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import exports, selectors
+from . import desk, exports, selectors
 from .audit import record_export
 from .health import health_report
 from .models import ExportStatus, Role
@@ -23,8 +23,21 @@ def home(request):
 
 @login_required
 def portal_home(request):
+    """The desk (工作台): what waits for this person, then their usual pages. A caregiver's desk is the day."""
     role = actor_role(request.user)
-    return render(request, "portal/home.html", {"role": role, "Role": Role})
+    if role == Role.CAREGIVER:
+        return redirect("services:caregiver_day")
+    items = desk.desk_items(actor=request.user)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "role": role,
+            "Role": Role,
+            "desk_groups": desk.desk_groups(items),
+            "waiting": sum(item.count for item in items),
+        },
+    )
 
 
 @role_required(*EXPORTERS)

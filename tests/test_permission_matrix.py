@@ -26,11 +26,13 @@ SIGNED_IN = {B, F, T, P, C}
 
 # Portal pages (GET without arguments): the roles that may open them.
 PAGES = {
-    "portal:home": SIGNED_IN,
+    "portal:home": {B, F, T, P},  # a caregiver lands on the day (LANDS)
     "portal:export_list": {B, F, T, P},
     "recipients:recipient_list": {B, T, P},
     "recipients:roster_upload": {B},
     "recipients:roster_template": {B},
+    "recipients:approval_list": {B},
+    "recipients:report_list": {T},
     "contracts:agreement_list": {B, T, P},
     "contracts:agreement_create": {B, P},
     "contracts:caregiver_list": {B, T, P},
@@ -63,6 +65,9 @@ PAGES = {
     "billing:settlement_list": {B, F, P},
 }
 
+# Pages that send a role straight on to its own page.
+LANDS = {("portal:home", C): "services:caregiver_day"}
+
 # API lists and documents: every signed-in role may ask; what each gets is scoped (checked for leaks below).
 API = {
     "api-root", "schema", "api-docs", "api-redoc",
@@ -81,6 +86,7 @@ QUERY = {"supervision-evaluation-missing": "?month=2026-10-01"}
 POST_ONLY = {
     "logout", "recipients:recipient_find", "services:compliance_export",
     "supervision:evaluation_remind", "supervision:evaluation_start", "contracts:notice_mark_read",
+    "recipients:assessment_decide_batch", "recipients:exit_decide_batch",
     "api-sign-in", "recipient-find", "visit-check-in", "visit-emergency", "visit-sync",
     "supervision-evaluation-start", "supervision-cross-check-hit-import-list",
 }  # fmt: skip
@@ -146,7 +152,9 @@ def test_pages_open_for_their_roles_and_are_refused_to_the_rest(world, client, r
     client.force_login(world[role])
     for name, allowed in PAGES.items():
         response = client.get(reverse(name))
-        if role in allowed:
+        if (name, role) in LANDS:
+            assert response.status_code == 302 and response.url == reverse(LANDS[name, role])
+        elif role in allowed:
             assert response.status_code == 200, f"{role} should open {name}"
         else:
             assert response.status_code in (403, 404), f"{role} must not open {name} (got {response.status_code})"

@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..standards import standard_on
 
-OFFLINE_ASSETS = ("services/caregiver.js", "services/services.css", "portal/portal.css")
+OFFLINE_ASSETS = ("services/caregiver.js", "services/find.js", "services/services.css", "portal/portal.css")
 
 
 def _caregiver_only(request):
@@ -56,13 +56,15 @@ def _client_id(value):
 def _day_context(request, *, error_key=None, error=None, typed=None):
     """`error_key` is the recipient id or the open visit's client id the error belongs to."""
     today = timezone.localdate()
-    rows = selectors.caregiver_day(actor=request.user, day=today)
+    query = (request.GET.get("q") or "").strip()[:32]
+    rows = selectors.caregiver_day(actor=request.user, day=today, name=query)
     for row in rows:
         if error_key is not None and error_key in (str(row["recipient"]), str(row["open_visit"])):
             row["error"], row["typed"] = error, typed or {}
     standard = standard_on(today)
     return {
         "rows": rows,
+        "q": query,
         "today": today,
         # What the caregiver logged today and how the platform judged it (verified, or the exception and why).
         "done_today": selectors.visit_list(actor=request.user, filters={"date": today.isoformat()}).filter(

@@ -57,7 +57,6 @@ MIDDLEWARE = [
     "shenxian_care.headers.PrivacyHeadersMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,8 +130,13 @@ AXES_VERBOSE = False
 ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = "莘县特困照料服务平台"
 
+# Chinese only, whatever language the browser asks for (no LocaleMiddleware): a clerk's English browser must not
+# turn form errors or the admin into English.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "简体中文")]
+FORMAT_MODULE_PATH = ["shenxian_care.formats"]
+# Chinese for what Django's and the third-party apps' own catalogs lack (locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -12,13 +12,19 @@ from openpyxl import load_workbook
 from billing.exports import DETAIL_HEADER, safe_text
 from shenxian_care.models import ExportJob, OutboxTask, SecurityEvent
 from shenxian_care.progress import progress_of
+from tests.excel import read_table
 
 pytestmark = pytest.mark.django_db
 
 
 def _sheets(content):
-    wb = load_workbook(io.BytesIO(content), read_only=True)
-    return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    """Each sheet's table, from its header to its 合计 row (the title rows above and the sign-off below left out)."""
+    wb = load_workbook(io.BytesIO(content))
+    tables = {}
+    for ws in wb.worksheets:
+        table = read_table(content, ws.title)
+        tables[ws.title] = [list(table.header), *map(list, table.body), list(table.total)]
+    return tables
 
 
 def test_command_writes_the_four_sheets_with_totals(tmp_path, two_provider_month):

@@ -18,6 +18,7 @@ from recipients.imports import COLUMNS
 from recipients.models import Assessment, LevelApproval, MonthlyRoster, Recipient
 from services.actions import visit_check_in, visit_check_out
 from shenxian_care.models import ExportJob, SecurityEvent, User
+from tests.excel import read_table
 from tests.factories import make_id_number
 
 from .conftest import nav_to, shot, sign_in
@@ -134,7 +135,6 @@ def last_month():
 
 
 def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(daytime, demo, background, desk, tmp_path):
-    from openpyxl import load_workbook
 
     from billing.models import Settlement
     from supervision.models import SpotCheckDraw
@@ -232,10 +232,9 @@ def test_bureau_watches_draws_a_spot_check_confirms_the_month_and_downloads(dayt
     job = ExportJob.objects.get()
     assert (job.requested_by.username, job.status) == ("bureau", "done")
     assert SecurityEvent.objects.filter(kind="export", user=job.requested_by, detail__job=job.pk).exists()
-    workbook = load_workbook(path, read_only=True)
-    detail = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert {"姓名", "身份证号", "镇(街道)", "自理能力", "天数", "标准(元/月)", "金额(元)"} <= set(detail[0])
-    assert detail[-1][0] == "合计"
-    assert isinstance(detail[-1][-1], float | int)  # numbers as numbers
-    assert Decimal(str(detail[-1][-1])) == settlement.gross  # the total row is the month's gross
-    assert all("*" in str(row[2]) for row in detail[1:-1])  # ID numbers masked
+    detail = read_table(path.read_bytes())  # under its title rows, above its sign-off lines
+    assert {"姓名", "身份证号", "镇(街道)", "自理能力", "天数", "标准(元/月)", "金额(元)"} <= set(detail.header)
+    assert detail.total[0] == "合计"
+    assert isinstance(detail.total[-1], float | int)  # numbers as numbers
+    assert Decimal(str(detail.total[-1])) == settlement.gross  # the total row is the month's gross
+    assert all("*" in str(row[2]) for row in detail.body)  # ID numbers masked

@@ -105,7 +105,7 @@ def test_domain_error_is_shown_on_the_form(client_as, town_user):
 @pytest.mark.parametrize("who", ["bureau_user", "finance_user", "town_user", "provider_user", "caregiver_user"])
 def test_home_page_for_every_role(request, client_as, who):
     user = request.getfixturevalue(who)
-    response = client_as(user).get(reverse("portal:home"))
+    response = client_as(user).get(reverse("portal:home"), follow=True)
     assert response.status_code == 200
     assert "莘县特困人员照料服务平台" in response.content.decode()
 

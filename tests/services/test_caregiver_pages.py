@@ -161,6 +161,52 @@ def test_service_worker_is_served_with_its_scope_header(client):
     assert "services/caregiver.js" in body
 
 
-def test_home_and_nav_show_the_caregiver_link(client_as, caregiver_user):
-    html = client_as(caregiver_user).get("/portal/").content.decode()
-    assert html.count("/portal/services/caregiver/") >= 2
+def test_home_lands_on_the_day_and_nav_shows_the_caregiver_link(client_as, caregiver_user):
+    response = client_as(caregiver_user).get("/portal/", follow=True)
+    assert response.redirect_chain == [("/portal/services/caregiver/", 302)]
+    assert "/portal/services/caregiver/" in response.content.decode()
+
+
+def test_the_day_is_ordered_by_need_and_searchable_by_name(client_as, caregiver, caregiver_user):
+    from services.selectors import caregiver_day
+    from tests.factories import RecipientFactory
+    from tests.services.factories import TZ, VisitFactory
+
+    today = timezone.localdate()
+
+    def person(name, level="self_care", visited_days_ago=()):
+        agreement = AgreementFactory(
+            provider=caregiver.provider, caregiver=caregiver, recipient=RecipientFactory(name=name, level=level)
+        )
+        for days in visited_days_ago:
+            moment = datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time(9), tzinfo=TZ)
+            VisitFactory(agreement=agreement, started_at=moment)
+        return agreement
+
+    # given: 失能 needs most visits; among the 自理, one never visited and one visited long ago before a recent one
+    person("刘近访", visited_days_ago=[0 if today.day == 1 else 1])
+    person("陈久未", visited_days_ago=[40])
+    person("王从未")
+    person("赵失能", level="full")
+    # then: most still due first, then the longest since the last visit (never first), then the rest
+    names = [row["name"] for row in caregiver_day(actor=caregiver_user)]
+    assert names[0] == "赵失能"
+    assert names.index("王从未") < names.index("陈久未")
+    if today.day > 1:  # a visit this month leaves fewer due
+        assert names[-1] == "刘近访"
+    page = client_as(caregiver_user).get("/portal/services/caregiver/").content.decode()
+    assert "尚无上门记录" in page and "上次上门 40 天前" in page
+    # search by name (the server's answer, for a phone without script)
+    found = client_as(caregiver_user).get("/portal/services/caregiver/", {"q": "陈"}).content.decode()
+    assert "陈久未" in found and "王从未" not in found and "赵失能" not in found
+    assert [r["name"] for r in caregiver_day(actor=caregiver_user, name="失能")] == ["赵失能"]
+
+
+def test_the_confirmation_code_field_takes_an_x(client_as, caregiver_user, agreement):
+    from lxml import html
+
+    ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), confirmation_mode="code")
+    page = html.fromstring(client_as(caregiver_user).get("/portal/services/caregiver/").content.decode())
+    (field,) = page.xpath("//input[@name='code']")
+    assert field.get("inputmode") != "numeric"
+    assert field.get("pattern") == "[0-9Xx]{4}"

@@ -1,12 +1,11 @@
 import datetime
-import io
 from urllib.parse import quote
 
 import pytest
-from openpyxl import load_workbook
 
 from services.models import VisitStatus
 from services.reports import compliance_rows, totals_of
+from tests.excel import read_table
 from tests.factories import AgreementFactory, RecipientFactory, VillageFactory, town
 
 from .factories import VisitFactory, local
@@ -69,14 +68,13 @@ def test_report_page_and_export(client_as, bureau_user, march, exported):
     assert "37.5%" in page.content.decode()
     assert 'action="/portal/services/report/export/"' in page.content.decode()
     export = exported(client, "/portal/services/report/export/", {"month": "2025-03", "group": "recipient"})
-    assert quote("服务达标月报-202503-recipient.xlsx") in export.response["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(export.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][:4] == ("镇（街道）", "村（居）委会", "服务对象", "身份证号")
-    assert "应上门次数" in rows[1]
-    id_numbers = [r[3] for r in rows[2:-1]]
+    assert quote("2025年03月服务达标月报_按服务对象.xlsx") in export.response["Content-Disposition"]
+    table = read_table(export.content)
+    assert table.header[:4] == ("镇（街道）", "村（居）委会", "服务对象", "身份证号")
+    assert "应上门次数" in table.header
+    id_numbers = [r[3] for r in table.body]
     assert len(id_numbers) == 3 and all("**********" in n for n in id_numbers)
-    assert rows[-1][0] == "合计"
+    assert table.total[0] == "合计"
 
 
 @pytest.mark.parametrize("group", ["recipient", "caregiver", "provider", "town"])
@@ -110,8 +108,7 @@ def test_a_town_exports_only_its_own_rows(client_as, town_user, march, exported)
     asked = {"month": "2025-03", "group": "recipient", "town": str(town("朝城镇").pk)}
     export = exported(client_as(town_user), "/portal/services/report/export/", asked)
     assert export.job.params == {"month": "2025-03-01", "group": "recipient", "filters": {}}
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
-    assert {r[0] for r in rows[2:-1]} == {"燕塔街道"}
+    assert {r[0] for r in read_table(export.content).body} == {"燕塔街道"}
 
 
 def test_the_export_is_started_by_a_post_only(client_as, bureau_user, caregiver_user):

@@ -8,6 +8,7 @@ Repeatable: a second run finds everything in place and adds nothing.
 import datetime
 import io
 import math
+import os
 import random
 from decimal import Decimal
 
@@ -279,5 +280,9 @@ class Command(BaseCommand):
         ]
         for username, _role, label in LOGINS:
             lines.append(f"  {username:<10} {label}")
-        lines.append("  打开 http://127.0.0.1:8000/ ；后台管理 /admin/ ；API 文档 /api/docs/")
+        # `make run HOST=0.0.0.0:8080` serves there: print the address it serves (Makefile passes HOST on).
+        host = os.environ.get("HOST") or "127.0.0.1:8000"
+        if host.startswith("0.0.0.0:"):  # all interfaces: this machine reaches it on localhost
+            host = "127.0.0.1:" + host.split(":", 1)[1]
+        lines.append(f"  打开 http://{host}/ ；后台管理 /admin/ ；API 文档 /api/docs/")
         return "\n".join(lines)
