@@ -1,6 +1,6 @@
 """The desks (工作台) in a real browser: the bureau approves a level change and sends an exit back with a reason
 from 待审定; the town sees its report's status and the reason on 我的报告; the provider finds its notice near the
-deadline; the caregiver lands on 今日服务, finds a person by name and types a confirmation code ending in X on a
+deadline; the caregiver lands on 今日服务, finds a person by name and types a confirmation code from the recipient's card on a
 360×740 phone. Each with screenshots."""
 
 import datetime
@@ -126,9 +126,9 @@ def test_caregiver_finds_a_person_by_name_and_types_a_code_with_x(daytime, waiti
     with page.expect_navigation(timeout=60_000):
         card.get_by_role("button", name="签到（开始服务）").click()
     card = page.locator(f"section.visit-card[data-recipient='{recipient.pk}']")
-    code = card.get_by_label("服务对象确认码（本人或监护人身份证号后四位，口述）")
+    code = card.get_by_label("服务对象确认码（请服务对象或监护人读出确认码卡上一个未用过的6位码）")
     code.click()
-    page.keyboard.type("035X")
-    assert code.input_value() == "035X"
+    page.keyboard.type("482915")
+    assert code.input_value() == "482915"
     assert code.evaluate("field => field.checkValidity()")
-    shot(page, "desk-caregiver-03-code-with-x")
+    shot(page, "desk-caregiver-03-code-from-card")

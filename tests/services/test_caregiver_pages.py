@@ -202,11 +202,12 @@ def test_the_day_is_ordered_by_need_and_searchable_by_name(client_as, caregiver,
     assert [r["name"] for r in caregiver_day(actor=caregiver_user, name="失能")] == ["赵失能"]
 
 
-def test_the_confirmation_code_field_takes_an_x(client_as, caregiver_user, agreement):
+def test_the_confirmation_code_field_takes_a_code_from_the_card(client_as, caregiver_user, agreement):
+    """The code comes from the recipient's one-time card (six digits), not from an ID number (whose X the phone's
+    numeric keypad could not type)."""
     from lxml import html
 
     ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), confirmation_mode="code")
     page = html.fromstring(client_as(caregiver_user).get("/portal/services/caregiver/").content.decode())
     (field,) = page.xpath("//input[@name='code']")
-    assert field.get("inputmode") != "numeric"
-    assert field.get("pattern") == "[0-9Xx]{4}"
+    assert field.get("pattern") == "[0-9]{6}" and field.get("maxlength") == "6"
