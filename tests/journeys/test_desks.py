@@ -1,6 +1,6 @@
 """The desks (工作台) in a real browser: the bureau approves a level change and sends an exit back with a reason
 from 待审定; the town sees its report's status and the reason on 我的报告; the provider finds its notice near the
-deadline; the caregiver lands on 今日服务, finds a person by name and types a confirmation code from the recipient's card on a
+deadline; the caregiver lands on 今日服务, finds a person by name and types a code from the recipient's card on a
 360×740 phone. Each with screenshots."""
 
 import datetime
