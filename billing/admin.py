@@ -144,7 +144,12 @@ class SettlementLineAdmin(ReadOnlyAdmin):
 class DeductionApplicationAdmin(ReadOnlyAdmin):
     list_display = ("settlement", "provider_settlement", "deduction", "amount_due", "amount_applied", "amount_carried")
     list_filter = ("settlement__month",)
-    list_select_related = ("settlement", "provider_settlement__provider", "deduction__provider")
+    list_select_related = (
+        "settlement",
+        "provider_settlement__settlement",
+        "provider_settlement__provider",
+        "deduction__provider",
+    )
 
 
 @admin.register(Payment)

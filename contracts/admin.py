@@ -77,7 +77,7 @@ class AgreementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "provider", "town")
     search_fields = ("number", "recipient__name", "recipient__id_number_masked", "caregiver__name")
-    list_select_related = ("recipient", "provider", "town", "village", "caregiver")
+    list_select_related = ("recipient", "provider", "town", "village__town", "caregiver")
     actions = ["sign_as_town"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -85,7 +85,8 @@ class RecipientAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "masked_id", "sex", "town", "village", "current_level", "entry_date", "exit_date")
     list_filter = ("town", "civil_capacity", "entry_date", "exit_date")
     search_fields = ("name", "id_number_masked", "village__name", "guardian_name")
-    list_select_related = ("town", "village")
+    # a village's name reads its town's (Village.__str__): both come with the page
+    list_select_related = ("town", "village__town")
     autocomplete_fields = ("village",)
     readonly_fields = ("sex", "birth_date", "exit_date", "created_at", "updated_at")
     inlines = [LevelApprovalInline]

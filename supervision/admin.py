@@ -160,7 +160,7 @@ class DeductionAdmin(ScopedAdmin):
     list_display = ("verified_on", "provider", "contract", "source", "amount", "status", "reason")
     list_filter = ("status", "source", "provider")
     search_fields = ("reason", "provider__name", "contract__number")
-    list_select_related = ("provider", "contract")
+    list_select_related = ("provider", "contract__provider")  # a contract's name reads its provider's
     date_hierarchy = "verified_on"
 
 

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 
@@ -62,3 +63,23 @@ def test_admin_action_rejects_exceptions(admin_client):
     visit.refresh_from_db()
     assert visit.status == "rejected"
     assert visit.review_reason == "后台批量驳回"
+
+
+def test_the_visit_lists_date_bar_drills_down_by_the_calendar(admin_client):
+    from tests.services.factories import local
+
+    # given visits in two years
+    old = VisitFactory(started_at=local(2024, 11, 2))
+    new = VisitFactory(started_at=local(2025, 3, 3))
+    url = "/admin/services/visit/"
+
+    # then the bar offers every year since the first visit, every month of a year, every day of a month
+    page = admin_client.get(url).content.decode()
+    assert "?visit_date__year=2024" in page and "?visit_date__year=2025" in page
+    page = admin_client.get(f"{url}?visit_date__year=2024").content.decode()
+    assert re.findall(r"visit_date__month=(\d+)", page) == [str(m) for m in range(1, 13)]
+    response = admin_client.get(f"{url}?visit_date__year=2025&visit_date__month=3")
+    assert re.findall(r"visit_date__day=(\d+)", response.content.decode()) == [str(d) for d in range(1, 32)]
+    assert list(response.context["cl"].result_list) == [new]
+    response = admin_client.get(f"{url}?visit_date__year=2024&visit_date__month=11&visit_date__day=2")
+    assert list(response.context["cl"].result_list) == [old]
