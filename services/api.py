@@ -4,7 +4,6 @@ Every write is idempotent on the client-generated id: a retry of a check-in, che
 returns what the first request made (200 instead of 201), never a second record.
 """
 
-from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -190,7 +189,16 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self):
         filters = {key: self.request.query_params.get(key) for key in ("town", "provider", "status", "date", "month")}
-        return selectors.visit_list(actor=self.request.user, filters=filters).annotate(photo_count=Count("photos"))
+        return selectors.visit_list(actor=self.request.user, filters=filters)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return selectors.with_photo_counts(page) if page is not None else None
+
+    def get_object(self):
+        visit = super().get_object()
+        selectors.with_photo_counts([visit])
+        return visit
 
     def _visit(self):
         return get_for_actor_or_404(Visit.objects.all(), self.request.user, client_id=self.kwargs["client_id"])
