@@ -1,5 +1,6 @@
 """Caregivers' writes: check-in, check-out, emergencies, a phone's queue in one request, photos, confirmation."""
 
+import copy
 import uuid
 
 from auditlog.context import disable_auditlog
@@ -10,7 +11,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from recipients.models import Recipient
-from shenxian_care.audit import log_created_in_bulk
+from shenxian_care.audit import log_created_in_bulk, save_with_update_record
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.fields import without_secrets
 
@@ -128,18 +129,24 @@ def visit_check_in(
 
 def _log_once(build, *, actor, client_id, recipient_id, **details):
     """A new visit or emergency from the caregiver's phone: a retry with the same client id returns the first
-    record; otherwise `build` makes it for the caregiver's own recipient, verified and saved."""
+    record; otherwise `build` makes it for the caregiver's own recipient, verified and saved.
+
+    A first upload is by far the common case, so it is not looked up beforehand: the insert finds a retry (the
+    unique client id), and only then is the first record read."""
     caregiver = _caregiver_of(actor)
     client_id = uuid.UUID(str(client_id))
-    existing = _existing(client_id, caregiver)
-    if existing is not None:
+    try:
+        recipient = _recipient_for(actor, recipient_id)
+    except Http404:
+        # a retry still returns its visit after the agreement that allowed it has ended
+        existing = _existing(client_id, caregiver)
+        if existing is None:
+            raise
         return existing, False
-    recipient = _recipient_for(actor, recipient_id)
     now = timezone.now()
     visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
-    with transaction.atomic():
-        apply_verification(visit, now=now)
-        return _create_idempotent(visit)
+    apply_verification(visit, now=now)
+    return _create_idempotent(visit)
 
 
 @transaction.atomic
@@ -159,6 +166,7 @@ def visit_check_out(
         raise Http404("未找到该服务记录。")
     if visit.ended_at is not None:
         return visit
+    before = copy.copy(visit)
     now = timezone.now()
     _finish(
         visit,
@@ -171,7 +179,7 @@ def visit_check_out(
         now=now,
     )
     apply_verification(visit, now=now)
-    visit.save()
+    save_with_update_record(visit, before)
     return visit
 
 
