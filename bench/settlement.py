@@ -15,8 +15,8 @@ COPY, then measures, each in a fresh process so peak memory is the phase's own:
   same 15 columns, escaped text, labels, header and total row, all made by the SQL; checked cell by cell) from a
   plain server-side cursor; and beside them the whole export job a user waits for (every sheet).
 
-Prints each figure beside its target, then the figures as one JSON object on its last line. DATABASE_URL picks the database
-(default postgres://postgres@127.0.0.1:5432/bench_billing; created if missing). The data is reused
+Prints each figure beside its target, then the figures as one JSON object on its last line. DATABASE_URL picks
+the database (default postgres://postgres@127.0.0.1:5432/bench_billing; created if missing). The data is reused
 when the database already holds the same scale.
 """
 

@@ -18,8 +18,8 @@ from .factories import VisitFactory
 
 pytestmark = pytest.mark.django_db
 
-# Counted as a test sees them: the test's own transaction turns the request's BEGIN and COMMIT into a SAVEPOINT
-# and its RELEASE, two queries more than a server sends.
+# A server sends the same number: there the request's transaction is a BEGIN and a COMMIT, here (inside the test's
+# own transaction) a SAVEPOINT and its RELEASE.
 # the token with its user and caregiver; the recipient; the verification's agreements, GPS rules and neighbouring
 # visits (the standard is cached); the insert and its audit record, in a transaction (2)
 CHECK_IN_QUERIES = 9
