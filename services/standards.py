@@ -6,28 +6,39 @@ again when the change commits; rows changed around the model (a queryset `update
 `CACHE_SECONDS`."""
 
 import datetime
+import logging
 
 from django.core.cache import cache
 from django.db import transaction
 
 from .models import ServiceStandard
 
+logger = logging.getLogger(__name__)
 CACHE_KEY = "services:standards:v1"
 CACHE_SECONDS = 60
 
 
+def _cache(operation, *args):
+    """A cache that cannot be reached (Redis down) never stops a visit: the table is read instead."""
+    try:
+        return operation(*args)
+    except Exception:  # noqa: BLE001 - any cache backend's connection error
+        logger.warning("service standard cache unavailable", exc_info=True)
+        return None
+
+
 def _rows():
-    rows = cache.get(CACHE_KEY)
+    rows = _cache(cache.get, CACHE_KEY)
     if rows is None:
         rows = list(ServiceStandard.objects.order_by("-effective_month"))
-        cache.set(CACHE_KEY, rows, CACHE_SECONDS)
+        _cache(cache.set, CACHE_KEY, rows, CACHE_SECONDS)
     return rows
 
 
 def forget_standards(**kwargs):
     """Receiver of ServiceStandard's post_save and post_delete (services.apps)."""
-    cache.delete(CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    _cache(cache.delete, CACHE_KEY)
+    transaction.on_commit(lambda: _cache(cache.delete, CACHE_KEY))
 
 
 def standard_on(day: datetime.date) -> ServiceStandard:

@@ -209,3 +209,17 @@ def test_a_new_standard_takes_effect_at_once_though_the_standard_is_cached():
     assert standard_on(datetime.date(2024, 12, 31)).radius_m == 300
     row.delete()
     assert standard_on(day).radius_m == 300
+
+
+def test_the_standard_is_read_from_the_table_when_the_cache_is_down(monkeypatch):
+    from django.core.cache import cache
+
+    from services.standards import standard_on
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), radius_m=70)
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    assert standard_on(datetime.date(2025, 3, 3)).radius_m == 70
