@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from shenxian_care.pagination import LargeTablePagination
 from shenxian_care.scoping import get_for_actor_or_404
 from shenxian_care.throttling import VisitUploadRateThrottle
 
@@ -178,6 +179,8 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = VisitSerializer
     lookup_field = "client_id"
+    # the bureau's unfiltered list counts the whole table by the planner's estimate once it is large
+    pagination_class = LargeTablePagination
     # what a caregiver's phone sends (its offline queue replays these one by one) has an allowance of its own
     upload_actions = {"check_in", "check_out", "emergency", "sync", "photos", "confirm"}
     parser_classes = [JSONParser, MultiPartParser, FormParser]
