@@ -175,7 +175,10 @@ def _created(visit, created):
 
 
 class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's."""
+    """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's.
+
+    The list's `count` of a whole large table (the bureau's list, unfiltered, 200,000 visits or more on
+    PostgreSQL) is the database's estimate, not an exact count (shenxian_care.pagination)."""
 
     serializer_class = VisitSerializer
     lookup_field = "client_id"
