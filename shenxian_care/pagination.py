@@ -9,31 +9,32 @@ from rest_framework.pagination import PageNumberPagination
 ESTIMATE_FROM = 200_000
 
 
-def estimated_rows(queryset):
-    """The planner's estimate of the rows of `queryset`'s table (PostgreSQL's pg_class.reltuples, kept by
-    autovacuum's ANALYZE), when the queryset reads the whole table with no condition; otherwise None."""
+def whole_table_count(queryset):
+    """The count of `queryset` when it reads its whole table with no condition, on PostgreSQL: the planner's
+    estimate (pg_class.reltuples, kept by autovacuum's ANALYZE) once the table holds ESTIMATE_FROM rows or more,
+    an exact COUNT(*) below that, in one query either way (the COUNT runs only when asked for). None otherwise."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql" or queryset.query.where or queryset.query.distinct:
         return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
+            f"SELECT CASE WHEN reltuples >= %s THEN reltuples::bigint ELSE (SELECT COUNT(*) FROM {table}) END "  # noqa: S608 - a model's own table name
+            "FROM pg_class WHERE oid = %s::regclass",
+            [ESTIMATE_FROM, queryset.model._meta.db_table],
         )
-        row = cursor.fetchone()
-    return row[0] if row and row[0] >= 0 else None
+        return cursor.fetchone()[0]
 
 
 class LargeTablePaginator(Paginator):
-    """A paginator whose count of a whole, large table is the planner's estimate (one catalogue read) instead of
-    a COUNT(*) of every row; a filtered list, or a table under ESTIMATE_FROM rows, is counted exactly. The
-    estimate is as fresh as the table's last ANALYZE, so the last page may come out short or empty."""
+    """A paginator whose count of a whole, large table is the planner's estimate instead of a COUNT(*) of every
+    row; a filtered list, or a table under ESTIMATE_FROM rows, is counted exactly. The estimate is as fresh as the
+    table's last ANALYZE, so the last page may come out short or empty."""
 
     @cached_property
     def count(self):
-        estimate = estimated_rows(self.object_list) if hasattr(self.object_list, "query") else None
-        if estimate is not None and estimate >= ESTIMATE_FROM:
-            return estimate
-        return super().count
+        counted = whole_table_count(self.object_list) if hasattr(self.object_list, "query") else None
+        return counted if counted is not None else super().count
 
 
 class LargeTablePagination(PageNumberPagination):

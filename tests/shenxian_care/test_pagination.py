@@ -53,3 +53,12 @@ def test_the_admin_visit_list_is_counted_by_the_estimate(client_as, bureau_user,
         response = client.get("/admin/services/visit/")
     assert response.context["cl"].result_count == 3
     assert counts_run(ctx) == []
+
+
+def test_a_small_whole_table_is_counted_exactly_in_the_same_one_query(api_as, bureau_user, visits, monkeypatch):
+    monkeypatch.setattr(pagination, "ESTIMATE_FROM", 1000)
+    VisitFactory(started_at=local(2025, 3, 9))  # not in the last ANALYZE: an exact count sees it
+    with CaptureQueriesContext(connection) as ctx:
+        response = api_as(bureau_user).get("/api/v1/visits/")
+    assert response.json()["count"] == 4
+    assert len(ctx.captured_queries) == 3  # the count, the page, the page's photos
