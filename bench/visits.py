@@ -5,15 +5,19 @@
 The database named in DATABASE_URL is DROPPED and re-created (it must be a database of its own). The month's
 registry and visits are bulk-loaded with COPY; then, in this one process:
 
-- ingestion through DRF's APIClient (real views, real verification, real database), visits per second, three ways:
+- ingestion through DRF's APIClient signed in by a real API token, as a phone is (real views, real verification,
+  real database), visits per second, three ways:
   check-in + check-out requests (a simple app), the caregiver page online (a /sync/ request with the check-in, one
   with the check-out), and a phone's offline queue (/sync/, `--batch` visits per request); plus replays to prove no
-  doubles, and the stack's own cost of an authenticated upload that does nothing (the ceiling of two per visit);
-- the dashboard (dashboard.json and the page) and the compliance report page: response time and query count;
-- the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL) against the ORM path
-  (services.reports.compliance_rows) for the whole county, at town level and at recipient level, as a ratio.
+  doubles, the stack's own cost of an authenticated upload that does nothing (the ceiling of two per visit), and the
+  queries a visit costs one request at a time;
+- the dashboard (dashboard.json and the page), the compliance report page, the API's visit list and the admin's
+  visit and recipient lists: response time and query count;
+- the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL, the best we know)
+  against the ORM path (services.reports.compliance_rows) for the whole county, at town level and at recipient
+  level, as a ratio, with every row checked equal.
 
-The last line printed is one JSON object with the figures.
+Each figure is printed beside its target; the last line printed is one JSON object with the figures.
 """
 
 import argparse
@@ -54,8 +58,11 @@ def recreate_database(url):
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
-    if not name.startswith("bench"):
-        raise SystemExit(f"refusing to drop database {name!r}: use a database whose name starts with 'bench'")
+    if not (name.startswith("bench") or os.environ.get("BENCH_MAY_DROP") == name):
+        raise SystemExit(
+            f"refusing to drop database {name!r}: use a database whose name starts with 'bench' "
+            f"(or say BENCH_MAY_DROP={name})"
+        )
     admin = psycopg2.connect(
         host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
     )
@@ -493,12 +500,15 @@ def _plan(data, users, visits_per_user, spacing_minutes):
 
 
 def _clients(users):
+    """An API client per user, signed in as a phone is: by its API token in the Authorization header (so each
+    request pays the token look-up, as in production; not DRF's force_authenticate)."""
+    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     clients = {}
     for user in users:
         client = APIClient()
-        client.force_authenticate(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         clients[user.pk] = client
     return clients
 
@@ -549,6 +559,23 @@ def ingest_single(data, users, requests_target, rng):
         assert clients[user_pk].post("/api/v1/visits/check-in/", body, format="json").status_code == 200
     retry_ok = Visit.objects.count() - before == len(plan)
     return len(plan), len(plan) * 2, seconds, retry_ok
+
+
+def single_visit_queries(data, user, visits=20):
+    """Queries a visit costs one request at a time (check-in + check-out), counted over `visits` more visits of
+    one caregiver after the timed run (the server's own count: no test transaction around it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan = _plan(data, [user], visits, 70)
+    client = _clients([user])[user.pk]
+    with CaptureQueriesContext(connection) as ctx:
+        for _user, recipient, start, lat, lng in plan:
+            body = _check_in(recipient, start, lat, lng)
+            assert client.post("/api/v1/visits/check-in/", body, format="json").status_code == 201
+            out = _check_out(start)
+            assert client.post(f"/api/v1/visits/{body['client_id']}/check-out/", out, format="json").status_code == 200
+    return len(ctx.captured_queries) / len(plan)
 
 
 def ingest_phone(data, users, visits_target):
@@ -731,6 +758,8 @@ def main():
     log(f"sync: {sync_visits} visits ({sync_requests} requests) in {sync_seconds:.1f}s")
     floor = request_floor(users[0])
     log(f"an empty authenticated upload: {floor * 1000:.2f} ms")
+    per_visit = single_visit_queries(data, users[0])
+    log(f"one visit at a time: {per_visit:.1f} queries a visit")
     ingestion = {
         # one visit = a check-in request + a check-out request
         "ingest_visits_per_s": round(single_visits / single_seconds, 1),
@@ -738,6 +767,7 @@ def main():
         "ingest_requests": single_requests,
         "ingest_seconds": round(single_seconds, 2),
         "ingest_requests_per_s": round(single_requests / single_seconds, 1),
+        "ingest_queries_per_visit": round(per_visit, 1),
         # the caregiver page online: a /sync/ request with the check-in, one with the check-out
         "ingest_phone_visits_per_s": round(phone_visits / phone_seconds, 1),
         "ingest_phone_visits": phone_visits,
@@ -787,6 +817,18 @@ def measure(args, month, data, load_seconds, ingestion):
     report_recipient_page_s, report_recipient_page_q = timed_get(
         client, f"/portal/services/report/?month={m}&group=recipient&page=3"
     )
+    # lists that must not grow with the table: the API's visits (the bureau's, by token), the admin's visits and
+    # recipients (first page, then a page deep in the list)
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=data['bureau'])[0].key}")
+    api_list_s, api_list_q = timed_get(api, "/api/v1/visits/")
+    api_list_deep_s, api_list_deep_q = timed_get(api, "/api/v1/visits/?page=200")
+    admin_visits_s, admin_visits_q = timed_get(client, "/admin/services/visit/")
+    admin_visits_deep_s, admin_visits_deep_q = timed_get(client, "/admin/services/visit/?p=50")
+    admin_recipients_s, admin_recipients_q = timed_get(client, "/admin/recipients/recipient/")
 
     orm_town_s, orm_town_rows = orm_report(data["bureau"], month, "town")
     sql_town_s, sql_town_rows = sql_report(month, by_town=True)
@@ -797,7 +839,16 @@ def measure(args, month, data, load_seconds, ingestion):
     sql_totals = sorted(
         (name, int(req), int(v), int(mi), int(met)) for name, _t, _n, req, _rm, v, mi, met in sql_town_rows
     )
-    same = orm_totals == sql_totals and len(orm_rec_rows) == len(sql_rec_rows)
+    # and every agreement's row alike: days, level, required visits and minutes, visits, minutes, met
+    orm_each = sorted(
+        (r.key, r.level or None, r.days, r.required_visits, r.required_minutes, r.visits, r.minutes, r.met_visits)
+        for r in orm_rec_rows
+    )
+    sql_each = sorted(
+        (pk, level, int(days), int(req), int(req_min), int(v), int(mi), int(met))
+        for pk, _r, _t, _p, _c, level, days, req, req_min, v, mi, met in sql_rec_rows
+    )
+    same = orm_totals == sql_totals and orm_each == sql_each
 
     result = {
         "scale": args.scale,
@@ -814,6 +865,16 @@ def measure(args, month, data, load_seconds, ingestion):
         "report_page_queries": report_page_q,
         "report_recipient_page_seconds": round(report_recipient_page_s, 3),
         "report_recipient_page_queries": report_recipient_page_q,
+        "api_visit_list_seconds": round(api_list_s, 3),
+        "api_visit_list_queries": api_list_q,
+        "api_visit_list_page_200_seconds": round(api_list_deep_s, 3),
+        "api_visit_list_page_200_queries": api_list_deep_q,
+        "admin_visit_list_seconds": round(admin_visits_s, 3),
+        "admin_visit_list_queries": admin_visits_q,
+        "admin_visit_list_page_50_seconds": round(admin_visits_deep_s, 3),
+        "admin_visit_list_page_50_queries": admin_visits_deep_q,
+        "admin_recipient_list_seconds": round(admin_recipients_s, 3),
+        "admin_recipient_list_queries": admin_recipients_q,
         "report_seconds": round(orm_town_s, 3),
         "report_sql_seconds": round(sql_town_s, 3),
         "report_ratio_vs_sql": round(orm_town_s / sql_town_s, 2),
@@ -823,8 +884,36 @@ def measure(args, month, data, load_seconds, ingestion):
         "report_matches_sql": same,
         "flag_task_seconds": round(flag_seconds, 2),
         "flags": flags,
+        "load_average": round(os.getloadavg()[0], 2),
     }
+    print_targets(result)
     print(json.dumps(result, ensure_ascii=False))
+
+
+# Issue 15's targets (most are said for the city, 50,000, or the province): each printed beside its figure.
+TARGETS = {
+    "ingest_visits_per_s": ("one visit a request: >= 60 visits/s per process", lambda v: v >= 60),
+    "ingest_queries_per_visit": ("<= 10 queries a visit (check-in + check-out)", lambda v: v <= 10),
+    "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
+    "dashboard_json_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
+    "dashboard_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
+    "report_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
+    "report_rows_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
+    "report_matches_sql": ("same figures, every row", lambda v: v is True),
+    "api_visit_list_seconds": ("< 0.2 s at city, flat with size", lambda v: v < 0.2),
+    "api_visit_list_queries": ("fixed (4: token, count, page, the page's photos)", lambda v: v <= 4),
+    "admin_visit_list_seconds": ("< 0.3 s at city", lambda v: v < 0.3),
+    "admin_recipient_list_queries": ("a fixed handful (110 before)", lambda v: v <= 12),
+}
+
+
+def print_targets(result):
+    print(f"{'figure':34} {'measured':>10}  target")
+    for name, (target, check) in TARGETS.items():
+        if name not in result:
+            continue
+        verdict = "met" if check(result[name]) else "NOT met"
+        print(f"{name:34} {result[name]!s:>10}  {target}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.pagination import LargeTablePaginator
 
 from . import actions
 from .models import (
@@ -156,6 +157,7 @@ class VisitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     # change_list.html), not a DISTINCT over every visit's date.
     ordering = ("-visit_date", "-started_at")
     show_full_result_count = False
+    paginator = LargeTablePaginator  # the unfiltered list of a large table: the planner's row estimate
     date_hierarchy = "visit_date"
     inlines = (VisitPhotoInline, VisitCorrectionInline)
     actions = ("accept", "reject")

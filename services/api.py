@@ -5,7 +5,6 @@ returns what the first request made (200 instead of 201), never a second record.
 other content is a conflict (409, with the record saved and what was sent), never silently the first record.
 """
 
-from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shenxian_care.exceptions import ConflictError
+from shenxian_care.pagination import LargeTablePagination
 from shenxian_care.scoping import get_for_actor_or_404
 from shenxian_care.throttling import VisitUploadRateThrottle
 
@@ -200,11 +200,16 @@ def _created(visit, created):
 
 
 class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's."""
+    """Visits the user may see: a caregiver their own, a provider its caregivers', a town its territory's.
+
+    The list's `count` of a whole large table (the bureau's list, unfiltered, 200,000 visits or more on
+    PostgreSQL) is the database's estimate, not an exact count (shenxian_care.pagination)."""
 
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     lookup_field = "client_id"
+    # the bureau's unfiltered list counts the whole table by the planner's estimate once it is large
+    pagination_class = LargeTablePagination
     # what a caregiver's phone sends (its offline queue replays these one by one) has an allowance of its own
     upload_actions = {"check_in", "check_out", "emergency", "sync", "photos", "confirm"}
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -215,7 +220,16 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return super().get_throttles()
 
     def get_queryset(self):
-        return selectors.visit_list(actor=self.request.user).annotate(photo_count=Count("photos"))
+        return selectors.visit_list(actor=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return selectors.with_photo_counts(page) if page is not None else None
+
+    def get_object(self):
+        visit = super().get_object()
+        selectors.with_photo_counts([visit])
+        return visit
 
     def _visit(self):
         return get_for_actor_or_404(Visit.objects.all(), self.request.user, client_id=self.kwargs["client_id"])

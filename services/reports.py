@@ -3,18 +3,20 @@
 One row per agreement-month (a recipient served by one provider's caregiver under one four-party agreement):
 the days served that month, the visits the standard requires for the recipient's approved level (prorated to
 those days), and the counted visits logged under that agreement. Caregiver, provider and town figures are sums
-of these rows, so every level of the report adds up. Query count is fixed: agreements, visit totals, standard.
+of these rows, so every level of the report adds up. Query count is fixed: agreements, visit totals, levels
+(and the standard, when it is not cached).
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, Sum
 
 from contracts.models import Agreement, agreement_window, served_pieces
 from contracts.selectors import contract_windows
-from recipients.models import CareLevel, LevelApproval, in_support_q, support_window
+from recipients.models import CareLevel, in_support_q, support_window
+from recipients.selectors import levels_on
 from shenxian_care.months import days_in_month as month_days
 from shenxian_care.months import month_end, window_days
 from shenxian_care.scoping import is_bureau
@@ -73,11 +75,6 @@ class Row:
 
 def _agreements(*, actor, month, filters):
     last = month_end(month)
-    level = (
-        LevelApproval.objects.filter(recipient=OuterRef("recipient_id"), effective_date__lte=last)
-        .order_by("-effective_date", "-approved_at", "-pk")
-        .values("level")[:1]
-    )
     qs = (
         Agreement.objects.for_actor(actor)
         .in_force_between(month, last)
@@ -87,9 +84,7 @@ def _agreements(*, actor, month, filters):
         qs = qs.filter(town_id=filters["town"])
     if filters.get("provider"):
         qs = qs.filter(provider_id=filters["provider"])
-    return qs.annotate(level_at_month_end=Subquery(level)).order_by(
-        "town__sort_order", "village__name", "recipient__name", "pk"
-    )
+    return qs.order_by("town__sort_order", "village__name", "recipient__name", "pk")
 
 
 AGREEMENT_FIELDS = (
@@ -108,7 +103,6 @@ AGREEMENT_FIELDS = (
     "caregiver__name",
     "start_date",
     "end_date",
-    "level_at_month_end",
     "status",
     "signed_on",
 )
@@ -131,7 +125,7 @@ def _visit_totals(month, agreement_ids=None):
     return {agreement_id: (n, max(m or 0, 0)) for agreement_id, n, m in rows}
 
 
-def _recipient_row(values, totals, month, days_in_month, standard, contracts):
+def _recipient_row(values, levels, totals, month, days_in_month, standard, contracts):
     (
         pk,
         recipient_id,
@@ -148,10 +142,10 @@ def _recipient_row(values, totals, month, days_in_month, standard, contracts):
         caregiver,
         start,
         end,
-        level,
         status,
         signed_on,
     ) = values
+    level = levels.get(recipient_id)
     days = sum(
         window_days((first, last))
         for first, last, _ in served_pieces(
@@ -203,13 +197,16 @@ def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=N
         offset = (max(page, 1) - 1) * per_page
         values = list(agreements.values_list(*AGREEMENT_FIELDS)[offset : offset + per_page])
         totals = _visit_totals(month, [v[0] for v in values])
+        levels = levels_on({v[1] for v in values}, month_end(month))
     else:
         values = list(agreements.values_list(*AGREEMENT_FIELDS))
         totals = (
             _visit_totals(month) if not filters and is_bureau(actor) else _visit_totals(month, agreements.values("pk"))
         )
+        # every recipient's level in one pass over the approvals, not a lookup per agreement
+        levels = levels_on(agreements.values("recipient_id"), month_end(month))
     contracts = contract_windows(first=month, last=month_end(month))
-    rows = [_recipient_row(v, totals, month, days_in_month, standard, contracts) for v in values]
+    rows = [_recipient_row(v, levels, totals, month, days_in_month, standard, contracts) for v in values]
     if group != "recipient":
         rows = _group(rows, group)
     return (rows, total if total is not None else len(rows)) if page is not None else rows
@@ -251,21 +248,28 @@ def totals_of(rows) -> Row:
     return total
 
 
-# The same report for the whole county by one hand-written query (PostgreSQL), used by bench/visits.py to
-# check the ORM path above costs no more than twice the plain SQL.
+# The same report for the whole county by one hand-written query (PostgreSQL): the floor bench/visits.py holds
+# the ORM path above to (figures checked equal there). It is the best plain SQL we know for these figures: each
+# recipient's level in one DISTINCT ON pass over the approvals, not a lookup per agreement. It follows the agreement's
+# in-force window (from the later of its start and its last signature) but not the cut by the provider's contract
+# windows, which the bench's data never exercises (every contract covers the whole month there): a floor for the
+# bench, not a second definition of the days served (that is contracts.models.served_pieces).
 REPORT_SQL = """
 WITH std AS (
     SELECT %(visits_self_care)s AS self_care, %(visits_partial)s AS partial, %(visits_full)s AS full_,
            %(minimum_minutes)s AS min_minutes
+), lv AS (
+    SELECT DISTINCT ON (recipient_id) recipient_id, level
+      FROM recipients_levelapproval
+     WHERE effective_date <= %(last)s
+     ORDER BY recipient_id, effective_date DESC, approved_at DESC, id DESC
 ), a AS (
-    SELECT ag.id, ag.recipient_id, ag.town_id, ag.provider_id, ag.caregiver_id,
-           (SELECT la.level FROM recipients_levelapproval la
-             WHERE la.recipient_id = ag.recipient_id AND la.effective_date <= %(last)s
-             ORDER BY la.effective_date DESC, la.approved_at DESC, la.id DESC LIMIT 1) AS level,
+    SELECT ag.id, ag.recipient_id, ag.town_id, ag.provider_id, ag.caregiver_id, lv.level,
            GREATEST(0, LEAST(COALESCE(ag.end_date, %(last)s), COALESCE(r.exit_date - 1, %(last)s), %(last)s)
-                     - GREATEST(ag.start_date, r.entry_date, %(first)s) + 1) AS days
+                     - GREATEST(ag.start_date, ag.signed_on, r.entry_date, %(first)s) + 1) AS days
       FROM contracts_agreement ag JOIN recipients_recipient r ON r.id = ag.recipient_id
-     WHERE ag.status IN ('signed', 'terminated') AND ag.start_date <= %(last)s
+      LEFT JOIN lv ON lv.recipient_id = ag.recipient_id
+     WHERE ag.status IN ('signed', 'terminated') AND ag.start_date <= %(last)s AND ag.signed_on <= %(last)s
        AND (ag.end_date IS NULL OR ag.end_date >= %(first)s)
        AND r.entry_date <= %(last)s AND (r.exit_date IS NULL OR r.exit_date > %(first)s)
 ), v AS (

@@ -4,7 +4,7 @@ per model in each app's AppConfig.ready); sign-ins, exports and full views of se
 import ipaddress
 
 from auditlog.cid import get_cid
-from auditlog.context import auditlog_disabled, set_actor
+from auditlog.context import auditlog_disabled, disable_auditlog, set_actor
 from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from auditlog.models import LogEntry
@@ -116,6 +116,24 @@ def sign_in_username(request, credentials=None):
     else:
         value = getattr(request, "data", request.POST).get(field)
     return None if value is None else mask_sign_in_name(value)
+
+
+def save_with_update_record(instance, before):
+    """Save a registered model's changed `instance` and write django-auditlog's "update" record for it, the same
+    record its pre_save receiver writes, but diffed against `before` (a copy of the row as read, under lock, in
+    this transaction) rather than against a second read of the row."""
+    from auditlog.receivers import _create_log_entry
+
+    with disable_auditlog():
+        instance.save()
+    _create_log_entry(
+        action=LogEntry.Action.UPDATE,
+        instance=instance,
+        sender=type(instance),
+        diff_old=before,
+        diff_new=instance,
+        use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES,
+    )
 
 
 def record_full_view(*, actor, instance, remote_addr=None):

@@ -10,6 +10,17 @@ from .factories import CaregiverFactory, ProviderFactory, UserFactory, town
 PASSWORD = "Shenxian-2026-pass"
 
 
+@pytest.fixture(autouse=True)
+def _standards_not_cached_across_tests():
+    """The service standard is cached (services.standards); a test's rows are rolled back after it, the copy
+    is not."""
+    from django.core.cache import cache
+
+    from services.standards import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+
+
 @pytest.fixture
 def bureau_user(db):
     return UserFactory(username="bureau", role=Role.BUREAU, is_staff=True, is_superuser=False)

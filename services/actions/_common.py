@@ -123,14 +123,15 @@ def _recipient_for(actor, recipient_id):
 
 
 def _create_idempotent(visit):
-    """Insert; if a concurrent retry inserted the same client id first, return that one instead."""
+    """Insert; if a retry (or a concurrent one) inserted the same client id first, return that one instead, and
+    if another caregiver's record has that client id, say so."""
     try:
         with transaction.atomic():
             visit.save()
         return visit, True
     except IntegrityError:
-        existing = _with_people().filter(client_id=visit.client_id).first()
-        if existing is None or existing.caregiver_id != visit.caregiver_id:
+        existing = _existing(visit.client_id, visit.caregiver)
+        if existing is None:
             raise
         return existing, False
 

@@ -1,5 +1,6 @@
 """Caregivers' writes: check-in, check-out, emergencies, a phone's queue in one request, photos, confirmation."""
 
+import copy
 import uuid
 
 from auditlog.context import disable_auditlog
@@ -8,7 +9,7 @@ from django.db.models.signals import post_save, pre_save
 from django.http import Http404
 from django.utils import timezone
 
-from shenxian_care.audit import log_created_in_bulk
+from shenxian_care.audit import log_created_in_bulk, save_with_update_record
 from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.images import ImageTooLarge, image_format
 
@@ -154,9 +155,8 @@ def _log_once(build, *, actor, client_id, recipient_id, **details):
         return existing, False
     recipient = _recipient_for(actor, recipient_id)
     visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
-    with transaction.atomic():
-        apply_verification(visit, now=now)
-        return _create_idempotent(visit)
+    apply_verification(visit, now=now)
+    return _create_idempotent(visit)
 
 
 @transaction.atomic
@@ -180,6 +180,7 @@ def visit_check_out(
             visit, ended_at=ended_at, service_items=service_items, note=note, latitude=latitude, longitude=longitude
         )
         return visit
+    before = copy.copy(visit)
     now = timezone.now()
     _finish(
         visit,
@@ -192,7 +193,7 @@ def visit_check_out(
         now=now,
     )
     apply_verification(visit, now=now)
-    visit.save()
+    save_with_update_record(visit, before)
     return visit
 
 

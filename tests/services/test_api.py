@@ -8,7 +8,7 @@ from django.utils import timezone
 from services.models import Visit, VisitPhoto, VisitStatus
 from tests.factories import AgreementFactory, RecipientFactory, VillageFactory, town
 
-from .factories import VisitFactory
+from .factories import VisitFactory, local
 from .images import image_file
 
 pytestmark = pytest.mark.django_db
@@ -216,12 +216,32 @@ def test_a_caregiver_sees_only_their_own_visits(api_as, caregiver_user, agreemen
 
 @pytest.mark.parametrize("rows", [1, 6])
 def test_visit_list_has_a_fixed_query_count(api_as, bureau_user, django_assert_num_queries, rows):
-    for _ in range(rows):
-        VisitFactory()
+    visits = [VisitFactory(started_at=local(2025, 3, 3 + i)) for i in range(rows)]
+    for n, visit in enumerate(visits[:3]):
+        for k in range(n):
+            VisitPhoto.objects.create(
+                visit=visit, image=f"visits/photos/{visit.pk}-{k}.png", content_type="image/png", size_bytes=9
+            )
     api = api_as(bureau_user)
-    with django_assert_num_queries(2):  # count + page (photos counted in the same query)
+    # count, page, and the page's photos counted (not a Count over every visit the list could show)
+    with django_assert_num_queries(3):
         response = api.get("/api/v1/visits/")
     assert response.json()["count"] == rows
+    counts = {row["client_id"]: row["photo_count"] for row in response.json()["results"]}
+    assert counts == {str(v.client_id): i if i < 3 else 0 for i, v in enumerate(visits)}
+
+
+def test_visit_list_is_newest_first(api_as, bureau_user):
+    times = [local(2025, 3, 4, 8), local(2025, 3, 3, 17), local(2025, 3, 4, 15), local(2025, 3, 2, 9)]
+    visits = [VisitFactory(started_at=t) for t in times]
+    listed = [row["client_id"] for row in api_as(bureau_user).get("/api/v1/visits/").json()["results"]]
+    assert listed == [str(v.client_id) for v in sorted(visits, key=lambda v: v.started_at, reverse=True)]
+
+
+def test_one_visit_shows_its_photo_count(api_as, bureau_user):
+    visit = VisitFactory()
+    VisitPhoto.objects.create(visit=visit, image="visits/photos/x.png", content_type="image/png", size_bytes=9)
+    assert api_as(bureau_user).get(f"/api/v1/visits/{visit.client_id}/").json()["photo_count"] == 1
 
 
 def test_list_filters_by_status_and_month(api_as, bureau_user):

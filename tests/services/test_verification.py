@@ -195,3 +195,32 @@ def test_several_reasons_are_all_kept(caregiver, caregiver_user, check_in, check
     )
     visit = check_out(caregiver_user, check_in(caregiver_user, ended.recipient, lat_offset=FAR), minutes=10)
     assert visit.exception_reasons == ["no_agreement", "too_far", "too_short"]
+
+
+def test_a_new_standard_takes_effect_at_once_though_the_standard_is_cached():
+    from services.standards import standard_on
+
+    day = datetime.date(2025, 3, 3)
+    assert standard_on(day).radius_m == 300  # the defaults, now cached
+    row = ServiceStandard.objects.create(effective_month=datetime.date(2025, 1, 1), radius_m=50)
+    assert standard_on(day).radius_m == 50
+    row.radius_m = 80
+    row.save()
+    assert standard_on(day).radius_m == 80
+    assert standard_on(datetime.date(2024, 12, 31)).radius_m == 300
+    row.delete()
+    assert standard_on(day).radius_m == 300
+
+
+def test_the_standard_is_read_from_the_table_when_the_cache_is_down(monkeypatch):
+    from django.core.cache import cache
+
+    from services.standards import standard_on
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    ServiceStandard.objects.create(effective_month=datetime.date(2020, 1, 1), radius_m=70)
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    assert standard_on(datetime.date(2025, 3, 3)).radius_m == 70
