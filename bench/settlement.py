@@ -414,9 +414,9 @@ WITH r AS (
     WHERE entry_date < %(me)s AND (exit_date IS NULL OR exit_date > %(ms)s)
 ), a AS (
     SELECT ag.recipient_id, r.town_id, ag.provider_id, ag.contract_id, ag.caregiver_id,
-           GREATEST(ag.start_date, r.s) AS s, LEAST(COALESCE(ag.end_date + 1, r.e), r.e) AS e
+           GREATEST(ag.start_date, ag.signed_on, r.s) AS s, LEAST(COALESCE(ag.end_date + 1, r.e), r.e) AS e
     FROM contracts_agreement ag JOIN r ON r.id = ag.recipient_id
-    WHERE ag.status IN ('signed', 'terminated') AND ag.start_date < %(me)s
+    WHERE ag.status IN ('signed', 'terminated') AND ag.start_date < %(me)s AND ag.signed_on < %(me)s
       AND (ag.end_date IS NULL OR ag.end_date >= %(ms)s)
 ), lv AS (
     SELECT la.recipient_id, la.level, la.effective_date AS s,
