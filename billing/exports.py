@@ -9,9 +9,6 @@ read as a formula is escaped.
 
 from decimal import Decimal
 
-from django.utils import timezone
-from openpyxl.cell import WriteOnlyCell
-
 from contracts.models import PayeeMode
 from recipients.models import CareLevel
 from shenxian_care.excel import Column, PrintableSheet, new_workbook, safe_text, unit_of
@@ -59,6 +56,19 @@ PROVIDER_COLUMNS = (
     Column("结转下月扣款(元)", "money"),
     Column("实付金额(元)", "money"),
 )
+APPROVAL_COLUMNS = (
+    Column("序号", "int", width=7),
+    Column("服务机构", width=26),
+    Column("统一社会信用代码", "id"),
+    Column("合同编号", width=16),
+    Column("资金结算方式", width=16),
+    Column("服务人数", "int"),
+    Column("服务人天", "int"),
+    Column("应付金额(元)", "money"),
+    Column("本月扣款(元)", "money"),
+    Column("拨付金额(元)", "money"),
+    Column("大写", width=30),
+)
 PAYMENT_COLUMNS = (
     Column("序号", "int", width=7),
     Column("服务机构", width=26),
@@ -74,6 +84,7 @@ SHEET_COLUMNS = {
     "town": TOWN_COLUMNS,
     "provider": PROVIDER_COLUMNS,
     "payments": PAYMENT_COLUMNS,
+    "approval": APPROVAL_COLUMNS,
 }
 _LEVELS = dict(CareLevel.choices)
 _KINDS = dict(LineKind.choices)
@@ -199,46 +210,31 @@ def write_payments(ws, *, actor, settlement):
     ws.total(("合计", None, None, None, None, None, days, total))
 
 
-def _money(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = "#,##0.00"
-    return cell
-
-
-def write_approval(ws, *, actor, settlement, today=None):
-    """拨付审批表: one block per provider, the net amount in figures and in capitals (大写), with the lines the
-    bureau and the finance bureau sign on paper."""
-    today = today or timezone.localdate()
+def write_approval(ws, *, actor, settlement):
+    """拨付审批表: one row per provider with the amount to pay in figures and in capitals (大写), the total likewise,
+    and the lines the bureau and the finance bureau sign on paper."""
     modes = dict(PayeeMode.choices)
-    for row in selectors.provider_totals(actor=actor, settlement=settlement):
-        payees = row.payments.count()
-        ws.append(("莘县分散供养特困人员照料护理服务费拨付审批表",))
-        ws.append((f"结算月份：{settlement.month:%Y年%m月}", None, f"制表日期：{today:%Y年%m月%d日}"))
-        ws.append(("服务机构", safe_text(row.provider.name), "统一社会信用代码", row.provider.credit_code))
-        ws.append(
+    total = Decimal("0.00")
+    for number, row in enumerate(selectors.provider_totals(actor=actor, settlement=settlement), start=1):
+        ws.row(
             (
-                "购买服务合同",
+                number,
+                safe_text(row.provider.name),
+                row.provider.credit_code,
                 safe_text(row.contract.number if row.contract else ""),
-                "资金结算方式",
                 modes.get(row.payee_mode, row.payee_mode),
+                row.recipients,
+                row.days,
+                row.gross,
+                row.deductions_applied,
+                row.net,
+                chinese_capital(row.net),
             )
         )
-        ws.append(("服务人数", row.recipients, "服务人天", row.days))
-        ws.append(("应付金额（元）", _money(ws, row.gross), "上月待抵减（元）", _money(ws, row.deficit_brought)))
-        ws.append(
-            (
-                "本月扣款（元）",
-                _money(ws, row.deductions_applied),
-                "结转下月扣款（元）",
-                _money(ws, row.carried_forward),
-            )
-        )
-        ws.append(("拨付金额（小写，元）", _money(ws, row.net), "收款账户数", payees))
-        ws.append(("拨付金额（大写）", chinese_capital(row.net)))
-        ws.append(("县民政局经办人：", None, "审核人：", None, "负责人：", None))
-        ws.append(("县财政局经办人：", None, "审核人：", None, "负责人：", None))
-        ws.append(("（盖章）", None, None, None, "年　月　日"))
-        ws.append(())
+        total += row.net
+    ws.total(("合计", None, None, None, None, None, None, None, None, total, chinese_capital(total)))
+    ws.sign_off(roles=("县民政局经办人", "审核人", "负责人"))
+    ws.sign_off(roles=("县财政局经办人", "审核人", "负责人"))
 
 
 def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
@@ -253,11 +249,6 @@ def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
             lines = SettlementLine.objects.for_actor(actor).filter(settlement=settlement).count()
         progress.start(lines + len([sheet for sheet in sheets if sheet != "detail"]))
     for sheet in sheets:
-        if sheet == "approval":
-            write_approval(wb.create_sheet(SHEET_TITLES[sheet]), actor=actor, settlement=settlement)
-            if progress is not None:
-                progress.tick()
-            continue
         ws = PrintableSheet(
             wb,
             SHEET_TITLES[sheet],
@@ -277,6 +268,8 @@ def build_workbook(*, actor, settlement, sheets=SHEETS, progress=None):
             write_provider(ws, actor=actor, settlement=settlement)
         elif sheet == "payments":
             write_payments(ws, actor=actor, settlement=settlement)
+        elif sheet == "approval":
+            write_approval(ws, actor=actor, settlement=settlement)
         ws.sign_off()
         if progress is not None:
             progress.tick()
