@@ -387,7 +387,7 @@ def phase_settle():
     queries = len(ctx.captured_queries) + stats["line_write_statements"] if connection.vendor == "postgresql" else 0
     settlement = Settlement.objects.get(pk=settlement.pk)
     rss = peak_rss_mb()
-    # The synthetic county has no visits: each provider's 本月没有任何上门服务记录 proposal is waived on the record first,
+    # The synthetic county has no visits: the 本月没有任何上门服务记录 proposals are waived on the record first,
     # as the bureau must before confirming.
     undecided = list(settlement.proposals.filter(status="proposed").values_list("pk", flat=True))
     if undecided:
