@@ -99,7 +99,7 @@ class ScopedAdminMixin:
         """ID and bank numbers on a record's page are masked (PIPL: full numbers only through an audited view).
         Editable, the input shows the masked number and keeps the stored one unless a new one is typed;
         read-only, the masked number is shown in place of the number."""
-        form = super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form
         if self.has_change_permission(request, obj):

@@ -92,7 +92,7 @@ POST_ONLY = {
 }  # fmt: skip
 
 # Open to anyone: the sign-in page, the front door (a redirect), the caregivers' offline service worker.
-PUBLIC = {"login", "home", "services:service_worker"}
+PUBLIC = {"login", "home", "services:service_worker", "healthz"}
 
 
 def url_names():

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from services.models import Visit
 from services.standards import standard_on
+from shenxian_care.authentication import new_token_key
 from tests.factories import AgreementFactory
 
 from .factories import VisitFactory
@@ -20,19 +21,22 @@ pytestmark = pytest.mark.django_db
 
 # A server sends the same number: there the request's transaction is a BEGIN and a COMMIT, here (inside the test's
 # own transaction) a SAVEPOINT and its RELEASE.
-# the token with its user and caregiver; the recipient; the verification's agreements, GPS rules and neighbouring
-# visits (the standard is cached); the insert and its audit record, in a transaction (2)
-CHECK_IN_QUERIES = 9
-# the token with its user and caregiver; the visit (locked); the verification's agreements, GPS rules and
-# neighbouring visits; the update and its audit record (diffed against the row as locked, not read again), in a
-# transaction (2)
-CHECK_OUT_QUERIES = 9
+# the token with its user and caregiver; a visit already sent with this client id (a resend is answered from it, or
+# refused 409 if it says something else); the recipient; the verification's agreements, the provider's contract
+# windows, GPS rules and neighbouring visits (the standard is cached); the insert, the confirmation code it names and
+# its audit record, in a transaction (2)
+CHECK_IN_QUERIES = 12
+# the token with its user and caregiver; the visit (locked); the verification's agreements, the provider's contract
+# windows, GPS rules and neighbouring visits; the update and its audit record (diffed against the row as locked, not
+# read again), in a transaction (2)
+CHECK_OUT_QUERIES = 10
 
 
 @pytest.fixture
 def phone(caregiver_user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=caregiver_user).key}")
+    token = Token.objects.create(user=caregiver_user, key=new_token_key(caregiver_user))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
 
@@ -92,7 +96,12 @@ def test_a_check_outs_audit_record_is_the_one_auditlog_writes_for_a_save(caregiv
 
     # what auditlog records for the same change, reading the row as it was
     Visit.objects.filter(pk=visit.pk).update(
-        ended_at=None, duration_minutes=None, service_items=[], checkout_received_at=None, updated_at=visit.updated_at
+        ended_at=None,
+        duration_minutes=None,
+        service_items=[],
+        checkout_received_at=None,
+        updated_at=visit.updated_at,
+        checkout_digest=visit.checkout_digest,
     )
     finished.updated_at = ours.timestamp  # any moment: compared below as the save writes it
     with set_actor(caregiver_user, remote_addr="10.7.7.8"):
