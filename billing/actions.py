@@ -257,7 +257,7 @@ def proposals_decide(*, actor, settlement: Settlement, proposal_ids, accept: boo
     if not accept and not reason:
         raise ApplicationError("免予扣款须填写理由。", field="reason")
     proposals = list(
-        DeductionProposal.objects.select_for_update()
+        DeductionProposal.objects.select_for_update(of=("self",))
         .filter(settlement=settlement, pk__in=list(proposal_ids), status=ProposalStatus.PROPOSED)
         .select_related("rule", "provider")
     )
