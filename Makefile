@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run serve migrate demo test lint audit backup restore worker beat clean
+.PHONY: install run serve migrate demo test lint audit backup restore worker beat clean mutation
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,8 @@ beat: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
+
+# Mutation testing of the five rule modules, each against its own tests, with the score per module (slow: not
+# part of `make test`). Some modules only: make mutation MODULES="scoping levels" (see tools/mutation.py).
+mutation: install
+	$(BIN)/python tools/mutation.py $(MODULES)
