@@ -1,0 +1,165 @@
+"""Billing at the edges the mutation run found untested, through the public settlement action, each to the fen.
+
+Rates 2023: 自理 189.00, 半失能 313.00, 失能 626.00 a month; a line is rate × days ÷ days in month, rounded once,
+half-up, to the fen."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from billing.calculation import fen_text, from_fen, to_fen
+from billing.models import SettlementLine
+from contracts.models import PayeeMode
+from recipients.models import LevelApproval, LevelSource
+from tests.factories import CaregiverFactory, ContractFactory, ProviderFactory
+
+from .factories import DeductionFactory
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+def lines(settlement):
+    return {
+        line.recipient_id: (line.provider_id, line.amount, line.days)
+        for line in SettlementLine.objects.filter(settlement=settlement, kind="regular")
+    }
+
+
+def test_people_without_an_agreement_take_nobody_elses(settle, billed, provider):
+    """Recipients are streamed in id order against their agreements. One without an agreement whose id comes
+    before one with an agreement gets no line, and the next person is billed their own month: 失能 626.00 and
+    自理 189.00 here, in the same order with gaps."""
+    nobody = billed(provider=None, level="full")
+    served = billed(level="full")
+    nobody_either = billed(provider=None)
+    served_too = billed()
+    assert nobody.pk < served.pk < nobody_either.pk < served_too.pk
+
+    settlement = settle(2024, 3)
+
+    assert lines(settlement) == {
+        served.pk: (provider.pk, Decimal("626.00"), 31),
+        served_too.pk: (provider.pk, Decimal("189.00"), 31),
+    }
+    assert settlement.gross == Decimal("815.00")
+
+
+def approve(recipient, level, effective, by):
+    return LevelApproval.objects.create(
+        recipient=recipient, level=level, effective_date=effective, source=LevelSource.ASSESSMENT, approved_by=by
+    )
+
+
+def test_a_first_level_approved_partway_through_the_agreement_bills_from_its_effective_date(
+    settle, billed, bureau_user
+):
+    """In support and under agreement all March 2024, but no level approved until 11 March (自理): the days before
+    have no level and are not billed. 11–31 March = 21 days: 189 × 21 / 31 = 128.032… → 128.03."""
+    recipient = billed(level=False)
+    approve(recipient, "self_care", D(2024, 3, 11), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days, line.days_self_care, line.amount) == (21, 21, Decimal("128.03"))
+
+
+def test_a_first_level_then_a_change_within_the_month(settle, billed, bureau_user):
+    """First level 半失能 from 11 March, 失能 from 21 March: 10 days at 313 and 11 at 626:
+    (313 × 10 + 626 × 11) / 31 = 10016 / 31 = 323.096… → 323.10; the line's rate is the last level's."""
+    recipient = billed(level=False)
+    approve(recipient, "partial", D(2024, 3, 11), bureau_user)
+    approve(recipient, "full", D(2024, 3, 21), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days_partial, line.days_full, line.days) == (10, 11, 21)
+    assert line.amount == Decimal("323.10")
+    assert line.rate == Decimal("626.00")
+
+
+def test_a_level_approved_only_after_the_month_bills_nothing(settle, billed, bureau_user):
+    recipient = billed(level=False)
+    approve(recipient, "full", D(2024, 4, 1), bureau_user)
+
+    assert not SettlementLine.objects.filter(settlement=settle(2024, 3), recipient=recipient).exists()
+
+
+def test_no_payment_row_of_0_00(settle, billed):
+    """Caregivers paid directly, 自理 (189.00) for one and 半失能 (313.00) for the other: a deduction of 501.99
+    leaves 0.01 to pay. It goes to the caregiver with the larger share (313/502 of a fen rounds up), and the
+    other gets no payment row at all, not one of 0.00."""
+    caring = ProviderFactory()
+    contract = ContractFactory(provider=caring, payee_mode=PayeeMode.CAREGIVERS)
+    first, second = CaregiverFactory(provider=caring), CaregiverFactory(provider=caring)
+    billed(provider=caring, caregiver=first)
+    billed(provider=caring, caregiver=second, level="partial")
+    DeductionFactory(provider=caring, contract=contract, amount=Decimal("501.99"), verified_on=D(2024, 3, 2))
+
+    settlement = settle(2024, 3)
+
+    assert settlement.net == Decimal("0.01")
+    assert [(p.caregiver_id, p.amount) for p in settlement.payments.all()] == [(second.pk, Decimal("0.01"))]
+
+
+def test_a_month_deducted_to_zero_has_no_payment(settle, billed, provider):
+    contract = ContractFactory(provider=provider)
+    billed()
+    DeductionFactory(provider=provider, contract=contract, amount=Decimal("189.00"), verified_on=D(2024, 3, 2))
+
+    settlement = settle(2024, 3)
+
+    assert settlement.net == Decimal("0.00")
+    assert not settlement.payments.exists()
+
+
+def test_to_fen_takes_whole_fen_only():
+    assert to_fen(Decimal("12.34")) == 1234
+    assert to_fen(Decimal("-0.01")) == -1
+    assert to_fen(Decimal("0")) == 0
+    for fraction in ("0.005", "12.341", "-0.001"):
+        with pytest.raises(ValueError, match="不是整分金额"):
+            to_fen(Decimal(fraction))
+    assert from_fen(-1205) == Decimal("-12.05")
+
+
+@pytest.mark.parametrize(
+    ("fen", "text"),
+    [(0, "0.00"), (5, "0.05"), (10, "0.10"), (100, "1.00"), (14607, "146.07"), (-5, "-0.05"), (-1205, "-12.05"),
+     (123456789, "1234567.89")],
+)  # fmt: skip
+def test_fen_text_is_the_amount_postgresql_copy_reads(fen, text):
+    """The COPY writer sends amounts to PostgreSQL as this text: it must be the exact decimal of the fen."""
+    assert fen_text(fen) == text
+    assert Decimal(text) == from_fen(fen)
+
+
+def test_amounts_with_a_zero_tenth_of_a_yuan_are_stored_exactly(settle, billed):
+    """April 2024 has 30 days; 失能 from 24 April = 7 days: 626 × 7 / 30 = 146.066… → 146.07 (the fen's leading
+    zero is where a text writer goes wrong). Written by COPY on PostgreSQL, by the ORM on SQLite: the same."""
+    recipient = billed(level="full", entry=D(2024, 4, 24))
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 4), recipient=recipient)
+
+    assert (line.amount, line.rate, line.days, line.days_full) == (Decimal("146.07"), Decimal("626.00"), 7, 7)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY writer runs on PostgreSQL only (CI)")
+def test_on_postgresql_the_lines_are_written_by_copy_with_fen_text(settle, billed, monkeypatch):
+    import billing.persistence
+
+    written = []
+
+    def spy(fen):
+        written.append(fen)
+        return fen_text(fen)
+
+    monkeypatch.setattr(billing.persistence, "fen_text", spy)
+    recipient = billed(level="full", entry=D(2024, 4, 24))
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 4), recipient=recipient)
+
+    assert 14607 in written and 62600 in written  # the amount and the rate went through the COPY text
+    assert line.amount == Decimal("146.07")
