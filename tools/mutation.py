@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "test-artifacts" / "mutation"
 
 # name → (module file, mutant-name globs, its own test files)
 MODULES = {
@@ -84,7 +85,26 @@ def run_one(module):
     _configure(module)
     from mutmut.__main__ import _run
 
-    _run(MODULES[module][1], max_children=int(os.environ.get("MUTATION_CHILDREN", "2")))
+    try:
+        _run(MODULES[module][1], max_children=int(os.environ.get("MUTATION_CHILDREN", "2")))
+    finally:
+        _write_survivors(module)
+
+
+def _write_survivors(module):
+    """The diff of every mutant that survived, for reading (test-artifacts/mutation/<module>.txt)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    path = MODULES[module][0]
+    _, _, survivors, statuses = score(module)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    with open(REPORTS / f"{module}.txt", "w", encoding="utf-8") as out:
+        for name in survivors:
+            out.write(f"# {name}: {statuses[name]}\n")
+            try:
+                out.write(get_diff_for_mutant(name, path=path) + "\n")
+            except Exception as exc:  # noqa: BLE001 - a report line, never a reason to lose the others
+                out.write(f"(no diff: {exc})\n")
 
 
 def score(module):
@@ -123,6 +143,7 @@ def main(argv):
         results.append((module, killed, total, survivors, statuses))
         for name in survivors:
             print(f"   survived: {name} ({statuses[name]})")
+        print(f"   (diffs of the survivors: {REPORTS.relative_to(ROOT)}/{module}.txt)")
     shutil.rmtree(template.parent, ignore_errors=True)
     print("\nMutation score per module (killed / mutants):")
     for module, killed, total, _, _ in results:
