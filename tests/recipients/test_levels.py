@@ -153,7 +153,7 @@ def test_duplicate_id_number_is_refused(bureau_user):
 )
 def test_answers_other_than_six_yes_or_no_are_refused(answers):
     """The level is computed from six yes/no answers, never from anything that merely looks like them."""
-    with pytest.raises(ValueError, match="六项指标"):
+    with pytest.raises(ValueError, match="^需要六项指标的是/否结果$"):
         level_from_indicators(answers)
 
 
@@ -190,6 +190,19 @@ def test_two_approvals_for_the_same_day_the_later_approval_counts(bureau_user):
     assert [a.pk for a in history[:3]] == [tie.pk, later.pk, earlier.pk]
     assert [a.level for a in history] == ["partial", "full", "partial", "self_care"]
     assert history[0].approved_by == bureau_user
+
+
+@pytest.mark.django_db
+def test_level_history_reads_who_approved_in_the_same_query(bureau_user, django_assert_num_queries):
+    from recipients.selectors import level_history
+
+    recipient = RecipientFactory(level="self_care")
+    approve(
+        recipient, "full", datetime.date(2026, 3, 1), datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC), bureau_user
+    )
+    with django_assert_num_queries(1):
+        approvers = [a.approved_by.username for a in level_history(recipient)]
+    assert approvers == ["bureau", "bureau-approver"]
 
 
 @pytest.mark.django_db
