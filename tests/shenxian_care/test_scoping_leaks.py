@@ -16,7 +16,7 @@ from billing.models import ProviderSettlement, Settlement
 from contracts.models import Agreement, Caregiver
 from recipients.models import Recipient
 from services.models import Visit
-from shenxian_care.models import Role
+from shenxian_care.models import Role, User
 from shenxian_care.scoping import get_for_actor_or_404, owned_by, scope_key
 from supervision import actions as supervision
 from supervision.models import Evaluation, SeriousProblemReport, SpotCheck
@@ -107,7 +107,9 @@ def test_each_role_sees_its_own_side_and_never_the_other(two_sides, bureau_user,
     mine, theirs = two_sides["a"][key], two_sides["b"][key]
     # bureau staff see both: the other side's row exists, so its absence below means something
     assert {mine.pk, theirs.pk} <= set(model.objects.for_actor(bureau_user).values_list("pk", flat=True))
-    seen = set(model.objects.for_actor(two_sides["a"][who]).values_list("pk", flat=True))
+    # the login as a request reads it, fresh from the database (nothing about it cached on the object)
+    user = User.objects.get(pk=two_sides["a"][who].pk)
+    seen = set(model.objects.for_actor(user).values_list("pk", flat=True))
     assert theirs.pk not in seen
     # a role sees its own row wherever the model is scoped for it
     expected_visible = {
@@ -199,7 +201,7 @@ def test_objects_outside_the_scope_are_404_and_malformed_ids_too(two_sides):
     user = a["provider_user"]
     assert get_for_actor_or_404(Recipient.objects.all(), user, pk=a["recipient"].pk) == a["recipient"]
     for lookup in ({"pk": b["recipient"].pk}, {"pk": "abc"}, {"pk": 10**9}):
-        with pytest.raises(Http404, match="无权查看"):
+        with pytest.raises(Http404, match="^未找到该记录，或您无权查看。$"):
             get_for_actor_or_404(Recipient.objects.all(), user, **lookup)
 
 
@@ -214,3 +216,36 @@ def test_scope_keys_and_rows_owned_by_one_person(two_sides, bureau_user):
     assert scope_key(UserFactory(username="fin-k", role=Role.FINANCE)) == "finance"
     assert scope_key(None) == ""
     assert owned_by(ExportJob.objects.all(), None, owner="requested_by", scope="scope").count() == 0
+
+
+def test_an_export_is_seen_only_by_the_person_who_asked_in_the_scope_they_asked_in(two_sides, bureau_user):
+    from shenxian_care.models import ExportJob
+
+    a, b = two_sides["a"], two_sides["b"]
+    mine = ExportJob.objects.create(requested_by=a["town_user"], kind="visits", scope=scope_key(a["town_user"]))
+    ExportJob.objects.create(requested_by=b["town_user"], kind="visits", scope=scope_key(b["town_user"]))
+    ExportJob.objects.create(requested_by=bureau_user, kind="visits", scope="bureau")
+    assert list(ExportJob.objects.for_actor(a["town_user"])) == [mine]
+    # after the official moved town, the file built for the old town is no longer theirs to fetch
+    moved = User.objects.get(pk=a["town_user"].pk)
+    moved.town = b["town"]
+    moved.save()
+    assert list(ExportJob.objects.for_actor(moved)) == []
+
+
+def test_the_caregiver_behind_a_login_is_read_once_with_its_provider_and_without_secrets(
+    two_sides, django_assert_num_queries
+):
+    from shenxian_care.scoping import caregiver_of
+
+    a = two_sides["a"]
+    user = User.objects.get(pk=a["caregiver_user"].pk)
+    with django_assert_num_queries(1):
+        caregiver = caregiver_of(user)
+        assert caregiver == a["caregiver"]
+        assert caregiver.provider == a["provider"]  # read in the same query
+        assert caregiver_of(user) is caregiver  # kept on the login: no second query
+    assert {"id_number", "bank_account_number"} <= caregiver.get_deferred_fields()
+    assert "bank_account_number" in caregiver.provider.get_deferred_fields()
+    # twice in one request: the same records both times
+    assert Recipient.objects.for_actor(user).count() == Recipient.objects.for_actor(user).count() == 1
