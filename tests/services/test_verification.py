@@ -349,3 +349,119 @@ def test_in_the_future_is_judged_at_receipt_not_when_verified_again(agreement, c
         checkout_received_at=local(2026, 3, 4, 10),
     )
     assert "in_future" in verify_visit(late_out, now=local(2026, 3, 5, 12))
+
+
+def test_the_clock_tolerance_and_the_late_limit_are_inclusive(agreement):
+    """Exactly 5 minutes ahead of the server is not "in the future"; exactly 72 hours late is not "logged late"."""
+    from services.verification import verify_visit
+
+    received = local(2026, 3, 2, 9, 0)
+    on_the_edge = VisitFactory(
+        agreement=agreement,
+        started_at=received + datetime.timedelta(minutes=5),
+        ended_at=received + datetime.timedelta(minutes=50),
+        received_at=received,
+        checkout_received_at=received + datetime.timedelta(minutes=45),
+    )
+    assert verify_visit(on_the_edge, now=received) == []
+    # a check-out two minutes ahead of its own receipt is within the tolerance too
+    on_the_edge.ended_at = received + datetime.timedelta(minutes=47)
+    assert verify_visit(on_the_edge, now=received) == []
+    start = local(2026, 3, 5, 9, 0)
+    exactly_72 = VisitFactory(
+        agreement=agreement,
+        started_at=start,
+        ended_at=start + datetime.timedelta(minutes=45),
+        received_at=start + datetime.timedelta(hours=72),
+        checkout_received_at=start + datetime.timedelta(minutes=45, hours=72),
+    )
+    assert verify_visit(exactly_72, now=start + datetime.timedelta(hours=73)) == []
+
+
+def test_a_position_with_one_coordinate_missing_is_no_position(agreement):
+    from services.verification import verify_visit
+
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 2, 9), checkin_longitude=None)
+    assert verify_visit(visit, now=local(2026, 3, 2, 12)) == ["no_position"]
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 3, 9), checkin_latitude=None)
+    assert verify_visit(visit, now=local(2026, 3, 3, 12)) == ["no_position"]
+    # and a home with only one coordinate is unlocated
+    type(agreement.recipient).objects.filter(pk=agreement.recipient_id).update(home_longitude=None)
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 4, 9))
+    visit.recipient.refresh_from_db()
+    assert verify_visit(visit, now=local(2026, 3, 4, 12)) == ["home_unlocated"]
+
+
+def test_a_visit_checked_out_into_another_visit_overlaps_it(agreement, caregiver, caregiver_user):
+    """Checked in at 08:00 (open), then a 09:00–10:00 visit elsewhere, then the first checked out at 09:30: verified
+    again at check-out, the first visit now overlaps the second."""
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    first = item(agreement.recipient, local(2026, 3, 2, 8), minutes=90)
+    ended_at = first.pop("ended_at")
+    opened = sync(caregiver_user, [first], received)[0][0]
+    assert opened.exception_reasons == []
+    sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=60)], received)
+    results = sync(caregiver_user, [{"client_id": first["client_id"], "ended_at": ended_at,
+                                     "service_items": ["daily_cleaning"]}], received)  # fmt: skip
+    assert results[0][1] == "finished"
+    assert results[0][0].exception_reasons == ["overlap"]
+
+
+def test_a_visit_overlaps_by_its_whole_length_and_a_zero_minute_visit_inside_another_overlaps(
+    agreement, caregiver, caregiver_user
+):
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=45)], received)
+    # 08:30–09:10 reaches into 09:00–09:45 by its end
+    assert sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 8, 30), minutes=40)], received)[0][
+        0
+    ].exception_reasons == ["overlap"]
+    # 0 minutes at 09:10, inside 09:00–09:45
+    zero = sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 9, 10), minutes=0)], received)[0][0]
+    assert zero.exception_reasons == ["too_short", "overlap"]
+
+
+def test_visits_of_one_batch_are_checked_against_each_other_but_emergencies_are_not(
+    agreement, caregiver, caregiver_user
+):
+    """One offline batch: an emergency 07:00–08:00, a visit 07:30–08:15 (an emergency may interrupt anything),
+    a visit 09:00–10:00 and one 09:30–10:15 that overlaps it."""
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    emergency = item(agreement.recipient, local(2026, 3, 2, 7), minutes=60, kind="emergency", what="摔倒", called="120")
+    results = sync(
+        caregiver_user,
+        [
+            emergency,
+            item(other.recipient, local(2026, 3, 2, 7, 30), minutes=45),
+            item(agreement.recipient, local(2026, 3, 2, 9), minutes=60),
+            item(other.recipient, local(2026, 3, 2, 9, 30), minutes=45),
+        ],
+        local(2026, 3, 2, 12),
+    )
+    assert [r[0].exception_reasons for r in results[1:]] == [[], [], ["overlap"]]
+
+
+def test_the_latest_decided_gps_rule_applies(agreement, caregiver_user, bureau_user, check_in):
+    """Two approved rules for one home: the one decided last applies, whatever order they were requested in."""
+    wide = RecipientGpsRule.objects.create(
+        recipient=agreement.recipient, radius_m=2000, reason="山区", requested_by=bureau_user,
+        status=GpsRuleStatus.APPROVED, decided_by=bureau_user, decided_at=timezone.now(),
+    )  # fmt: skip
+    RecipientGpsRule.objects.create(
+        recipient=agreement.recipient, radius_m=50, reason="旧规则", requested_by=bureau_user,
+        status=GpsRuleStatus.APPROVED, decided_by=bureau_user, decided_at=timezone.now() - datetime.timedelta(days=30),
+    )  # fmt: skip
+    assert wide.pk < RecipientGpsRule.objects.latest("pk").pk
+    assert check_in(caregiver_user, agreement.recipient, lat_offset=FAR).exception_reasons == []
+
+
+def test_verifying_again_clears_an_earlier_review(agreement, bureau_user):
+    from services.verification import apply_verification
+
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 2, 9), minutes=10, status="exception")
+    visit.reviewed_by, visit.reviewed_at, visit.review_reason = bureau_user, timezone.now(), "已电话核实"
+    apply_verification(visit, now=local(2026, 3, 2, 12))
+    assert (visit.status, visit.exception_reasons) == (VisitStatus.EXCEPTION, ["too_short"])
+    assert (visit.reviewed_by, visit.reviewed_at, visit.review_reason) == (None, None, "")
