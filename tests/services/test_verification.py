@@ -465,3 +465,30 @@ def test_verifying_again_clears_an_earlier_review(agreement, bureau_user):
     apply_verification(visit, now=local(2026, 3, 2, 12))
     assert (visit.status, visit.exception_reasons) == (VisitStatus.EXCEPTION, ["too_short"])
     assert (visit.reviewed_by, visit.reviewed_at, visit.review_reason) == (None, None, "")
+
+
+def test_without_a_receipt_time_the_callers_clock_judges_the_future(agreement):
+    from services.verification import verify_visit
+
+    visit = VisitFactory.build(agreement=agreement, started_at=local(2026, 3, 2, 9), received_at=None)
+    assert "in_future" in verify_visit(visit, now=local(2026, 3, 2, 8))
+    assert "in_future" not in verify_visit(visit, now=local(2026, 3, 2, 9, 30))
+
+
+def test_rejected_visits_and_emergencies_already_recorded_do_not_make_an_overlap(agreement, caregiver, caregiver_user):
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    rejected = sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=60)], received)[0][0]
+    Visit.objects.filter(pk=rejected.pk).update(status=VisitStatus.REJECTED)
+    sync(
+        caregiver_user,
+        [item(other.recipient, local(2026, 3, 2, 11), minutes=30, kind="emergency", what="摔倒", called="120")],
+        received,
+    )
+    results = sync(
+        caregiver_user,
+        [item(agreement.recipient, local(2026, 3, 2, 9, 15), minutes=30), item(agreement.recipient,
+         local(2026, 3, 2, 11, 5), minutes=30)],
+        received,
+    )  # fmt: skip
+    assert [r[0].exception_reasons for r in results] == [[], []]
