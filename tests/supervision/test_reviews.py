@@ -485,3 +485,84 @@ def test_events_on_the_first_and_last_day_of_the_half_count_and_the_days_around_
     assert [row["verified_on"] for row in f["serious_problems"]["rows"]] == ["2026-01-01", "2026-06-30"]
     assert f["deductions"] == {"count": 2, "amount": "400.00"}
     assert f["evaluations"]["expected"] == 6  # one town, six months
+
+
+def test_only_providers_with_a_contract_in_the_half_are_reviewed():
+    """Reviewed: a contract running through the half, one terminated during it. Not reviewed: one terminated
+    before it began, one starting after it ended, one that ended before it."""
+    from tests.factories import ContractFactory, ProviderFactory
+
+    def provider_with(name, **contract):
+        provider = ProviderFactory(name=name)
+        ContractFactory(provider=provider, **contract)
+        return provider
+
+    provider_with("甲在期内")
+    provider_with("乙期中终止", status="terminated", terminated_on=datetime.date(2026, 3, 31))
+    provider_with("丙期前终止", status="terminated", terminated_on=datetime.date(2025, 12, 31))
+    provider_with("丁期后开始", start_date=datetime.date(2026, 7, 1))
+    provider_with("戊期前到期", end_date=datetime.date(2025, 12, 31))
+    provider_with("己末日开始", start_date=datetime.date(2026, 6, 30))
+    provider_with("庚首日到期", end_date=datetime.date(2026, 1, 1))
+
+    actions.review_build(half=H1)
+
+    reviewed = set(HalfYearReview.objects.values_list("provider__name", flat=True))
+    assert reviewed == {"甲在期内", "乙期中终止", "己末日开始", "庚首日到期"}
+
+
+def test_evaluation_figures_are_the_providers_own_in_the_half(town_user, provider, other_provider, provider_contract):
+    from tests.factories import ContractFactory
+
+    ContractFactory(provider=other_provider)
+    serve(provider, "燕塔街道")
+    serve(other_provider, "燕塔街道")
+    submit_evaluation(town_user, provider, datetime.date(2026, 6, 1), a1=30)  # 100.00
+    submit_evaluation(town_user, other_provider, datetime.date(2026, 3, 1), a1=0)  # another provider's 80.00
+    submit_evaluation(town_user, provider, datetime.date(2026, 7, 1), a1=0)  # the next half's
+    actions.review_build(half=H1)
+
+    f = HalfYearReview.objects.get(provider=provider).figures
+    assert f["evaluations"]["rows"] == [{"town": "燕塔街道", "month": "2026-06", "score": "100.00"}]
+    assert (f["evaluations"]["submitted"], f["evaluations"]["average"]) == (1, "100.00")
+    assert f["deductions"] == {"count": 0, "amount": "0.00"}
+
+
+def test_review_list_filters_and_the_review_of_another_is_404(
+    bureau_user, provider_user, provider, other_provider, provider_contract, django_assert_num_queries
+):
+    from django.http import Http404
+
+    from supervision.selectors.reviews import review_get_for_actor, review_list
+    from tests.factories import ContractFactory
+
+    ContractFactory(provider=other_provider)
+    actions.review_build(half=H1)
+    actions.review_build(half="2025H2")
+    mine = HalfYearReview.objects.get(provider=provider, half=H1)
+    actions.review_decide(actor=bureau_user, review=mine, decision="continue", reason="良好")
+
+    def pks(**filters):
+        return {r.pk for r in review_list(actor=bureau_user, filters=filters)}
+
+    assert len(pks()) == 4
+    assert pks(half=H1) == set(HalfYearReview.objects.filter(half=H1).values_list("pk", flat=True))
+    assert pks(status="decided") == {mine.pk}
+    assert pks(decision="continue") == {mine.pk}
+    assert pks(provider=provider.pk) == set(
+        HalfYearReview.objects.filter(provider=provider).values_list("pk", flat=True)
+    )
+    assert pks(proposal="continue") == set(
+        HalfYearReview.objects.filter(proposal="continue").values_list("pk", flat=True)
+    )
+    assert pks(half=H1, provider=provider.pk) == {mine.pk}
+    with django_assert_num_queries(1):
+        names = [(r.provider.name, r.decided_by and r.decided_by.username) for r in review_list(actor=bureau_user)]
+    assert ("莘县康乐养老服务中心", "bureau") in names
+    # reviews are the bureau's: a provider sees none of them, not even its own
+    assert review_list(actor=provider_user).count() == 0
+    assert review_get_for_actor(actor=bureau_user, pk=mine.pk) == mine
+    other = HalfYearReview.objects.get(provider=other_provider, half=H1)
+    assert review_get_for_actor(actor=bureau_user, pk=other.pk) == other
+    with pytest.raises(Http404):
+        review_get_for_actor(actor=provider_user, pk=mine.pk)
