@@ -163,3 +163,32 @@ def test_on_postgresql_the_lines_are_written_by_copy_with_fen_text(settle, bille
 
     assert 14607 in written and 62600 in written  # the amount and the rate went through the COPY text
     assert line.amount == Decimal("146.07")
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [(1, 2, 1), (-1, 2, -1), (3, 2, 2), (-3, 2, -2), (1, 3, 0), (2, 3, 1), (-2, 3, -1), (0, 5, 0), (7, 1, 7),
+     (-7, 1, -7), (18900 * 22, 31, 13413), (-(18900 * 22), 31, -13413)],
+)  # fmt: skip
+def test_rounding_is_half_up_away_from_zero_on_whole_fen(numerator, denominator, expected):
+    """An adjustment (negative) rounds as its positive counterpart does: −0.5 fen is −1 fen, as 0.5 is 1."""
+    from billing.calculation import div_half_up
+
+    assert div_half_up(numerator, denominator) == expected
+
+
+@pytest.mark.parametrize("denominator", [0, -31])
+def test_a_month_of_no_days_is_refused(denominator):
+    from billing.calculation import div_half_up
+
+    with pytest.raises(ValueError, match="^denominator must be positive$"):
+        div_half_up(100, denominator)
+
+
+def test_nothing_to_split_over_no_weights_pays_nobody():
+    from billing.calculation import split_largest_remainder
+
+    assert split_largest_remainder(100, {}) == {}
+    assert split_largest_remainder(100, {"a": 0}) == {}
+    assert split_largest_remainder(0, {"a": 3}) == {}
+    assert split_largest_remainder(5, {"a": 3, "b": 0}) == {"a": 5}
