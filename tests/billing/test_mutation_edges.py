@@ -192,3 +192,55 @@ def test_nothing_to_split_over_no_weights_pays_nobody():
     assert split_largest_remainder(100, {"a": 0}) == {}
     assert split_largest_remainder(0, {"a": 3}) == {}
     assert split_largest_remainder(5, {"a": 3, "b": 0}) == {"a": 5}
+
+
+def agreement(recipient, provider, caregiver, start, end=None):
+    from contracts.models import AgreementStatus
+    from tests.factories import AgreementFactory
+
+    contract = provider.contracts.first() or ContractFactory(provider=provider)
+    return AgreementFactory(
+        recipient=recipient, provider=provider, contract=contract, caregiver=caregiver, start_date=start, end_date=end,
+        status=AgreementStatus.TERMINATED if end else AgreementStatus.SIGNED,
+    )  # fmt: skip
+
+
+def test_one_providers_agreements_in_a_month_make_one_line_with_every_day(settle, provider):
+    """An old agreement (2023), one with caregiver 甲 to 15 March, a renewal with 甲 from 16 to 20 March, then
+    caregiver 乙 from 21 March, all with the same provider: one line of 31 days, 189.00; 甲 20 days, 乙 11; the
+    line names the last caregiver."""
+    from tests.factories import RecipientFactory
+
+    recipient = RecipientFactory(level="self_care", entry_date=D(2023, 1, 1))
+    jia, yi = CaregiverFactory(provider=provider), CaregiverFactory(provider=provider)
+    agreement(recipient, provider, jia, D(2023, 1, 1), D(2023, 12, 31))
+    agreement(recipient, provider, jia, D(2024, 1, 1), D(2024, 3, 15))
+    agreement(recipient, provider, jia, D(2024, 3, 16), D(2024, 3, 20))
+    agreement(recipient, provider, yi, D(2024, 3, 21))
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days, line.days_self_care, line.amount) == (31, 31, Decimal("189.00"))
+    assert line.caregiver_days == {str(jia.pk): 20, str(yi.pk): 11}
+    assert line.caregiver_id == yi.pk
+
+
+def test_a_level_change_within_one_agreement_keeps_every_day_with_its_caregiver(settle, billed, bureau_user):
+    """自理 to 10 March, 失能 from 11 March: (189 × 10 + 626 × 21) / 31 = 15036 / 31 = 485.03; all 31 days are the
+    one caregiver's."""
+    recipient = billed()
+    approve(recipient, "full", D(2024, 3, 11), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days_self_care, line.days_full, line.amount) == (10, 21, Decimal("485.03"))
+    assert list(line.caregiver_days.values()) == [31]
+
+
+def test_a_level_effective_next_month_does_not_change_this_months_rate(settle, billed, bureau_user):
+    recipient = billed()
+    approve(recipient, "full", D(2024, 4, 1), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.rate, line.amount, line.days_full) == (Decimal("189.00"), Decimal("189.00"), 0)
