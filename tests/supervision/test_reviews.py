@@ -566,3 +566,58 @@ def test_review_list_filters_and_the_review_of_another_is_404(
     assert review_get_for_actor(actor=bureau_user, pk=other.pk) == other
     with pytest.raises(Http404):
         review_get_for_actor(actor=provider_user, pk=mine.pk)
+
+
+def test_the_scorecard_counts_only_this_providers_verified_and_submitted_records(
+    town_user, bureau_user, provider, other_provider, provider_contract
+):
+    """Another provider's evaluation, spot check, notice, serious problem and deduction in the same town and half,
+    and this provider's draft evaluation and unverified deduction, are not in this provider's figures."""
+    from tests.billing.factories import DeductionFactory
+    from tests.supervision.factories import contract_with_rule
+
+    _, other_rule = contract_with_rule(other_provider)
+    (mine,) = serve(provider, "燕塔街道")
+    (theirs,) = serve(other_provider, "燕塔街道")
+    submit_evaluation(town_user, other_provider, datetime.date(2026, 2, 1), a1=0)
+    actions.evaluation_start(actor=town_user, town=town_user.town, provider=provider, month=datetime.date(2026, 3, 1))
+    for agreement, method in ((mine, "platform"), (theirs, "onsite")):
+        actions.spot_check_record(
+            actor=bureau_user, recipient=agreement.recipient, method=method, result="ok", finding="",
+            checked_on=datetime.date(2026, 3, 4),
+        )  # fmt: skip
+    notice_in_h1(bureau_user, other_provider, issued=datetime.date(2026, 2, 1), deadline=datetime.date(2026, 2, 5))
+    other_problem = report_problem(town_user, bureau_user, other_provider, other_rule, category="false_data",
+                                   verified_on=datetime.date(2026, 2, 2))  # fmt: skip
+    notice_in_h1(
+        bureau_user, other_provider, issued=datetime.date(2026, 2, 2), deadline=datetime.date(2026, 2, 9),
+        overdue_on=datetime.date(2026, 2, 10), status="overdue", serious_problem=other_problem,
+    )  # fmt: skip
+    DeductionFactory(provider=provider, contract=provider_contract[0], verified_on=datetime.date(2026, 3, 1),
+                     status="proposed")  # fmt: skip
+    problem = report_problem(
+        town_user, bureau_user, provider, provider_contract[1], verified_on=datetime.date(2026, 4, 1)
+    )
+    notice = notice_in_h1(
+        bureau_user, provider, issued=datetime.date(2026, 4, 1), deadline=datetime.date(2026, 4, 8),
+        overdue_on=datetime.date(2026, 4, 9), status="overdue", serious_problem=problem,
+    )  # fmt: skip
+    actions.review_build(half=H1)
+
+    f = HalfYearReview.objects.get(provider=provider).figures
+    assert f["period"] == {"start": "2026-01-01", "end": "2026-06-30"}
+    assert (f["evaluations"]["submitted"], f["evaluations"]["average"]) == (0, None)
+    assert f["spot_checks"] == {"total": 1, "problems": 0, "onsite": 0, "platform": 1, "phone": 0, "unsatisfied": 0}
+    assert f["rectification"] == {"issued": 1, "accepted": 0, "on_time": 0, "overdue": 1, "still_open": 1}
+    assert f["serious_problems"] == {
+        "verified": 1,
+        "fraud": 0,
+        "rows": [{"id": problem.pk, "town": "燕塔街道", "occurred_on": "2026-04-01", "verified_on": "2026-04-01",
+                  "category": "quality", "category_label": problem.get_category_display(), "fraud": False}],
+    }  # fmt: skip
+    assert f["overdue_serious_problems"] == [
+        {"notice": notice.number, "town": "燕塔街道", "deadline": "2026-04-08", "status": "逾期未整改"}
+    ]
+    assert f["deductions"] == {"count": 1, "amount": "200.00"}
+    other = HalfYearReview.objects.get(provider=other_provider).figures
+    assert (other["serious_problems"]["verified"], other["serious_problems"]["fraud"]) == (1, 1)
