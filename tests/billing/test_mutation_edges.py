@@ -192,6 +192,8 @@ def test_nothing_to_split_over_no_weights_pays_nobody():
     assert split_largest_remainder(100, {"a": 0}) == {}
     assert split_largest_remainder(0, {"a": 3}) == {}
     assert split_largest_remainder(5, {"a": 3, "b": 0}) == {"a": 5}
+    # a caregiver who served one day has a share like any other
+    assert split_largest_remainder(10, {"a": 1, "b": 1}) == {"a": 5, "b": 5}
 
 
 def agreement(recipient, provider, caregiver, start, end=None):

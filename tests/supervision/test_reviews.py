@@ -621,3 +621,33 @@ def test_the_scorecard_counts_only_this_providers_verified_and_submitted_records
     assert f["deductions"] == {"count": 1, "amount": "200.00"}
     other = HalfYearReview.objects.get(provider=other_provider).figures
     assert (other["serious_problems"]["verified"], other["serious_problems"]["fraud"]) == (1, 1)
+
+
+def test_which_overdue_serious_problems_force_termination(town_user, bureau_user, provider, provider_contract):
+    """Counted: a serious problem's notice that went overdue in the half, even if accepted late since; one overdue
+    since last half and overdue still. Not counted: one overdue last half but accepted since, one that went
+    overdue only after the half. Listed by deadline."""
+    serve(provider, "燕塔街道")
+    rule = provider_contract[1]
+
+    def serious_notice(deadline, status, overdue_on):
+        problem = report_problem(town_user, bureau_user, provider, rule, verified_on=deadline - datetime.timedelta(9))
+        return notice_in_h1(
+            bureau_user, provider, issued=deadline - datetime.timedelta(7), deadline=deadline,
+            overdue_on=overdue_on, status=status, serious_problem=problem,
+        )  # fmt: skip
+
+    late = serious_notice(datetime.date(2026, 3, 10), "accepted", datetime.date(2026, 3, 11))
+    still = serious_notice(datetime.date(2025, 11, 10), "overdue", datetime.date(2025, 11, 11))
+    serious_notice(datetime.date(2025, 10, 10), "accepted", datetime.date(2025, 10, 11))
+    serious_notice(datetime.date(2026, 7, 10), "accepted", datetime.date(2026, 7, 11))
+    # and an ordinary notice issued in the half, not due yet
+    notice_in_h1(bureau_user, provider, issued=datetime.date(2026, 6, 29), deadline=datetime.date(2026, 7, 9))
+    actions.review_build(half=H1)
+
+    review = HalfYearReview.objects.get()
+    assert [row["notice"] for row in review.figures["overdue_serious_problems"]] == [still.number, late.number]
+    assert review.veto is True
+    assert review.figures["rectification"] == {
+        "issued": 2, "accepted": 1, "on_time": 0, "overdue": 1, "still_open": 1,
+    }  # fmt: skip
