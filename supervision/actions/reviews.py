@@ -67,9 +67,7 @@ def review_decide(*, actor, review, decision, reason: str):
     if decision not in ReviewDecision.values:
         raise ApplicationError("请选择决定。", field="decision")
     if review.veto and decision != ReviewDecision.TERMINATE:
-        raise ApplicationError(
-            f"一票否决，只能终止合同：{'；'.join(review.veto_reasons)}。", field="decision"
-        )
+        raise ApplicationError(f"一票否决，只能终止合同：{'；'.join(review.veto_reasons)}。", field="decision")
     if not (reason or "").strip():
         raise ApplicationError("请填写决定理由。", field="reason")
     review.decision = decision
