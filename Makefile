@@ -10,7 +10,7 @@ PROD_BIN := $(PROD_VENV)/bin
 PROD_STAMP := $(PROD_VENV)/.installed
 PROD_SETTINGS := shenxian_care.settings.production
 
-.PHONY: install run serve migrate demo test lint audit backup restore worker beat prod-install prod-migrate prod clean
+.PHONY: install run serve migrate demo test lint audit backup restore worker beat prod-install prod-migrate prod clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,3 +81,8 @@ prod: prod-migrate
 
 clean:
 	rm -rf $(VENV) $(PROD_VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles celerybeat-schedule*
+
+# Mutation testing of the five rule modules, each against its own tests, with the score per module (slow: not
+# part of `make test`). Some modules only: make mutation MODULES="scoping levels" (see tools/mutation.py).
+mutation: install
+	$(BIN)/python tools/mutation.py $(MODULES)

@@ -59,7 +59,8 @@ def review_build(*, half: str, today: datetime.date | None = None):
 
 @transaction.atomic
 def review_decide(*, actor, review, decision, reason: str):
-    """The bureau decides. After a one-vote veto the only decision allowed is to terminate."""
+    """The bureau decides. Where termination is forced (a verified fraud: the one-vote veto; or a serious problem
+    whose rectification is overdue) the only decision allowed is to terminate, and the refusal says why."""
     ensure_role(actor, Role.BUREAU)
     review = HalfYearReview.objects.select_for_update().get(pk=review.pk)
     if review.status != ReviewStatus.DRAFT:
@@ -67,7 +68,7 @@ def review_decide(*, actor, review, decision, reason: str):
     if decision not in ReviewDecision.values:
         raise ApplicationError("请选择决定。", field="decision")
     if review.veto and decision != ReviewDecision.TERMINATE:
-        raise ApplicationError("该服务机构有查证属实的弄虚作假等情形（一票否决），只能终止合同。", field="decision")
+        raise ApplicationError(f"一票否决，只能终止合同：{'；'.join(review.veto_reasons)}。", field="decision")
     if not (reason or "").strip():
         raise ApplicationError("请填写决定理由。", field="reason")
     review.decision = decision

@@ -155,18 +155,40 @@ def scorecard(provider, start, end) -> dict:
         "deductions": _deduction_figures(provider, start, end),
         "visits": _visit_figures(provider, start, end),
     }
-    veto_reasons = [
+    decision = proposal_from(figures)
+    average = figures["evaluations"]["average"]
+    return {
+        "figures": figures,
+        "evaluation_average": None if average is None else Decimal(average),
+        **decision,
+    }
+
+
+def proposal_from(figures) -> dict:
+    """The review's rules, from the scorecard's figures alone.
+
+    - Termination is forced (`veto`: the bureau can only decide to terminate) by a verified fraud, false report or
+      breach of contract (一票否决), and likewise by a serious quality problem whose rectification is overdue.
+    - Otherwise each of these on its own proposes "rectify and continue": a monthly evaluation average below
+      PASS_SCORE, an overdue rectification notice, a visit compliance rate below COMPLIANCE_FLOOR.
+    - Otherwise "continue".
+    """
+    fraud = [
         f"{row['verified_on']} {row['town']}：{row['category_label']}（查证属实）"
         for row in figures["serious_problems"]["rows"]
         if row["fraud"]
     ]
+    overdue_serious = [
+        f"{row['town']}：严重服务质量问题逾期未整改（整改通知{row['notice']}，期限{row['deadline']}）"
+        for row in figures["overdue_serious_problems"]
+    ]
     proposal_reasons = []
-    if veto_reasons:
-        proposal = ReviewDecision.TERMINATE
+    if fraud:
         proposal_reasons.append("一票否决：查证属实的弄虚作假、不按合同履约或虚假报告。")
-    elif figures["overdue_serious_problems"]:
+    if overdue_serious:
+        proposal_reasons.append(f"严重服务质量问题逾期未整改{len(overdue_serious)}项。")
+    if fraud or overdue_serious:
         proposal = ReviewDecision.TERMINATE
-        proposal_reasons.append(f"严重服务质量问题逾期未整改{len(figures['overdue_serious_problems'])}项。")
     else:
         average = figures["evaluations"]["average"]
         if average is not None and Decimal(average) < PASS_SCORE:
@@ -177,10 +199,8 @@ def scorecard(provider, start, end) -> dict:
         if compliance < COMPLIANCE_FLOOR:
             proposal_reasons.append(f"上门服务达标率{compliance:.0%}，低于{COMPLIANCE_FLOOR:.0%}。")
         proposal = ReviewDecision.CONTINUE_RECTIFY if proposal_reasons else ReviewDecision.CONTINUE
-    average = figures["evaluations"]["average"]
+    veto_reasons = fraud + overdue_serious
     return {
-        "figures": figures,
-        "evaluation_average": None if average is None else Decimal(average),
         "veto": bool(veto_reasons),
         "veto_reasons": veto_reasons,
         "proposal": proposal,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from billing.actions import settlement_compute
@@ -44,10 +44,17 @@ recipient_plan = st.fixed_dictionaries(
 )
 
 
+def plan(**given):
+    base = {"entry": -40, "exit": None, "level": "self_care", "change": None, "provider": 0, "caregiver": 0,
+            "start": -10, "takeover": None}  # fmt: skip
+    return {**base, **given}
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=25,
     deadline=None,
+    derandomize=True,  # the same months on every run: a failure can be rerun, and a pass means the same thing
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a failing month is small enough to read unshrunk
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -56,6 +63,27 @@ recipient_plan = st.fixed_dictionaries(
     plans=st.lists(recipient_plan, min_size=1, max_size=6),
     deductions=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 90000), st.integers(-20, 27)), max_size=4),
     modes=st.lists(st.sampled_from([PayeeMode.PROVIDER, PayeeMode.CAREGIVERS]), min_size=3, max_size=3),
+)
+# The edges, always tried first: a leap February split by a takeover with a deduction bigger than the month
+# (carried forward) and caregivers paid; an exit on the first day; a level change on the first day and a person
+# with an agreement starting after the month's end; two caregivers sharing a net of 0.01.
+@example(
+    month=D(2024, 2, 1),
+    plans=[plan(level="full", takeover=14), plan(level="partial", caregiver=1, provider=1)],
+    deductions=[(0, 90000, 0), (1, 1, 28)],
+    modes=[PayeeMode.CAREGIVERS, PayeeMode.CAREGIVERS, PayeeMode.PROVIDER],
+)
+@example(
+    month=D(2024, 7, 1),
+    plans=[plan(entry=0, exit=0), plan(change=(0, "full")), plan(start=31, provider=2)],
+    deductions=[],
+    modes=[PayeeMode.PROVIDER, PayeeMode.PROVIDER, PayeeMode.PROVIDER],
+)
+@example(
+    month=D(2025, 2, 1),
+    plans=[plan(level="self_care", caregiver=0), plan(level="self_care", entry=27, caregiver=1)],
+    deductions=[(0, 20249, 3)],  # 202.50 gross (189.00 + 189 × 2 / 28 = 13.50) leaves 0.01
+    modes=[PayeeMode.CAREGIVERS, PayeeMode.PROVIDER, PayeeMode.PROVIDER],
 )
 def test_money_is_conserved(month, plans, deductions, modes):
     with transaction.atomic():

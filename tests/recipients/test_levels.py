@@ -138,3 +138,93 @@ def test_duplicate_id_number_is_refused(bureau_user):
             village=existing.village,
             entry_date=datetime.date(2025, 1, 1),
         )
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [1, 1, 1, 1, 1, 1],  # numbers are not yes/no
+        [True, True, True, True, True, 0],
+        ["是", "是", "是", "是", "是", "否"],
+        [None] * 6,
+        [True] * 7,
+        [],
+    ],
+)
+def test_answers_other_than_six_yes_or_no_are_refused(answers):
+    """The level is computed from six yes/no answers, never from anything that merely looks like them."""
+    with pytest.raises(ValueError, match="^需要六项指标的是/否结果$"):
+        level_from_indicators(answers)
+
+
+def approve(recipient, level, effective, at, by):
+    from recipients.models import LevelApproval
+
+    approval = LevelApproval.objects.create(
+        recipient=recipient, level=level, effective_date=effective, source="assessment", approved_by=by
+    )
+    LevelApproval.objects.filter(pk=approval.pk).update(approved_at=at)
+    return approval
+
+
+@pytest.mark.django_db
+def test_two_approvals_for_the_same_day_the_later_approval_counts(bureau_user):
+    """Two levels approved with the same effective date (a correction on the same day): the one approved later
+    wins, whatever order the rows were written in; at the very same moment, the one written last."""
+    from recipients.selectors import level_history
+
+    tz = datetime.UTC
+    day = datetime.date(2026, 3, 1)
+    recipient = RecipientFactory(level="self_care")
+    # written first but approved later (an approval entered after the fact keeps its real approval time)
+    later = approve(recipient, "full", day, datetime.datetime(2026, 3, 2, 10, tzinfo=tz), bureau_user)
+    earlier = approve(recipient, "partial", day, datetime.datetime(2026, 3, 2, 9, tzinfo=tz), bureau_user)
+    assert level_on(recipient, day) == "full"
+    assert levels_on([recipient.pk], day) == {recipient.pk: "full"}
+    # the same moment: the one written last
+    tie = approve(recipient, "partial", day, datetime.datetime(2026, 3, 2, 10, tzinfo=tz), bureau_user)
+    assert level_on(recipient, day) == "partial"
+    assert levels_on([recipient.pk], day) == {recipient.pk: "partial"}
+    # the history lists them newest first in the same order, the entry level last
+    history = list(level_history(recipient))
+    assert [a.pk for a in history[:3]] == [tie.pk, later.pk, earlier.pk]
+    assert [a.level for a in history] == ["partial", "full", "partial", "self_care"]
+    assert history[0].approved_by == bureau_user
+
+
+@pytest.mark.django_db
+def test_level_history_reads_who_approved_in_the_same_query(bureau_user, django_assert_num_queries):
+    from recipients.selectors import level_history
+
+    recipient = RecipientFactory(level="self_care")
+    approve(
+        recipient, "full", datetime.date(2026, 3, 1), datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC), bureau_user
+    )
+    with django_assert_num_queries(1):
+        approvers = [a.approved_by.username for a in level_history(recipient)]
+    assert approvers == ["bureau", "bureau-approver"]
+
+
+@pytest.mark.django_db
+def test_levels_of_many_recipients_at_once_match_each_ones_level_on(bureau_user):
+    from recipients.models import Recipient
+    from recipients.selectors import with_level_on
+
+    tz = datetime.UTC
+    one = RecipientFactory(level="self_care")
+    two = RecipientFactory(level="full")
+    three = RecipientFactory(level=False, entry_date=datetime.date(2026, 5, 1))  # no level approved yet
+    approve(one, "partial", datetime.date(2026, 3, 15), datetime.datetime(2026, 3, 10, tzinfo=tz), bureau_user)
+    approve(two, "partial", datetime.date(2026, 4, 1), datetime.datetime(2026, 3, 10, tzinfo=tz), bureau_user)
+    for day, expected in (
+        (datetime.date(2026, 3, 14), {one.pk: "self_care", two.pk: "full"}),
+        (datetime.date(2026, 3, 15), {one.pk: "partial", two.pk: "full"}),
+        (datetime.date(2026, 4, 1), {one.pk: "partial", two.pk: "partial"}),
+    ):
+        assert levels_on([one.pk, two.pk, three.pk], day) == expected
+        assert {r: level_on(Recipient.objects.get(pk=r), day) for r in expected} == expected
+        annotated = dict(with_level_on(Recipient.objects.all(), day).values_list("pk", "level_today"))
+        assert annotated == {**expected, three.pk: None}
+    # only the recipients asked for
+    assert levels_on([two.pk], datetime.date(2026, 3, 15)) == {two.pk: "full"}
+    assert levels_on([], datetime.date(2026, 3, 15)) == {}

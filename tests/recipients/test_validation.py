@@ -53,11 +53,22 @@ def test_check_char_matches_the_standard():
     assert id_check_char("11010519491231002") == "X"
 
 
-# A real, published unified social credit code (National Bureau of Statistics example form).
-def test_credit_code_with_valid_check_character():
-    body = "91371522MA3C4PR1"
-    body17 = body + "0"
-    validate_credit_code(body17 + credit_check_char(body17))
+@pytest.mark.parametrize(
+    ("code", "check"),
+    [
+        ("91110000600037341L", "L"),  # the example in python-stdnum's cn.uscc documentation
+        ("91350100M000100Y43", "3"),  # the example code widely used with GB 32100-2015
+    ],
+)
+def test_credit_code_with_valid_check_character(code, check):
+    """Published codes with their published check characters (not computed here by the function under test)."""
+    validate_credit_code(code)
+    assert credit_check_char(code[:17]) == check
+    # any other check character is refused
+    wrong = "0" if check != "0" else "1"
+    with pytest.raises(ValidationError) as exc:
+        validate_credit_code(code[:17] + wrong)
+    assert exc.value.code == "check_digit"
 
 
 @pytest.mark.parametrize(

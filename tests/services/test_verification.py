@@ -1,15 +1,18 @@
 """Each verification rule, passing and failing, through the check-in and check-out actions."""
 
 import datetime
+import math
+import uuid
 
 import pytest
 from django.utils import timezone
 
 from contracts.models import AgreementStatus
 from services import actions
-from services.models import GpsRuleStatus, RecipientGpsRule, ServiceStandard, VisitStatus
+from services.models import GpsRuleStatus, RecipientGpsRule, ServiceStandard, Visit, VisitStatus
 from services.verification import haversine_m
 from tests.factories import AgreementFactory, CaregiverFactory, RecipientFactory
+from tests.services.factories import VisitFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +20,27 @@ pytestmark = pytest.mark.django_db
 NEAR, FAR = 0.0009, 0.01
 
 
-def test_haversine_matches_a_known_distance():
-    # one degree of latitude is about 111.2 km
-    assert haversine_m(36, 115, 37, 115) == pytest.approx(111_195, rel=1e-3)
+def law_of_cosines_m(lat1, lng1, lat2, lng2):
+    """The same great-circle distance by another formula (spherical law of cosines), to check against."""
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lng2 - lng1)
+    return 6_371_000 * math.acos(math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl))
+
+
+def test_haversine_matches_known_distances_north_south_east_west_and_across():
+    # one degree along a meridian, and along the equator, is 111.195 km on a 6371 km sphere
+    assert haversine_m(36, 115, 37, 115) == pytest.approx(111_195, rel=1e-4)
+    assert haversine_m(0, 115, 0, 116) == pytest.approx(111_195, rel=1e-4)
+    # at 60° north a degree of longitude is about half as long (a little less along the great circle)
+    assert haversine_m(60, 115, 60, 116) == pytest.approx(55_596, rel=1e-3)
+    # east-west in Shen County (36.234° N): 0.004° of longitude is about 359 m
+    assert haversine_m(36.234, 115.671, 36.234, 115.675) == pytest.approx(358.8, abs=1)
+    # Beijing (Tiananmen) to Shanghai (People's Square), checked by another formula: about 1067 km
+    beijing, shanghai = (39.9087, 116.3975), (31.2304, 121.4737)
+    assert haversine_m(*beijing, *shanghai) == pytest.approx(law_of_cosines_m(*beijing, *shanghai), rel=1e-6)
+    assert haversine_m(*beijing, *shanghai) == pytest.approx(1_067_000, rel=1e-2)
+    # symmetric, and zero at the same point
+    assert haversine_m(*shanghai, *beijing) == pytest.approx(haversine_m(*beijing, *shanghai))
+    assert haversine_m(*beijing, *beijing) == 0
 
 
 def test_a_proper_visit_is_verified(agreement, caregiver_user, check_in, check_out):
@@ -224,3 +245,280 @@ def test_the_standard_is_read_from_the_table_when_the_cache_is_down(monkeypatch)
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
     assert standard_on(datetime.date(2025, 3, 3)).radius_m == 70
+
+
+@pytest.mark.parametrize(("lng_offset", "reasons"), [(0.004, ["too_far"]), (0.003, []), (-0.004, ["too_far"])])
+def test_the_radius_applies_east_and_west_of_home(agreement, caregiver_user, lng_offset, reasons):
+    """300 m from home: 0.004° of longitude at Shen County's latitude is about 359 m (too far), 0.003° about 269 m."""
+    recipient = agreement.recipient
+    visit = actions.visit_check_in(
+        actor=caregiver_user,
+        client_id=uuid.uuid4(),
+        recipient_id=recipient.pk,
+        started_at=timezone.now() - datetime.timedelta(minutes=5),
+        latitude=float(recipient.home_latitude),
+        longitude=float(recipient.home_longitude) + lng_offset,
+    )[0]
+    assert visit.exception_reasons == reasons
+    assert visit.checkin_distance_m == pytest.approx(abs(lng_offset) * 89_690, abs=2)
+
+
+def test_a_zero_minute_visit_is_too_short(agreement, caregiver_user, check_in, check_out):
+    visit = check_out(caregiver_user, check_in(caregiver_user, agreement.recipient), minutes=0)
+    assert visit.exception_reasons == ["too_short"]
+
+
+def test_a_check_out_sent_days_late_is_logged_late(agreement, caregiver_user, check_in, check_out):
+    """Checked in on time three days ago, checked out after 45 minutes, but the check-out reached the server only
+    now (the phone was offline): the check-out was logged 72 hours late, past the 72-hour default… and 80 hours is."""
+    visit = check_in(caregiver_user, agreement.recipient, ago_minutes=80 * 60)
+    Visit.objects.filter(pk=visit.pk).update(received_at=visit.started_at)  # the check-in itself arrived on time
+    visit.refresh_from_db()
+    visit = check_out(caregiver_user, visit, minutes=45, offline=True)
+    assert visit.exception_reasons == ["logged_late"]
+
+
+def sync(user, items, received_at):
+    return actions.visit_sync(actor=user, items=items, received_at=received_at)
+
+
+def item(recipient, start, minutes=45, **more):
+    return {
+        "client_id": str(uuid.uuid4()),
+        "recipient": recipient.pk,
+        "started_at": start,
+        "ended_at": start + datetime.timedelta(minutes=minutes),
+        "latitude": float(recipient.home_latitude),
+        "longitude": float(recipient.home_longitude),
+        "service_items": ["daily_cleaning"],
+        "offline": True,
+        **more,
+    }
+
+
+def test_a_multi_day_offline_batch_finds_each_days_agreement(caregiver, caregiver_user):
+    """An offline phone sends three days at once (within the 72 hours allowed). The recipient's agreement with
+    another caregiver ended on 3 March and the one naming this caregiver began on 4 March: the 3 March visit is
+    'not assigned' under the old agreement, the 4 and 5 March ones are verified under the new one."""
+    recipient = RecipientFactory()
+    old = AgreementFactory(
+        provider=caregiver.provider,
+        caregiver=CaregiverFactory(provider=caregiver.provider),
+        recipient=recipient,
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2026, 3, 3),
+    )
+    new = AgreementFactory(
+        provider=caregiver.provider, caregiver=caregiver, recipient=recipient, start_date=datetime.date(2026, 3, 4)
+    )
+    starts = [local(2026, 3, 3), local(2026, 3, 4), local(2026, 3, 5)]
+    results = sync(caregiver_user, [item(recipient, s) for s in starts], received_at=local(2026, 3, 5, 18))
+    visits = [r[0] for r in results]
+    assert [v.agreement_id for v in visits] == [old.pk, new.pk, new.pk]
+    assert [v.exception_reasons for v in visits] == [["not_assigned"], [], []]
+
+
+def test_a_batch_before_the_agreement_starts_or_after_it_ended_has_none(caregiver, caregiver_user):
+    recipient = RecipientFactory()
+    AgreementFactory(
+        provider=caregiver.provider,
+        caregiver=caregiver,
+        recipient=recipient,
+        start_date=datetime.date(2026, 3, 6),
+        end_date=datetime.date(2026, 3, 7),
+    )
+    starts = [local(2026, 3, 5, 10), local(2026, 3, 6, 10), local(2026, 3, 7, 10), local(2026, 3, 8, 6)]
+    results = sync(caregiver_user, [item(recipient, s) for s in starts], received_at=local(2026, 3, 8, 8))
+    assert [r[0].exception_reasons for r in results] == [["no_agreement"], [], [], ["no_agreement"]]
+
+
+def test_back_to_back_visits_sent_in_reverse_order_do_not_overlap(agreement, caregiver, caregiver_user):
+    """09:00–09:45 at one home and 09:45–10:30 at another, the later one sent first: neither overlaps."""
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 18)
+    later = sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9, 45))], received)[0][0]
+    earlier = sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 9, 0))], received)[0][0]
+    assert (later.exception_reasons, earlier.exception_reasons) == ([], [])
+    # one minute more, and the earlier one overlaps the later
+    overlapping = sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 9, 1))], received)[0][0]
+    assert overlapping.exception_reasons == ["overlap"]
+
+
+def test_a_visit_finished_in_a_later_request_does_not_overlap_itself(agreement, caregiver_user, check_in):
+    """Re-verification at check-out: the visit's own check-in is among the caregiver's visits of the day."""
+    visit = check_in(caregiver_user, agreement.recipient, ago_minutes=60)
+    results = sync(
+        caregiver_user,
+        [{"client_id": str(visit.client_id), "ended_at": visit.started_at + datetime.timedelta(minutes=45),
+          "service_items": ["daily_cleaning"]}],
+        received_at=timezone.now(),
+    )  # fmt: skip
+    assert results[0][1] == "finished"
+    assert results[0][0].exception_reasons == []
+
+
+def test_in_the_future_is_judged_at_receipt_not_when_verified_again(agreement, caregiver_user, check_in):
+    """A check-in received at 09:00 claiming to start at 10:00 was in the future when it arrived; verifying it again
+    the next day (a correction, a re-run) still says so. One claiming 09:04 was within the 5-minute tolerance."""
+    from services.verification import verify_visit
+
+    received = local(2026, 3, 2, 9, 0)
+    ahead = VisitFactory(agreement=agreement, started_at=local(2026, 3, 2, 10), ended_at=None, received_at=received)
+    within = VisitFactory(
+        agreement=agreement, started_at=local(2026, 3, 3, 9, 4), ended_at=None, received_at=local(2026, 3, 3, 9)
+    )
+    next_day = local(2026, 3, 3, 12)
+    assert "in_future" in verify_visit(ahead, now=next_day)
+    assert "in_future" not in verify_visit(within, now=next_day)
+    # the check-out likewise, against when the check-out arrived
+    late_out = VisitFactory(
+        agreement=agreement,
+        started_at=local(2026, 3, 4, 9),
+        ended_at=local(2026, 3, 4, 11),
+        received_at=local(2026, 3, 4, 9),
+        checkout_received_at=local(2026, 3, 4, 10),
+    )
+    assert "in_future" in verify_visit(late_out, now=local(2026, 3, 5, 12))
+
+
+def test_the_clock_tolerance_and_the_late_limit_are_inclusive(agreement):
+    """Exactly 5 minutes ahead of the server is not "in the future"; exactly 72 hours late is not "logged late"."""
+    from services.verification import verify_visit
+
+    received = local(2026, 3, 2, 9, 0)
+    on_the_edge = VisitFactory(
+        agreement=agreement,
+        started_at=received + datetime.timedelta(minutes=5),
+        ended_at=received + datetime.timedelta(minutes=50),
+        received_at=received,
+        checkout_received_at=received + datetime.timedelta(minutes=45),
+    )
+    assert verify_visit(on_the_edge, now=received) == []
+    # a check-out two minutes ahead of its own receipt is within the tolerance too
+    on_the_edge.ended_at = received + datetime.timedelta(minutes=47)
+    assert verify_visit(on_the_edge, now=received) == []
+    start = local(2026, 3, 5, 9, 0)
+    exactly_72 = VisitFactory(
+        agreement=agreement,
+        started_at=start,
+        ended_at=start + datetime.timedelta(minutes=45),
+        received_at=start + datetime.timedelta(hours=72),
+        checkout_received_at=start + datetime.timedelta(minutes=45, hours=72),
+    )
+    assert verify_visit(exactly_72, now=start + datetime.timedelta(hours=73)) == []
+
+
+def test_a_position_with_one_coordinate_missing_is_no_position(agreement):
+    from services.verification import verify_visit
+
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 2, 9), checkin_longitude=None)
+    assert verify_visit(visit, now=local(2026, 3, 2, 12)) == ["no_position"]
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 3, 9), checkin_latitude=None)
+    assert verify_visit(visit, now=local(2026, 3, 3, 12)) == ["no_position"]
+    # and a home with only one coordinate is unlocated
+    type(agreement.recipient).objects.filter(pk=agreement.recipient_id).update(home_longitude=None)
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 4, 9))
+    visit.recipient.refresh_from_db()
+    assert verify_visit(visit, now=local(2026, 3, 4, 12)) == ["home_unlocated"]
+
+
+def test_a_visit_checked_out_into_another_visit_overlaps_it(agreement, caregiver, caregiver_user):
+    """Checked in at 08:00 (open), then a 09:00–10:00 visit elsewhere, then the first checked out at 09:30: verified
+    again at check-out, the first visit now overlaps the second."""
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    first = item(agreement.recipient, local(2026, 3, 2, 8), minutes=90)
+    ended_at = first.pop("ended_at")
+    opened = sync(caregiver_user, [first], received)[0][0]
+    assert opened.exception_reasons == []
+    sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=60)], received)
+    results = sync(caregiver_user, [{"client_id": first["client_id"], "ended_at": ended_at,
+                                     "service_items": ["daily_cleaning"]}], received)  # fmt: skip
+    assert results[0][1] == "finished"
+    assert results[0][0].exception_reasons == ["overlap"]
+
+
+def test_a_visit_overlaps_by_its_whole_length_and_a_zero_minute_visit_inside_another_overlaps(
+    agreement, caregiver, caregiver_user
+):
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=45)], received)
+    # 08:30–09:10 reaches into 09:00–09:45 by its end
+    assert sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 8, 30), minutes=40)], received)[0][
+        0
+    ].exception_reasons == ["overlap"]
+    # 0 minutes at 09:10, inside 09:00–09:45
+    zero = sync(caregiver_user, [item(agreement.recipient, local(2026, 3, 2, 9, 10), minutes=0)], received)[0][0]
+    assert zero.exception_reasons == ["too_short", "overlap"]
+
+
+def test_visits_of_one_batch_are_checked_against_each_other_but_emergencies_are_not(
+    agreement, caregiver, caregiver_user
+):
+    """One offline batch: an emergency 07:00–08:00, a visit 07:30–08:15 (an emergency may interrupt anything),
+    a visit 09:00–10:00 and one 09:30–10:15 that overlaps it."""
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    emergency = item(agreement.recipient, local(2026, 3, 2, 7), minutes=60, kind="emergency", what="摔倒", called="120")
+    results = sync(
+        caregiver_user,
+        [
+            emergency,
+            item(other.recipient, local(2026, 3, 2, 7, 30), minutes=45),
+            item(agreement.recipient, local(2026, 3, 2, 9), minutes=60),
+            item(other.recipient, local(2026, 3, 2, 9, 30), minutes=45),
+        ],
+        local(2026, 3, 2, 12),
+    )
+    assert [r[0].exception_reasons for r in results[1:]] == [[], [], ["overlap"]]
+
+
+def test_the_latest_decided_gps_rule_applies(agreement, caregiver_user, bureau_user, check_in):
+    """Two approved rules for one home: the one decided last applies, whatever order they were requested in."""
+    wide = RecipientGpsRule.objects.create(
+        recipient=agreement.recipient, radius_m=2000, reason="山区", requested_by=bureau_user,
+        status=GpsRuleStatus.APPROVED, decided_by=bureau_user, decided_at=timezone.now(),
+    )  # fmt: skip
+    RecipientGpsRule.objects.create(
+        recipient=agreement.recipient, radius_m=50, reason="旧规则", requested_by=bureau_user,
+        status=GpsRuleStatus.APPROVED, decided_by=bureau_user, decided_at=timezone.now() - datetime.timedelta(days=30),
+    )  # fmt: skip
+    assert wide.pk < RecipientGpsRule.objects.latest("pk").pk
+    assert check_in(caregiver_user, agreement.recipient, lat_offset=FAR).exception_reasons == []
+
+
+def test_verifying_again_clears_an_earlier_review(agreement, bureau_user):
+    from services.verification import apply_verification
+
+    visit = VisitFactory(agreement=agreement, started_at=local(2026, 3, 2, 9), minutes=10, status="exception")
+    visit.reviewed_by, visit.reviewed_at, visit.review_reason = bureau_user, timezone.now(), "已电话核实"
+    apply_verification(visit, now=local(2026, 3, 2, 12))
+    assert (visit.status, visit.exception_reasons) == (VisitStatus.EXCEPTION, ["too_short"])
+    assert (visit.reviewed_by, visit.reviewed_at, visit.review_reason) == (None, None, "")
+
+
+def test_without_a_receipt_time_the_callers_clock_judges_the_future(agreement):
+    from services.verification import verify_visit
+
+    visit = VisitFactory.build(agreement=agreement, started_at=local(2026, 3, 2, 9), received_at=None)
+    assert "in_future" in verify_visit(visit, now=local(2026, 3, 2, 8))
+    assert "in_future" not in verify_visit(visit, now=local(2026, 3, 2, 10, 30))
+
+
+def test_rejected_visits_and_emergencies_already_recorded_do_not_make_an_overlap(agreement, caregiver, caregiver_user):
+    other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
+    received = local(2026, 3, 2, 12)
+    rejected = sync(caregiver_user, [item(other.recipient, local(2026, 3, 2, 9), minutes=60)], received)[0][0]
+    Visit.objects.filter(pk=rejected.pk).update(status=VisitStatus.REJECTED)
+    sync(
+        caregiver_user,
+        [item(other.recipient, local(2026, 3, 2, 11), minutes=30, kind="emergency", what="摔倒", called="120")],
+        received,
+    )
+    results = sync(
+        caregiver_user,
+        [item(agreement.recipient, local(2026, 3, 2, 9, 15), minutes=30), item(agreement.recipient,
+         local(2026, 3, 2, 11, 5), minutes=30)],
+        received,
+    )  # fmt: skip
+    assert [r[0].exception_reasons for r in results] == [[], []]
