@@ -18,7 +18,7 @@ NAMES = {
         },
     ),
     "otp_totp": ("双因素验证", {"totpdevice": "动态口令设备"}),
-    "authtoken": ("API 令牌", {"token": "API 令牌", "tokenproxy": "API 令牌"}),
+    "authtoken": ("API 令牌", {"token": "API 令牌", "tokenproxy": "API 令牌"}),  # nosec B105 - section names
 }
 
 

@@ -14,17 +14,16 @@ ALTER TABLE ... DISABLE TRIGGER, which the table's owner can always do, and noth
 
 from django.db import migrations
 
-FROZEN = "('confirmed', 'paid')"
 CHILDREN = ["billing_settlementline", "billing_providersettlement", "billing_deductionapplication", "billing_payment"]
 # Rows that also name their month's provider total (a second way into a month).
 UNDER_PROVIDER_TOTAL = {"billing_deductionapplication", "billing_payment"}
 
-PG_INSERT_GUARD = f"""
+PG_INSERT_GUARD = """
 CREATE OR REPLACE FUNCTION billing_frozen_insert_guard() RETURNS trigger AS $$
 BEGIN
     -- One check per statement (a month's computation inserts thousands of lines), over the rows it inserted.
     IF EXISTS (
-        SELECT 1 FROM new_rows n JOIN billing_settlement s ON s.id = n.settlement_id WHERE s.status IN {FROZEN}
+        SELECT 1 FROM new_rows n JOIN billing_settlement s ON s.id = n.settlement_id WHERE s.status IN ('confirmed', 'paid')
     ) THEN
         RAISE EXCEPTION '已确认的结算月份已冻结，不能加入新的行（%%）', TG_TABLE_NAME;
     END IF;
@@ -35,7 +34,7 @@ BEGIN
             SELECT 1 FROM new_rows n
             JOIN billing_providersettlement ps ON ps.id = n.provider_settlement_id
             JOIN billing_settlement s ON s.id = ps.settlement_id
-            WHERE s.status IN {FROZEN}
+            WHERE s.status IN ('confirmed', 'paid')
         ) THEN
             RAISE EXCEPTION '已确认的结算月份已冻结，不能加入新的行（%%）', TG_TABLE_NAME;
         END IF;
@@ -45,14 +44,14 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-PG_MOVE_GUARD = f"""
+PG_MOVE_GUARD = """
 CREATE OR REPLACE FUNCTION billing_frozen_move_guard() RETURNS trigger AS $$
 BEGIN
     -- Called only for a row whose month (or provider total) changes: see the triggers' WHEN.
-    IF EXISTS (SELECT 1 FROM billing_settlement WHERE id = NEW.settlement_id AND status IN {FROZEN})
+    IF EXISTS (SELECT 1 FROM billing_settlement WHERE id = NEW.settlement_id AND status IN ('confirmed', 'paid'))
        OR (TG_NARGS > 0 AND EXISTS (
             SELECT 1 FROM billing_providersettlement ps JOIN billing_settlement s ON s.id = ps.settlement_id
-            WHERE ps.id = (to_jsonb(NEW) ->> 'provider_settlement_id')::bigint AND s.status IN {FROZEN}
+            WHERE ps.id = (to_jsonb(NEW) ->> 'provider_settlement_id')::bigint AND s.status IN ('confirmed', 'paid')
        )) THEN
         RAISE EXCEPTION '已确认的结算月份已冻结，不能把其他月份的行移入（%%）', TG_TABLE_NAME;
     END IF;
@@ -61,13 +60,13 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-PG_TRUNCATE_GUARD = f"""
+PG_TRUNCATE_GUARD = """
 CREATE OR REPLACE FUNCTION billing_frozen_truncate_guard() RETURNS trigger AS $$
 BEGIN
     IF coalesce(current_setting('shenxian.truncate_frozen_months', true), '') = 'on' THEN
         RETURN NULL;
     END IF;
-    IF EXISTS (SELECT 1 FROM billing_settlement WHERE status IN {FROZEN}) THEN
+    IF EXISTS (SELECT 1 FROM billing_settlement WHERE status IN ('confirmed', 'paid')) THEN
         RAISE EXCEPTION '有已确认的结算月份，已冻结，不能清空（%%）', TG_TABLE_NAME;
     END IF;
     RETURN NULL;
