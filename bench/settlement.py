@@ -559,6 +559,15 @@ def _cells(path):
         wb.close()
 
 
+def _table(rows):
+    """The header, body and 合计 row of a printable sheet (its title rows and sign-off lines are not the baseline's)."""
+    from billing.exports import DETAIL_HEADER
+
+    start = rows.index(tuple(DETAIL_HEADER))
+    end = next(i for i in range(start, len(rows)) if rows[i] and rows[i][0] == "合计")
+    return rows[start : end + 1]
+
+
 def phase_export():
     """The detail sheet by billing.exports against bare openpyxl writing the identical cells (the same 15 columns,
     text, labels, header and total row; checked cell by cell), and the whole export job a user waits for (every
@@ -568,7 +577,7 @@ def phase_export():
     from django.db import connection, transaction
     from openpyxl import Workbook
 
-    from billing.exports import DETAIL_HEADER, EXPORT_KIND, detail_rows, export_params, file_name, write_detail
+    from billing.exports import DETAIL_HEADER, EXPORT_KIND, build_workbook, export_params, file_name
     from billing.models import Settlement
     from shenxian_care.actions import export_request
     from shenxian_care.models import ExportJob, ExportStatus, User
@@ -579,9 +588,8 @@ def phase_export():
         ours_path, bare_path = os.path.join(tmp, "ours.xlsx"), os.path.join(tmp, "bare.xlsx")
         started = time.perf_counter()
         with transaction.atomic():
-            wb = Workbook(write_only=True)
-            write_detail(wb.create_sheet("结算明细"), detail_rows(actor=bureau, settlement=settlement))
-            wb.save(ours_path)
+            # the portal's own detail sheet (title rows, formats, sign-off), as the export job writes it
+            build_workbook(actor=bureau, settlement=settlement, sheets=("detail",)).save(ours_path)
         ours = time.perf_counter() - started
         rss = peak_rss_mb()
 
@@ -603,7 +611,7 @@ def phase_export():
             raw.close()
             wb.save(bare_path)
         bare = time.perf_counter() - started
-        same_cells = _cells(ours_path) == _cells(bare_path)
+        same_cells = _table(_cells(ours_path)) == _cells(bare_path)
 
     # The whole job behind the portal's download button: every sheet, built as the bureau. With no broker
     # configured the job runs in-process when the request commits, so this is request to finished file.
