@@ -173,8 +173,9 @@ def test_inactive_or_anonymous_users_see_nothing(two_sides):
 
 
 def test_a_provider_sees_a_recipient_through_either_its_towns_or_its_agreements_once(two_sides):
-    """Recipients are visible to a provider through a contract for their town OR an agreement with them; a
-    recipient reached both ways, or through two agreements, is listed once."""
+    """Recipients are visible to a provider through a contract (in force or yet to start) for their town OR a
+    current agreement with them under such a contract; a recipient reached both ways, or through two agreements, is
+    listed once. An agreement in a town none of its contracts serves gives no access (access follows service)."""
     a, b = two_sides["a"], two_sides["b"]
     # a second agreement of A's recipient with A (an earlier one, ended)
     AgreementFactory(
@@ -190,10 +191,11 @@ def test_a_provider_sees_a_recipient_through_either_its_towns_or_its_agreements_
     # a 燕塔街道 recipient with no agreement yet: visible to A through its contract for the town
     waiting = RecipientFactory(village=a["recipient"].village)
     seen = list(Recipient.objects.for_actor(a["provider_user"]).values_list("pk", flat=True))
-    assert sorted(seen) == sorted([a["recipient"].pk, crossing.pk, waiting.pk])
-    # the caregiver sees the people assigned to them, each once
+    assert sorted(seen) == sorted([a["recipient"].pk, waiting.pk])
+    assert crossing.pk not in seen
+    # the caregiver sees the people assigned to them under a contract in force, each once
     assigned = list(Recipient.objects.for_actor(a["caregiver_user"]).values_list("pk", flat=True))
-    assert sorted(assigned) == sorted([a["recipient"].pk, crossing.pk])
+    assert sorted(assigned) == [a["recipient"].pk]
 
 
 def test_objects_outside_the_scope_are_404_and_malformed_ids_too(two_sides):
