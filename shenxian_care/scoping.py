@@ -52,7 +52,7 @@ class ScopedQuerySet(models.QuerySet):
     - `scope_caregiver`: lookup to a Caregiver
     - `scope_finance_all`: the finance bureau reads every row (settlements, payments, contracts)
 
-    A lookup may also be a tuple of lookups: the row is visible through any of them.
+    A row reached through a recipient declares `scope_served_recipient` instead, for providers and caregivers.
     """
 
     scope_town = None
@@ -67,12 +67,6 @@ class ScopedQuerySet(models.QuerySet):
     def _through(self, lookup, value):
         if value is None:
             return self.none()
-        if isinstance(lookup, tuple):
-            manager = self.model._default_manager
-            condition = models.Q()
-            for one in lookup:
-                condition |= models.Q(pk__in=manager.filter(**{one: value}).values("pk"))
-            return self.filter(condition)
         if "__" in lookup:
             # Joins across to-many relations would duplicate rows: filter through a subquery instead.
             ids = self.model._default_manager.filter(**{lookup: value}).values("pk")

@@ -181,7 +181,8 @@ def test_nothing_but_the_public_pages_opens_without_signing_in(world, client):
         if response.status_code == 302:
             assert "/accounts/login/" in response.url
     for name in PUBLIC:
-        assert client.get(reverse(name)).status_code in (200, 302)
+        # /healthz is open and answers 503 while no worker or beat has reported (as in the test run)
+        assert client.get(reverse(name)).status_code in ((200, 302, 503) if name == "healthz" else (200, 302))
 
 
 @pytest.mark.django_db

@@ -34,7 +34,8 @@ def _recipient(request, pk):
 @login_required
 def card_list(request):
     _town_or_bureau(request)
-    q = request.GET.get("q", "")
+    # a name or a masked ID fragment; a NUL byte (which PostgreSQL refuses in text) or a novel is no search
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:32]
     page = Paginator(selectors.confirmation_card_list(actor=request.user, q=q), PER_PAGE).get_page(
         request.GET.get("page")
     )

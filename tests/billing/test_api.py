@@ -109,7 +109,7 @@ def test_a_malformed_settlement_filter_is_a_400_with_a_chinese_message(api_as, f
     for path in ENDPOINTS[1:]:
         response = client.get(f"/api/v1/{path}/?settlement=null")
         assert response.status_code == 400
-        assert "输入一个数字" in str(response.json()["settlement"])
+        assert "请填写有效的编号" in str(response.json()["settlement"])
     settlement, _, _ = two_provider_month
     filtered = client.get(f"/api/v1/settlements/providers/?settlement={settlement.pk}").json()["results"]
     assert len(filtered) == 2

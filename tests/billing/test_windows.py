@@ -158,6 +158,8 @@ def test_a_confirmed_month_cannot_be_discarded(settle, billed, bureau_user):
         settlement_discard(actor=bureau_user, settlement=march)
 
 
+# On PostgreSQL the progress and run state are written from a side connection: committed data, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_a_recompute_asked_while_the_month_is_computing_runs_after_it(settle, billed, bureau_user, monkeypatch):
     """The bureau asks again while March is computing: the request is kept (not dropped), confirming is refused
     until the run with the latest data has finished, and that run follows at once."""
@@ -200,6 +202,8 @@ def test_a_recompute_asked_while_the_month_is_computing_runs_after_it(settle, bi
     assert len(queued) == 2  # the request's own task, and the follow-up the finished run queued
 
 
+# On PostgreSQL the progress and run state are written from a side connection: committed data, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_the_rerun_clears_the_request_and_the_month_can_be_confirmed(settle, billed, bureau_user):
     billed()
     march = settle(2024, 3)

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from billing.actions import settlement_compute, settlement_confirm
+from billing.actions import proposals_decide, settlement_compute, settlement_confirm
 from billing.models import ProviderSettlement
 from contracts.models import Provider
 from shenxian_care.models import User
@@ -43,7 +43,11 @@ def test_provider_answers_a_rectification_notice_and_reads_its_settlement(demo, 
         deadline=today + datetime.timedelta(days=7),
     )
     # last month settled the way `manage.py settle --month YYYY-MM --confirm` does it
-    settlement = settlement_confirm(actor=bureau, settlement=settlement_compute(actor=bureau, month=month))
+    draft = settlement_compute(actor=bureau, month=month)
+    undecided = list(draft.proposals.filter(status="proposed").values_list("pk", flat=True))
+    if undecided:  # the month's evidence proposals, waived on the record as the bureau must before confirming
+        proposals_decide(actor=bureau, settlement=draft, proposal_ids=undecided, accept=False, reason="已核实")
+    settlement = settlement_confirm(actor=bureau, settlement=draft)
     mine = ProviderSettlement.objects.get(settlement=settlement, provider=own)
     theirs = ProviderSettlement.objects.get(settlement=settlement, provider=other)
     assert mine.gross > 0 and theirs.gross > 0
