@@ -214,3 +214,21 @@ def test_the_rerun_clears_the_request_and_the_month_can_be_confirmed(settle, bil
     march.refresh_from_db()
     assert not march.rerun_requested and march.run_state == RunState.DONE
     assert confirm_month(actor=bureau_user, settlement=march).status == "confirmed"
+
+
+def test_the_bureau_discards_a_draft_from_its_page(settle, billed, client_as, bureau_user, finance_user):
+    """A draft computed by mistake is thrown away from the month's page; finance has no such button or power."""
+    from django.urls import reverse
+
+    billed()
+    march = settle(2024, 3)
+    url = reverse("billing:settlement_discard", args=[march.pk])
+    assert (
+        "作废草稿" in client_as(bureau_user).get(reverse("billing:settlement_detail", args=[march.pk])).content.decode()
+    )
+    assert client_as(finance_user).post(url).status_code == 403
+    assert Settlement.objects.filter(pk=march.pk).exists()
+
+    response = client_as(bureau_user).post(url)
+
+    assert response.status_code == 302 and not Settlement.objects.filter(pk=march.pk).exists()

@@ -247,3 +247,22 @@ def test_management_command_imports_and_reports(bureau_user, tmp_path, capsys):
     with pytest.raises(CommandError, match="未导入任何数据"):
         call_command("import_roster", str(bad), month="2026-10")
     assert "第2行 [镇(街道)]" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_the_preview_page_shows_a_level_conflict_and_says_the_approved_level_stands(client_as, bureau_user):
+    """The bureau approved 失能 (626.00); the provincial roster says 自理 (189.00): the preview page lists the
+    conflict with both levels, and the approved level is what billing keeps using."""
+    from django.urls import reverse
+
+    yanta = VillageFactory(town=town("燕塔街道"), name="东关村")
+    person = RecipientFactory(village=yanta, level="full")
+    content = workbook([row(person.name, person.id_number, village="东关村", level="自理")])
+    roster = roster_preview(actor=bureau_user, month=MONTH, file_name="10月.xlsx", content=content)
+
+    page = client_as(bureau_user).get(reverse("recipients:roster_preview", args=[roster.pk])).content.decode()
+
+    assert "等级冲突（1）" in page and "审定等级继续有效" in page
+    assert "失能" in page and "自理" in page
+    roster_apply(actor=bureau_user, roster=roster)
+    assert level_on(person, MONTH) == "full"
