@@ -210,7 +210,7 @@ def payment_record(
         raise ApplicationError("支付日期不能晚于今天。", field="paid_on")
     if paid_on < timezone.localtime(settlement.confirmed_at).date():
         raise ApplicationError("支付日期不能早于结算确认日期。", field="paid_on")
-    remaining = payment.amount - _paid(payment.records.all())
+    remaining = payment.amount - payment.paid
     if remaining <= 0:
         raise ApplicationError(f"{payment.payee_name}的款项已付清。")
     amount = remaining if amount is None else quantize_fen(amount)
@@ -229,16 +229,10 @@ def payment_record(
     return record
 
 
-def _paid(records) -> Decimal:
-    # Summed in Python on exact Decimals (SQLite would sum money as floats).
-    return quantize_fen(sum((r.amount for r in records), Decimal("0.00")))
-
-
 def unpaid_payments(settlement) -> list:
-    """The month's payments not yet paid in full, each with `paid` (what the records add up to)."""
+    """The month's payments not yet paid in full."""
     unpaid = []
     for payment in Payment.objects.filter(settlement=settlement).prefetch_related("records").order_by("pk"):
-        payment.paid = _paid(payment.records.all())
         if payment.paid < payment.amount:
             unpaid.append(payment)
     return unpaid

@@ -5,6 +5,8 @@ once confirmed it is frozen, and later corrections appear as adjustment lines in
 Supervision's deductions are read, never written: what was applied where is recorded here.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,7 @@ from django.db.models import Q
 from contracts.models import Caregiver, PayeeMode, Provider, PurchaseContract
 from recipients.models import CareLevel, Recipient, Town
 from shenxian_care.fields import EncryptedTextField
+from shenxian_care.money import quantize_fen
 from shenxian_care.scoping import ScopedQuerySet
 from supervision.models import Deduction
 
@@ -350,6 +353,12 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.payee_name} {self.amount}"
+
+    @property
+    def paid(self) -> Decimal:
+        """What the finance bureau has recorded as paid against this payment (prefetch `records` for a list).
+        Summed in Python on exact Decimals: SQLite would sum money as floats."""
+        return quantize_fen(sum((record.amount for record in self.records.all()), Decimal("0.00")))
 
 
 class PaymentRecordQuerySet(ScopedQuerySet):

@@ -4,8 +4,6 @@ Bureau computes and confirms; finance and providers read (providers only their o
 Town officials and caregivers have no billing pages.
 """
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -203,7 +201,6 @@ def settlement_payments(request, pk):
         request, selectors.payment_list(actor=request.user, settlement=settlement).prefetch_related("records")
     )
     for payment in page:
-        payment.paid = sum((r.amount for r in payment.records.all()), Decimal("0.00"))
         payment.remaining = payment.amount - payment.paid
     return render(
         request,
