@@ -17,7 +17,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.progress import run_alive
 from shenxian_care.scoping import actor_role, is_bureau
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import form_error_from, paginate, posted_ids, role_required
 
 from . import actions, exports, selectors
 from .forms import LineFilterForm, MonthForm, PaymentRecordForm
@@ -222,7 +222,7 @@ def settlement_proposals(request, pk):
             count = actions.proposals_decide(
                 actor=request.user,
                 settlement=settlement,
-                proposal_ids=[int(i) for i in request.POST.getlist("ids") if i.isdigit()],
+                proposal_ids=posted_ids(request),
                 accept=accept,
                 reason=request.POST.get("reason", ""),
             )

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import form_error_from, paginate, posted_ids, role_required
 
 from . import actions, selectors
 from .forms import AgreementFilterForm, AgreementForm, AgreementSignForm, CaregiverForm, CaregiverLeaveForm
@@ -130,7 +130,7 @@ def notice_list(request):
 @role_required(Role.PROVIDER)
 def notice_mark_read(request):
     """Mark the provider's unread notices read (the ones listed: `ids`), or all of them."""
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    ids = posted_ids(request)
     count = actions.notices_mark_read(actor=request.user, ids=ids or None)
     messages.success(request, f"已标记{count}条为已读。")
     return redirect("contracts:notice_list")

@@ -118,7 +118,7 @@ def get_for_actor_or_404(queryset, user, **lookup):
     """The object if this user may see it; 404 otherwise (never 403: we do not confirm it exists)."""
     try:
         return queryset.for_actor(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (queryset.model.DoesNotExist, ValueError, OverflowError, ValidationError):
         # A malformed id ("abc", "null,null") is simply not something the user can see.
         raise Http404("未找到该记录，或您无权查看。") from None
 

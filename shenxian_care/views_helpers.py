@@ -44,3 +44,9 @@ def form_error_from(form, exc):
     """Show a domain error on the form: on its field where the form has it, otherwise at the top."""
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
+
+
+def posted_ids(request, name="ids"):
+    """The record ids a form posted under `name` (several checkboxes): whole numbers a database key can hold;
+    anything else is not a record anyone can see, so it is left out rather than failing the request."""
+    return [int(value) for value in request.POST.getlist(name) if value.isdigit() and len(value) <= 18]
