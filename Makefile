@@ -27,6 +27,7 @@ demo: migrate
 	HOST=$(HOST) $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_visits
 	$(BIN)/python manage.py seed_demo_desk
+	$(BIN)/python manage.py seed_demo_settlement
 
 run: demo
 	$(BIN)/python manage.py runserver $(HOST)

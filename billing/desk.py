@@ -1,23 +1,18 @@
 """What waits on the desk (shenxian_care.desk) from billing: a month to settle or confirm, months to pay."""
 
-import datetime
-
 from django.urls import reverse
 
 from shenxian_care.desk import DeskItem
 from shenxian_care.models import Role
+from shenxian_care.months import previous_month
 
 from .models import Settlement, SettlementStatus
-
-
-def _previous_month(today):
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
 def items(*, actor, role, today):
     url = reverse("billing:settlement_list")
     if role == Role.BUREAU:
-        month = _previous_month(today)
+        month = previous_month(today)
         unsettled = 0 if Settlement.objects.filter(month=month).exists() else 1
         drafts = Settlement.objects.filter(status=SettlementStatus.DRAFT).count()
         return [

@@ -2,6 +2,8 @@ import datetime
 
 from django import forms
 
+from shenxian_care.months import next_month
+
 from .models import Assessment, CareLevel, ExitReason, Town
 
 
@@ -99,8 +101,7 @@ class AssessmentDecisionForm(DecisionForm):
         if choice == "date":
             return self.cleaned_data["effective_date"]
         if choice == "next_month":
-            first = assessment.assessed_on.replace(day=1)
-            return (first + datetime.timedelta(days=32)).replace(day=1)
+            return next_month(assessment.assessed_on)
         return assessment.assessed_on
 
 

@@ -6,7 +6,6 @@ page). This one lists every year from the first record's to this one, every mont
 month up to today: one index look-up of the first date, whatever the size of the table. A period without
 records opens an empty list."""
 
-import calendar
 import datetime
 
 from django import template
@@ -15,6 +14,8 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+
+from shenxian_care.months import days_in_month
 
 register = template.Library()
 
@@ -70,7 +71,7 @@ def calendar_date_hierarchy(cl):
             ],
         }
     if day is None:
-        last = calendar.monthrange(year, month)[1]
+        last = days_in_month(datetime.date(year, month, 1))
         if (year, month) == (today.year, today.month):
             last = today.day
         return {

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from contracts.models import Provider, PurchaseContract
 from services.selectors import provider_visit_figures
+from shenxian_care.months import months_between
 from shenxian_care.scoping import get_for_actor_or_404
 
-from ..dates import month_start
 from ..models import (
     Deduction,
     DeductionStatus,
@@ -43,13 +43,6 @@ def providers_under_review(start, end):
     return Provider.objects.filter(pk__in=contracts.values("provider_id")).order_by("name")
 
 
-def _months(start, end):
-    month = month_start(start)
-    while month <= end:
-        yield month
-        month = month_start(month + datetime.timedelta(days=32))
-
-
 def _evaluation_figures(provider, start, end):
     submitted = Evaluation.objects.filter(
         provider=provider, status=EvaluationStatus.SUBMITTED, month__gte=start, month__lte=end
@@ -59,7 +52,7 @@ def _evaluation_figures(provider, start, end):
         for e in submitted.order_by("month", "town__sort_order")
     ]
     average = submitted.aggregate(avg=Avg("total_score"))["avg"]
-    expected = sum(len(serving_pairs(month, provider=provider)) for month in _months(start, end))
+    expected = sum(len(serving_pairs(month, provider=provider)) for month in months_between(start, end))
     return {
         "submitted": len(rows),
         "expected": expected,

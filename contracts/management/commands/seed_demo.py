@@ -18,7 +18,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from contracts import actions as contract_actions
-from contracts.models import Agreement, Caregiver, DeductionRule, Provider, PurchaseContract
+from contracts.models import Agreement, Caregiver, DeductionBasis, DeductionRule, Provider, PurchaseContract
 from recipients import actions as recipient_actions
 from recipients.imports import COLUMNS
 from recipients.models import MonthlyRoster, Recipient, RosterStatus, Town
@@ -134,12 +134,17 @@ class Command(BaseCommand):
                     payee_mode=payee,
                     quality_terms="按莘县特困人员照料服务标准提供上门服务，接受县民政局和镇（街道）监督考评。",
                 )
-                for code, text, amount in [
-                    ("K01", "未按约定频次上门服务，经查证属实（每人次）", "50.00"),
-                    ("K02", "服务记录与实际不符，经查证属实（每人次）", "200.00"),
-                    ("K03", "严重服务质量问题，经查证属实（每起）", "1000.00"),
+                for code, text, amount, basis, threshold in [
+                    ("K01", "未按约定频次上门服务，经查证属实（每人次）", "50.00", DeductionBasis.PROBLEM, None),
+                    ("K02", "服务记录与实际不符，经查证属实（每人次）", "200.00", DeductionBasis.PROBLEM, None),
+                    ("K03", "严重服务质量问题，经查证属实（每起）", "1000.00", DeductionBasis.PROBLEM, None),
+                    # Pay tied to the month's evidence (根据评估考核结果): proposed by the settlement, decided by the bureau.
+                    ("K04", "每缺少一次标准上门服务（每人次）", "10.00", DeductionBasis.MISSED_VISIT, None),
+                    ("K05", "镇（街道）月度考评低于60分（每镇每月）", "300.00", DeductionBasis.LOW_EVALUATION, "60"),
                 ]:
-                    DeductionRule.objects.create(contract=contract, code=code, description=text, amount=amount)
+                    DeductionRule.objects.create(
+                        contract=contract, code=code, description=text, amount=amount, basis=basis, threshold=threshold
+                    )
             providers.append(provider)
         username, role, label = next(login for login in LOGINS if login[1] == Role.PROVIDER)
         self._user(username, role, label, provider=providers[0])
