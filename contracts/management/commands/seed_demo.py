@@ -138,7 +138,7 @@ class Command(BaseCommand):
                     ("K01", "未按约定频次上门服务，经查证属实（每人次）", "50.00", DeductionBasis.PROBLEM, None),
                     ("K02", "服务记录与实际不符，经查证属实（每人次）", "200.00", DeductionBasis.PROBLEM, None),
                     ("K03", "严重服务质量问题，经查证属实（每起）", "1000.00", DeductionBasis.PROBLEM, None),
-                    # Pay tied to the month's evidence (根据评估考核结果): proposed by the settlement, decided by the bureau.
+                    # Pay tied to the evidence (根据评估考核结果): proposed by the settlement, decided by the bureau.
                     ("K04", "每缺少一次标准上门服务（每人次）", "10.00", DeductionBasis.MISSED_VISIT, None),
                     ("K05", "镇（街道）月度考评低于60分（每镇每月）", "300.00", DeductionBasis.LOW_EVALUATION, "60"),
                 ]:
