@@ -22,6 +22,7 @@ from .models import (
     ApprovalStatus,
     Assessment,
     CivilCapacity,
+    ExitReason,
     LevelApproval,
     LevelSource,
     MonthlyRoster,
@@ -31,6 +32,7 @@ from .models import (
     SupportExit,
     Town,
     Village,
+    support_exit_date,
 )
 from .selectors import level_from_indicators, levels_on, roster_diff, roster_level_effective_date
 
@@ -233,13 +235,17 @@ def assessment_reject(*, actor, assessment, reason):
 
 
 @transaction.atomic
-def exit_report(*, actor, recipient, reason, effective_date, detail=""):
-    """A town (or the bureau) reports that a recipient leaves support; the bureau approves it."""
+def exit_report(*, actor, recipient, reason, occurred_on, detail=""):
+    """A town (or the bureau) reports that a recipient leaves support (a death on `occurred_on`, or another exit
+    from it); the bureau approves it. The exit date follows from the reason (`support_exit_date`)."""
     ensure_role(actor, Role.BUREAU, Role.TOWN)
     _check_town_scope(actor, recipient.town)
-    require_plausible_date(effective_date, field="effective_date")
-    if effective_date < recipient.entry_date:
-        raise ApplicationError("退出日期不能早于纳入日期。", field="effective_date")
+    require_plausible_date(occurred_on, field="occurred_on")
+    if reason not in ExitReason.values:
+        raise ApplicationError("请选择退出原因。", field="reason")
+    if occurred_on < recipient.entry_date:
+        raise ApplicationError("退出日期不能早于纳入日期。", field="occurred_on")
+    effective_date = support_exit_date(reason, occurred_on)
     if SupportExit.objects.filter(recipient=recipient, status=ApprovalStatus.PENDING).exists():
         raise ApplicationError("该特困人员已有待审定的退出申请。")
     return SupportExit.objects.create(
@@ -247,6 +253,7 @@ def exit_report(*, actor, recipient, reason, effective_date, detail=""):
         reason=reason,
         detail=detail,
         reported_on=timezone.localdate(),
+        occurred_on=occurred_on,
         effective_date=effective_date,
         created_by=actor,
     )

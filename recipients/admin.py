@@ -200,14 +200,22 @@ class LevelApprovalAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(SupportExit)
 class SupportExitAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("recipient", "reason", "effective_date", "status", "created_by", "decided_by")
+    list_display = ("recipient", "reason", "occurred_on", "effective_date", "status", "created_by", "decided_by")
     list_filter = ("status", "reason", "recipient__town")
     search_fields = ("recipient__name", "recipient__id_number_masked")
     list_select_related = ("recipient", "created_by", "decided_by")
     autocomplete_fields = ("recipient",)
-    readonly_fields = ("reported_on", "status", "decided_by", "decided_at", "decision_reason", "roster")
+    readonly_fields = (
+        "reported_on", "effective_date", "status", "decided_by", "decided_at", "decision_reason", "roster"
+    )  # fmt: skip
     exclude = ("created_by",)
     actions = ["approve"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "occurred_on" in form.base_fields:
+            form.base_fields["occurred_on"].required = True  # the exit date follows from it and the reason
+        return form
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -216,7 +224,7 @@ class SupportExitAdmin(ScopedAdminMixin, admin.ModelAdmin):
             actor=request.user,
             recipient=form.cleaned_data["recipient"],
             reason=form.cleaned_data["reason"],
-            effective_date=form.cleaned_data["effective_date"],
+            occurred_on=form.cleaned_data["occurred_on"],
             detail=form.cleaned_data.get("detail", ""),
         )
         obj.pk = created.pk

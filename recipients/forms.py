@@ -60,7 +60,11 @@ class AssessmentForm(ChineseForm):
 
 class ExitReportForm(ChineseForm):
     reason = forms.ChoiceField(label="退出原因", choices=ExitReason.choices)
-    effective_date = forms.DateField(label="退出生效日期", widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(
+        label="死亡或退出日期",
+        help_text="死亡的填死亡日期（死亡当日仍计发，次日起停止供养）；其他情形填退出之日。",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     detail = forms.CharField(label="情况说明", max_length=200, required=False)
 
 

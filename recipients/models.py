@@ -12,6 +12,7 @@ from shenxian_care.fields import (
     EncryptedTextField,
     MaskedIdField,
 )
+from shenxian_care.months import next_month
 from shenxian_care.scoping import ScopedQuerySet
 from shenxian_care.validators import normalize_id_number, validate_id_number, validate_phone
 
@@ -183,6 +184,23 @@ def support_window(entry_date, exit_date):
     return entry_date, (exit_date - datetime.timedelta(days=1)) if exit_date else None
 
 
+def support_exit_date(reason, occurred_on):
+    """The exit date (the first day out of support, so the last day paid is the day before) of an exit whose
+    event (a death, a move, an income over the line...) happened on `occurred_on`.
+
+    - A death: the day after the death, so the day of death is paid (died 11 February: exit date 12 February,
+      11 of February's 29 days in 2024 paid).
+    - Any other exit: `occurred_on` itself, paid by day up to the day before (default); or, where the county
+      sets SUPPORT_EXIT_PAID_TO_MONTH_END (特困人员认定办法: support stops from the month after), the first day of
+      the month after the last day in support (moved out on 15 March: exit date 1 April, March paid in full;
+      out from 1 March: exit date 1 March, since February was the last month in support)."""
+    if reason == ExitReason.DEATH:
+        return occurred_on + datetime.timedelta(days=1)
+    if getattr(settings, "SUPPORT_EXIT_PAID_TO_MONTH_END", False):
+        return next_month(occurred_on - datetime.timedelta(days=1))
+    return occurred_on
+
+
 class AssessmentQuerySet(ScopedQuerySet):
     scope_town = "recipient__town"
     scope_served_recipient = "recipient"
@@ -313,7 +331,10 @@ class SupportExit(models.Model):
     reason = models.CharField("退出原因", max_length=16, choices=ExitReason.choices)
     detail = models.CharField("情况说明", max_length=200, blank=True)
     reported_on = models.DateField("报告日期")
-    effective_date = models.DateField("退出生效日期")
+    occurred_on = models.DateField(
+        "死亡或退出日期", null=True, blank=True, help_text="死亡日期，或其他退出情形发生的日期"
+    )
+    effective_date = models.DateField("退出生效日期", help_text="停止供养的第一天（死亡的，为死亡次日）")
     status = models.CharField("状态", max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     roster = models.ForeignKey(
         "MonthlyRoster", verbose_name="月度名单", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -452,3 +452,7 @@ LOGGING = {
 # that are listed on the settlement as 待处理追溯 with their amounts, never dropped. Empty: no limit.
 _LOOKBACK = env("BILLING_ADJUSTMENT_LOOKBACK_MONTHS", default="")
 BILLING_ADJUSTMENT_LOOKBACK_MONTHS = int(_LOOKBACK) if _LOOKBACK.strip() else None
+# Exits other than a death (特困人员认定办法: support stops from the month after the decision): paid by day up to the
+# exit (default), or, with this on, to the end of the month in which support ends. A death is always by day, the
+# day of death paid (recipients.models.support_exit_date).
+SUPPORT_EXIT_PAID_TO_MONTH_END = env.bool("SUPPORT_EXIT_PAID_TO_MONTH_END", default=False)

@@ -71,7 +71,7 @@ def crosscheck_confirm_exit(*, actor, hit, note: str = "", report_false_data: bo
     reason = ExitReason.DEATH if hit.event == CrossCheckEvent.DEATH else ExitReason.OTHER
     detail = f"数据比对（{hit.batch.file_name}第{hit.row_number}行）：{hit.get_event_display()}于{hit.event_date}"
     support_exit = exit_report(
-        actor=actor, recipient=hit.recipient, reason=reason, effective_date=hit.event_date, detail=detail[:200]
+        actor=actor, recipient=hit.recipient, reason=reason, occurred_on=hit.event_date, detail=detail[:200]
     )
     support_exit = exit_approve(actor=actor, support_exit=support_exit, reason=(note or "数据比对确认")[:200])
     hit.status = CrossCheckHitStatus.CONFIRMED

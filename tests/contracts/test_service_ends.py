@@ -28,9 +28,7 @@ def served(caregiver):
 def test_an_approved_death_ends_the_agreement_the_day_of_death_and_tells_the_provider(served, town_user, bureau_user):
     """Died on 11 February 2026: the exit date is 12 February (the day of death is served and paid), so the
     agreement ends on 11 February and no longer reads 已签订 … 至 长期."""
-    support_exit = exit_report(
-        actor=town_user, recipient=served.recipient, reason="death", effective_date=D(2026, 2, 12)
-    )
+    support_exit = exit_report(actor=town_user, recipient=served.recipient, reason="death", occurred_on=D(2026, 2, 11))
 
     exit_approve(actor=bureau_user, support_exit=support_exit)
 
@@ -55,7 +53,7 @@ def test_a_draft_for_someone_who_has_left_cannot_be_signed(provider_user, town_u
     exit_approve(
         actor=bureau_user,
         support_exit=exit_report(
-            actor=bureau_user, recipient=recipient, reason="income", effective_date=timezone.localdate()
+            actor=bureau_user, recipient=recipient, reason="income", occurred_on=timezone.localdate()
         ),
     )
     with pytest.raises(ApplicationError, match="不在供养期内"):
@@ -68,7 +66,7 @@ def test_the_provider_reads_its_notices_and_marks_them_read(
     exit_approve(
         actor=bureau_user,
         support_exit=exit_report(
-            actor=town_user, recipient=served.recipient, reason="death", effective_date=D(2026, 2, 12)
+            actor=town_user, recipient=served.recipient, reason="death", occurred_on=D(2026, 2, 11)
         ),
     )
     from shenxian_care.models import Role

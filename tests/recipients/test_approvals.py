@@ -27,7 +27,7 @@ def report_change(actor, recipient, lost=2, assessed_on=datetime.date(2026, 11, 
 
 
 def report_exit(actor, recipient, day=datetime.date(2026, 11, 20)):
-    return actions.exit_report(actor=actor, recipient=recipient, reason="death", effective_date=day)
+    return actions.exit_report(actor=actor, recipient=recipient, reason="death", occurred_on=day)
 
 
 def in_other_town():
@@ -135,7 +135,7 @@ def test_bureau_approves_several_exits_at_once_through_the_existing_action(clien
     assert response.status_code == 302
     assert [e.status for e in SupportExit.objects.order_by("pk")] == ["approved", "approved", "pending"]
     people[0].refresh_from_db()
-    assert people[0].exit_date == datetime.date(2026, 11, 20)
+    assert people[0].exit_date == datetime.date(2026, 11, 21)  # died on the 20th: that day is still paid
 
 
 def test_bureau_rejects_several_assessments_with_one_reason(client_as, bureau_user, town_user):

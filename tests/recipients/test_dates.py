@@ -47,8 +47,8 @@ def test_a_plausible_entry_date_is_taken(api_as, bureau_user):
 def test_an_exit_date_out_of_range_is_refused(town_user, day):
     recipient = RecipientFactory()
     with pytest.raises(ApplicationError, match="超出合理范围") as exc:
-        actions.exit_report(actor=town_user, recipient=recipient, reason="death", effective_date=day)
-    assert exc.value.field == "effective_date"
+        actions.exit_report(actor=town_user, recipient=recipient, reason="death", occurred_on=day)
+    assert exc.value.field == "occurred_on"
     assert not SupportExit.objects.exists()
 
 

@@ -92,10 +92,12 @@ def test_town_cannot_report_for_another_town_and_cannot_approve(town_user, other
 
 @pytest.mark.django_db
 def test_approved_exit_ends_support_on_its_date(bureau_user, town_user):
+    """Died on 19 October: the day of death is in support, the exit date is 20 October."""
     recipient = RecipientFactory(entry_date=datetime.date(2024, 1, 1))
     reported = exit_report(
-        actor=town_user, recipient=recipient, reason="death", effective_date=datetime.date(2026, 10, 20)
+        actor=town_user, recipient=recipient, reason="death", occurred_on=datetime.date(2026, 10, 19)
     )
+    assert reported.effective_date == datetime.date(2026, 10, 20)
     recipient.refresh_from_db()
     assert recipient.exit_date is None  # not before the bureau approves
     exit_approve(actor=bureau_user, support_exit=reported)

@@ -85,17 +85,18 @@ def test_town_reports_a_change_of_condition_and_an_exit(client_as, town_user):
     assert assessment.level == "partial" and assessment.status == "pending"
 
     response = client.post(
-        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "effective_date": "2026-11-20"}
+        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "occurred_on": "2026-11-20"}
     )
     assert response.status_code == 302
-    assert SupportExit.objects.get().effective_date == datetime.date(2026, 11, 20)
+    reported = SupportExit.objects.get()  # died on 20 November: the day of death is paid, support ends the 21st
+    assert (reported.occurred_on, reported.effective_date) == (datetime.date(2026, 11, 20), datetime.date(2026, 11, 21))
 
 
 @pytest.mark.django_db
 def test_domain_error_is_shown_on_the_form(client_as, town_user):
     recipient = RecipientFactory(entry_date=datetime.date(2025, 1, 1))
     response = client_as(town_user).post(
-        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "effective_date": "2024-01-01"}
+        reverse("recipients:exit_report", args=[recipient.pk]), {"reason": "death", "occurred_on": "2024-01-01"}
     )
     assert response.status_code == 200
     assert "退出日期不能早于纳入日期" in response.content.decode()

@@ -26,7 +26,7 @@ def served(caregiver):
 
 def test_a_visit_after_the_exit_is_refused(served, caregiver_user, town_user, bureau_user, check_in):
     today = timezone.localdate()
-    support_exit = exit_report(actor=town_user, recipient=served.recipient, reason="moved_away", effective_date=today)
+    support_exit = exit_report(actor=town_user, recipient=served.recipient, reason="moved", occurred_on=today)
     exit_approve(actor=bureau_user, support_exit=support_exit)
 
     visit = check_in(caregiver_user, served.recipient, ago_minutes=30)

@@ -41,7 +41,7 @@ def add_rows(bureau, start, n):
             answers={field: True for field, _ in Assessment.INDICATORS},
         )
         recipient_actions.exit_report(
-            actor=bureau, recipient=recipient, reason="death", effective_date=datetime.date(2024, 6, 1)
+            actor=bureau, recipient=recipient, reason="death", occurred_on=datetime.date(2024, 6, 1)
         )
     settlement_compute(actor=None, month=MONTH)
 

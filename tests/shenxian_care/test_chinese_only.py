@@ -87,7 +87,7 @@ def test_a_record_and_its_forms_are_chinese_to_an_english_browser(world, client,
         actor=world["town"], recipient=own, assessed_on=datetime.date(2026, 11, 2), answers=answers
     )
     leaving = actions.exit_report(
-        actor=world["town"], recipient=own, reason="death", effective_date=datetime.date(2026, 11, 20)
+        actor=world["town"], recipient=own, reason="death", occurred_on=datetime.date(2026, 11, 20)
     )
     agreement = Agreement.objects.get(recipient=own)
     urls = [
@@ -139,7 +139,7 @@ def test_form_errors_are_chinese_to_an_english_browser(world, client):  # noqa: 
 
     own = Recipient.objects.get(name="本镇某人")
     response = client.post(
-        reverse("recipients:exit_report", args=[own.pk]), {"effective_date": "not a date"}, HTTP_ACCEPT_LANGUAGE="en"
+        reverse("recipients:exit_report", args=[own.pk]), {"occurred_on": "not a date"}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -159,13 +159,13 @@ def test_a_date_input_shows_its_value_in_iso():
 
     from recipients.forms import AssessmentDecisionForm, ExitReportForm
 
-    form = ExitReportForm(initial={"effective_date": datetime.date(2026, 12, 2)})
-    assert 'value="2026-12-02"' in str(form["effective_date"])
+    form = ExitReportForm(initial={"occurred_on": datetime.date(2026, 12, 2)})
+    assert 'value="2026-12-02"' in str(form["occurred_on"])
     decision = AssessmentDecisionForm(initial={"effective_date": datetime.date(2026, 1, 5)})
     assert 'value="2026-01-05"' in str(decision["effective_date"])
     # what a clerk types with slashes is still read
-    typed = ExitReportForm({"reason": "death", "effective_date": "2026/12/02"})
-    assert typed.is_valid() and typed.cleaned_data["effective_date"] == datetime.date(2026, 12, 2)
+    typed = ExitReportForm({"reason": "death", "occurred_on": "2026/12/02"})
+    assert typed.is_valid() and typed.cleaned_data["occurred_on"] == datetime.date(2026, 12, 2)
 
 
 def test_the_admin_sections_of_third_party_apps_have_chinese_names(client, bureau_user):

@@ -58,7 +58,7 @@ def waiting_world(n, *, bureau, town_user, provider, other_provider):
             changed = RecipientFactory(village=village)
             registry.assessment_create(actor=bureau, recipient=changed, assessed_on=TODAY, answers=ANSWERS)
             leaving = RecipientFactory(village=village)
-            registry.exit_report(actor=bureau, recipient=leaving, reason="death", effective_date=TODAY)
+            registry.exit_report(actor=bureau, recipient=leaving, reason="death", occurred_on=TODAY)
             AgreementFactory(recipient=RecipientFactory(village=village), provider=who, status=AgreementStatus.DRAFT,
                              signed_on=None)  # fmt: skip
             RecipientFactory(village=village)  # in support, no agreement yet
@@ -72,7 +72,7 @@ def waiting_world(n, *, bureau, town_user, provider, other_provider):
                 event_date=datetime.date(2026, 11, 1),
             )  # fmt: skip
     # a returned report of the town's own
-    returned = registry.exit_report(actor=town_user, recipient=RecipientFactory(), reason="moved", effective_date=TODAY)
+    returned = registry.exit_report(actor=town_user, recipient=RecipientFactory(), reason="moved", occurred_on=TODAY)
     registry.exit_reject(actor=bureau, support_exit=returned, reason="户籍未迁出")
     Settlement.objects.get_or_create(
         month=datetime.date(2026, 9, 1),

@@ -129,7 +129,9 @@ def test_confirm_exit_in_one_step(bureau_user, provider):
     recipient = hit.recipient
     recipient.refresh_from_db()
     assert hit.status == CrossCheckHitStatus.CONFIRMED
-    assert recipient.exit_date == DEATH
+    # died on 20 September per the public-security list: the day of death is paid, support ends from the 21st
+    assert recipient.exit_date == DEATH + datetime.timedelta(days=1)
+    assert hit.support_exit.occurred_on == DEATH
     assert hit.support_exit.status == ApprovalStatus.APPROVED
     assert hit.support_exit.reason == ExitReason.DEATH
     with pytest.raises(ApplicationError, match="已处理"):

@@ -58,13 +58,13 @@ class Command(BaseCommand):
             if not SupportExit.objects.filter(recipient=leaving).exists():
                 registry.exit_report(
                     actor=town_user, recipient=leaving, reason="death", detail="演示：家属报告已去世",
-                    effective_date=today - datetime.timedelta(days=3),
+                    occurred_on=today - datetime.timedelta(days=3),
                 )  # fmt: skip
                 made.append(f"退出待审定：{leaving.name}")
             if not SupportExit.objects.filter(recipient=returned).exists():
                 wrong = registry.exit_report(
                     actor=town_user, recipient=returned, reason="moved", detail="演示：听说已迁往外县",
-                    effective_date=today - datetime.timedelta(days=5),
+                    occurred_on=today - datetime.timedelta(days=5),
                 )  # fmt: skip
                 registry.exit_reject(actor=bureau, support_exit=wrong, reason="经核实户籍未迁出，仍在本村居住")
                 made.append(f"退回镇街的报告：{returned.name}")
