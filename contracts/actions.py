@@ -5,7 +5,6 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from recipients.models import Recipient
@@ -312,11 +311,7 @@ def agreements_end_for_exit(*, actor, recipient, exit_date: datetime.date, reaso
     for a death the exit date is the day after it, so the day of death is still served) and tells the provider.
     Visits after it are refused by verification, which reads the same windows."""
     last_day = exit_date - datetime.timedelta(days=1)
-    ended = (
-        Agreement.objects.select_for_update()
-        .filter(recipient=recipient, status=AgreementStatus.SIGNED)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=last_day))
-    )
+    ended = Agreement.objects.select_for_update().filter(recipient=recipient).running_from(exit_date)
     now = timezone.now()
     for agreement in ended:
         agreement.status = AgreementStatus.TERMINATED
@@ -342,11 +337,8 @@ def providers_told_of_level(*, actor, recipient, level, effective_date):
     """The provider serving the recipient on the effective date (or later) learns the new approved level."""
     from recipients.models import CareLevel
 
-    serving = (
-        Agreement.objects.filter(recipient=recipient, status=AgreementStatus.SIGNED)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=effective_date))
-        .values_list("pk", "provider_id", "number")
-    )
+    serving = Agreement.objects.filter(recipient=recipient).running_from(effective_date)
+    serving = serving.values_list("pk", "provider_id", "number")
     for pk, provider_id, number in serving:
         ProviderNotice.objects.create(
             provider_id=provider_id,

@@ -290,6 +290,11 @@ class AgreementQuerySet(ScopedQuerySet):
     def in_force_on(self, day):
         return self.in_force_between(day, day)
 
+    def running_from(self, day):
+        """Signed agreements (not terminated) whose term has not ended before `day`: in force that day, or
+        starting later. What an exit ends, what a new level is told to and what a takeover moves."""
+        return self.filter(status=AgreementStatus.SIGNED).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+
     def current_on(self, day):
         """Signed agreements not ended by `day` (in force now, or starting later) whose provider has a contract in
         force that day for the agreement's town: the people a provider or caregiver still serves."""

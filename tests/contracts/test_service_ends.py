@@ -89,3 +89,29 @@ def test_the_provider_reads_its_notices_and_marks_them_read(
     client_as(staff).post(reverse("contracts:notice_mark_read"), {"ids": [notice.pk]})
     notice.refresh_from_db()
     assert notice.read_at is not None and notice.read_by == staff
+
+
+def test_what_an_exit_ends_is_every_signed_agreement_still_running_on_the_exit_date(caregiver):
+    """Exit date 1 March 2026: an agreement that ended 28 February is left as it was; one ending on 1 March, one
+    without an end and one that starts later are all still running that day; a terminated or draft one is not."""
+    from contracts.models import Agreement
+
+    provider = caregiver.provider
+    ContractFactory(provider=provider)
+    exit_date = D(2026, 3, 1)
+
+    def agreement(**kwargs):
+        recipient = RecipientFactory(entry_date=D(2024, 1, 1))
+        return AgreementFactory(provider=provider, caregiver=caregiver, recipient=recipient, **kwargs)
+
+    ended_before = agreement(start_date=D(2025, 1, 1), end_date=D(2026, 2, 28))
+    ends_that_day = agreement(start_date=D(2025, 1, 1), end_date=D(2026, 3, 1))
+    open_ended = agreement(start_date=D(2025, 1, 1))
+    starts_later = agreement(start_date=D(2026, 4, 1))
+    terminated = agreement(start_date=D(2025, 1, 1), end_date=D(2026, 6, 30), status=AgreementStatus.TERMINATED)
+    draft = agreement(start_date=D(2025, 1, 1), status=AgreementStatus.DRAFT, signed_on=None)
+
+    running = set(Agreement.objects.running_from(exit_date))
+
+    assert running == {ends_that_day, open_ended, starts_later}
+    assert not running & {ended_before, terminated, draft}
