@@ -32,7 +32,7 @@ from ..models import (
     VisitCorrection,
     VisitPhoto,
 )
-from ..permissions import can_review, can_review_visit
+from ..permissions import can_review, can_review_visit, require_review_role
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -138,17 +138,21 @@ def exception_queue(request):
         messages.error(request, f"筛选条件“{filterset.filters[name].label or name}”无效：{errors[0]}")
     error, status = None, 200
     if request.method == "POST":
+        decision = request.POST.get("decision")
         try:
+            if decision not in ("accept", "reject"):  # a missing choice is neither (a town still gets 403 first)
+                require_review_role(request.user)
+                raise ApplicationError("请选择认可或不予认可。", field="decision")
             cleared = actions.visit_review_batch(
                 actor=request.user,
                 visit_ids=posted_ids(request),
-                accept=request.POST.get("decision") == "accept",
+                accept=decision == "accept",
                 reason=request.POST.get("reason", ""),
             )
         except ApplicationError as exc:  # nothing was changed: the page again, the choices kept
             error, status = exc.message, 400
         else:
-            verdict = "认可" if request.POST.get("decision") == "accept" else "不予认可"
+            verdict = "认可" if decision == "accept" else "不予认可"
             messages.success(request, f"已{verdict} {len(cleared)} 条异常记录。")
             return redirect(f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path)
     qs = selectors.visit_list(

@@ -140,6 +140,17 @@ def test_a_refused_batch_shows_why_and_keeps_the_choices(client_as, bureau_user)
     assert set(Visit.objects.values_list("status", flat=True)) == {VisitStatus.EXCEPTION}
 
 
+@pytest.mark.parametrize("decision", [None, "", "approve"])
+def test_a_batch_without_a_clear_decision_is_neither_accepted_nor_rejected(client_as, bureau_user, decision):
+    visit = exception()
+    data = {"ids": [visit.pk], "reason": "核实"} | ({"decision": decision} if decision is not None else {})
+    response = client_as(bureau_user).post(URL, data)
+    assert response.status_code == 400
+    assert "请选择认可或不予认可" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.EXCEPTION
+
+
 def test_towns_and_providers_see_the_queue_without_checkboxes_and_cannot_post(client_as, town_user, provider_user):
     visit = exception(agreement=AgreementFactory(provider=provider_user.provider))
     for user in (town_user, provider_user):
