@@ -2,8 +2,8 @@
 
 from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter
 
-from .models import Visit, VisitStatus
-from .selectors import month_end
+from .models import ExceptionReason, Visit, VisitStatus
+from .selectors import month_end, with_reason
 
 
 class MonitoringFilter(FilterSet):
@@ -31,16 +31,33 @@ class MonitoringFilter(FilterSet):
         return {k: int(values[k]) for k in ("town", "provider") if values.get(k)}, values.get("month")
 
 
+class ExceptionQueueFilter(MonitoringFilter):
+    """The exception queue's filters: the monitoring ones and the exception's reason. A bad value is named on the
+    page (`errors`) and left out."""
+
+    reason = ChoiceFilter(choices=ExceptionReason.choices, help_text="异常原因")
+
+    def chosen(self):
+        filters, month = super().chosen()
+        if self.form.cleaned_data.get("reason"):
+            filters["reason"] = self.form.cleaned_data["reason"]
+        return filters, month
+
+
 class VisitFilter(FilterSet):
     town = IdFilter(field_name="town_id", help_text="镇（街道）ID")
     provider = IdFilter(field_name="provider_id", help_text="服务机构ID")
     status = ChoiceFilter(choices=VisitStatus.choices)
     date = DateFilter(field_name="visit_date", help_text="服务日期 YYYY-MM-DD")
     month = MonthFilter(method="in_month", help_text="服务月份 YYYY-MM")
+    reason = ChoiceFilter(choices=ExceptionReason.choices, method="with_reason", help_text="异常原因")
 
     class Meta:
         model = Visit
         fields = []
+
+    def with_reason(self, queryset, name, value):
+        return with_reason(queryset, value)
 
     def in_month(self, queryset, name, value):
         return queryset.filter(visit_date__gte=value, visit_date__lte=month_end(value))

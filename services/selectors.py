@@ -4,6 +4,7 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -17,7 +18,15 @@ from shenxian_care.models import Role
 from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
 from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
-from .models import ConfirmationCard, ConfirmationCode, PlannedVisit, Visit, VisitPhoto, VisitStatus
+from .models import (
+    ConfirmationCard,
+    ConfirmationCode,
+    ExceptionReason,
+    PlannedVisit,
+    Visit,
+    VisitPhoto,
+    VisitStatus,
+)
 from .standards import standard_on
 
 RATE_PLACES = Decimal("0.0001")
@@ -137,8 +146,17 @@ def parse_month(value, default=None):
         return default
 
 
+def with_reason(visits, reason):
+    """The visits among `visits` flagged for `reason` (one of ExceptionReason's codes) among others."""
+    if connection.features.supports_json_field_contains:
+        return visits.filter(exception_reasons__contains=[reason])
+    # SQLite has no JSON containment: the code, quoted, in the list's JSON text (no code is part of another's)
+    return visits.filter(exception_reasons__icontains=f'"{reason}"')
+
+
 def visit_list(*, actor, filters=None):
-    """Visits the actor may see, newest first, filtered by town, provider, status, date or month."""
+    """Visits the actor may see, newest first, filtered by town, provider, status, exception reason, date or
+    month."""
     filters = filters or {}
     qs = without_secrets(
         Visit.objects.for_actor(actor).select_related("recipient", "caregiver", "provider", "town"),
@@ -152,6 +170,8 @@ def visit_list(*, actor, filters=None):
             qs = qs.filter(**{f"{key}_id": int(value)})
     if filters.get("status") in VisitStatus.values:
         qs = qs.filter(status=filters["status"])
+    if filters.get("reason") in ExceptionReason.values:
+        qs = with_reason(qs, filters["reason"])
     day = _parse_date(filters.get("date"))
     if day:
         qs = qs.filter(visit_date=day)

@@ -209,7 +209,10 @@ def audit_workbook(rows, header, *, title="审计记录"):
     wb = new_workbook()
     columns = [Column(h, width=20) for h in header]
     sheet = PrintableSheet(wb, title, title=f"莘县特困人员照料服务平台{title}", columns=columns, unit="莘县民政局")
+    count = 0
     for row in rows:
         sheet.row(row)
+        count += 1
+    sheet.total(["合计", f"{count}条"])
     sheet.sign_off()
     return workbook_bytes(wb)

@@ -119,8 +119,27 @@ def test_the_admins_audit_exports(client, bureau_user):
     client.force_login(bureau_user)
     ids = list(LogEntry.objects.values_list("pk", flat=True))
     response = client.post("/admin/auditlog/logentry/", {"action": "export_xlsx", "_selected_action": ids, "index": 0})
-    read = read_table(response.content)
-    assert read.header_row == 3 and "编制单位：莘县民政局" in read.titles[1][0]
-    for row in read.sheet.iter_rows():
-        for cell in row:
-            assert cell.data_type != "f"
+    table = check_printable(response.content, unit="莘县民政局")
+    assert table.total[1] == f"{len(ids)}条" and len(table.body) == len(ids)
+
+
+def test_the_admins_security_event_export(client, bureau_user):
+    from shenxian_care.audit import record_event
+    from shenxian_care.models import SecurityEvent, SecurityEventKind
+
+    record_event(kind=SecurityEventKind.SIGN_IN_FAILED, username="=cmd|' /C calc'!A0", reason="密码错误")
+    client.force_login(bureau_user)  # a sign-in is recorded too
+    ids = list(SecurityEvent.objects.values_list("pk", flat=True))
+    response = client.post(
+        "/admin/shenxian_care/securityevent/", {"action": "export_xlsx", "_selected_action": ids, "index": 0}
+    )
+    table = check_printable(response.content, unit="莘县民政局")
+    assert table.titles[0][0] == "莘县特困人员照料服务平台安全审计事件"
+    assert len(table.body) == len(ids) >= 1
+
+
+def test_the_finance_bureaus_copy_of_the_settlement(client_as, finance_user, two_provider_month, exported):  # noqa: F811
+    settlement, _, _ = two_provider_month
+    download = exported(client_as(finance_user), reverse("billing:settlement_download", args=[settlement.pk]))
+    for title in SHEET_TITLES.values():
+        check_printable(download.content, title, unit="莘县财政局", month=settlement.month)

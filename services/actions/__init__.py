@@ -11,6 +11,7 @@ from .review import (
     visit_correct,
     visit_correction_decide,
     visit_review,
+    visit_review_batch,
 )
 from .visits import (
     SYNC_MAX_ITEMS,
@@ -47,5 +48,6 @@ __all__ = [
     "visit_log_emergency",
     "visit_photo_add",
     "visit_review",
+    "visit_review_batch",
     "visit_sync",
 ]

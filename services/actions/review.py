@@ -1,5 +1,6 @@
 """The bureau's review of exceptions, providers' corrections and their approval, recipients' GPS rules."""
 
+import copy
 import datetime
 from decimal import Decimal
 
@@ -7,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from recipients.models import Recipient
+from shenxian_care.audit import save_with_update_record
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import get_for_actor_or_404
@@ -21,6 +24,7 @@ from ..models import (
     VisitCorrection,
     VisitStatus,
 )
+from ..permissions import can_review_visit, require_review_role, require_review_visit
 from ..verification import apply_verification
 
 # A record that reaches the server this long after the moment it records was kept on the phone.
@@ -30,23 +34,70 @@ from ._common import (
     _coord,
 )
 
+# A batch is what one page of the queue can show, and a little more: a larger one is not a person's choice.
+REVIEW_BATCH_MAX = 200
+
+
+def _review_reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("请填写审核意见。", field="reason")
+    if len(reason) > Visit._meta.get_field("review_reason").max_length:
+        raise ApplicationError("审核意见不能超过200字。", field="reason")
+    return reason
+
+
+def _clear(actor, visit, *, accept, reason, now):
+    """Record the decision on one locked, pending visit, with django-auditlog's "update" record (the one trail a
+    single review and a batch both leave)."""
+    before = copy.copy(visit)
+    visit.status = VisitStatus.ACCEPTED if accept else VisitStatus.REJECTED
+    visit.reviewed_by = actor
+    visit.reviewed_at = now
+    visit.review_reason = reason
+    save_with_update_record(visit, before)
+    return visit
+
+
+def _locked(actor):
+    """The actor's visits, locked, with the names their audit record shows (no encrypted column read)."""
+    return without_secrets(
+        Visit.objects.for_actor(actor).select_related("recipient", "caregiver"), "recipient", "caregiver"
+    ).select_for_update(of=("self",))
+
 
 @transaction.atomic
 def visit_review(*, actor, visit, accept: bool, reason: str):
     """The bureau accepts (with a reason) or rejects an exception. Rejected visits do not count."""
-    ensure_role(actor, Role.BUREAU)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("请填写审核意见。", field="reason")
-    visit = Visit.objects.select_for_update().get(pk=visit.pk)
-    if visit.status != VisitStatus.EXCEPTION:
-        raise ApplicationError("只有异常待审核的记录可以审核。")
-    visit.status = VisitStatus.ACCEPTED if accept else VisitStatus.REJECTED
-    visit.reviewed_by = actor
-    visit.reviewed_at = timezone.now()
-    visit.review_reason = reason
-    visit.save()
-    return visit
+    require_review_role(actor)
+    reason = _review_reason(reason)
+    visit = get_for_actor_or_404(_locked(actor), actor, pk=visit.pk)
+    require_review_visit(actor, visit)
+    return _clear(actor, visit, accept=accept, reason=reason, now=timezone.now())
+
+
+@transaction.atomic
+def visit_review_batch(*, actor, visit_ids, accept: bool, reason: str):
+    """The bureau clears several exceptions at once, with one reason: all of them or, if any is not a pending
+    exception the actor may see (another reviewer was quicker, or the id is not one of theirs), none, saying
+    which. Each visit is decided and audited as `visit_review` does. Returns the visits, in the order given."""
+    require_review_role(actor)
+    ids = list(dict.fromkeys(int(pk) for pk in visit_ids))
+    if not ids:
+        raise ApplicationError("请先勾选要审核的记录。", field="ids")
+    if len(ids) > REVIEW_BATCH_MAX:
+        raise ApplicationError(f"一次最多审核 {REVIEW_BATCH_MAX} 条记录。", field="ids")
+    reason = _review_reason(reason)
+    found = {visit.pk: visit for visit in _locked(actor).filter(pk__in=ids).order_by("pk")}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ApplicationError(f"所选记录中有 {len(missing)} 条不存在或不在您的管辖范围内，未作任何处理。", field="ids")
+    decided = [found[pk] for pk in ids if not can_review_visit(actor, found[pk])]
+    if decided:
+        names = "、".join(f"{v.recipient.name}（{timezone.localtime(v.started_at):%m-%d %H:%M}）" for v in decided)
+        raise ApplicationError(f"以下记录已不是异常待审核（可能已有他人审核），未作任何处理：{names}。", field="ids")
+    now = timezone.now()
+    return [_clear(actor, found[pk], accept=accept, reason=reason, now=now) for pk in ids]
 
 
 # Fields provider staff may correct; the first group changes only with the bureau's approval.

@@ -239,15 +239,22 @@ def visit_sync(*, actor, items: list[dict], received_at=None):
     "error", message); "conflict" is an item that says something else than what was received for its client id
     (the visit is the one recorded, unchanged).
     One transaction for the batch; the verification reads are shared by the batch (a fixed number of queries).
-    `received_at` is the server's clock (now); the demo county's history passes the moment each day's queue
-    would have arrived. It is not reachable from any request."""
+    `received_at` is the server's clock (now). The demo county's history passes when the items would have
+    arrived: one moment, or one per item (in order), each item then recorded and verified as if it had come in
+    a request of its own at that moment. It is not reachable from any request."""
     caregiver = _caregiver_of(actor)
     if len(items) > SYNC_MAX_ITEMS:
         raise ApplicationError(f"一次最多上传 {SYNC_MAX_ITEMS} 条记录。", field="visits")
+    if isinstance(received_at, list | tuple):
+        if len(received_at) != len(items):
+            raise ValueError("received_at: one moment per item")
+        arrivals = list(received_at)
+    else:
+        arrivals = [received_at or timezone.now()] * len(items)
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return _sync(actor, caregiver, items, received_at or timezone.now())
+                return _sync(actor, caregiver, items, arrivals)
         except IntegrityError:
             # the same phone sent the same records twice at once: the second pass finds them as existing
             if attempt == 2:
@@ -255,7 +262,7 @@ def visit_sync(*, actor, items: list[dict], received_at=None):
     return []  # unreachable
 
 
-def _sync(actor, caregiver, items, now):
+def _sync(actor, caregiver, items, arrivals):
     ids = []
     for item in items:
         try:
@@ -274,7 +281,7 @@ def _sync(actor, caregiver, items, now):
         {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
     )
     results, to_save = [], []
-    for item, client_id in zip(items, ids, strict=True):
+    for item, client_id, now in zip(items, ids, arrivals, strict=True):
         try:
             if client_id is None:
                 raise ApplicationError("记录号格式不正确。", field="client_id")
@@ -345,6 +352,9 @@ def _sync(actor, caregiver, items, now):
         except ApplicationError as exc:
             results.append([None, "error", exc.message])
     if to_save:
+        # the rules judge each visit by when its check-in and check-out arrived (received_at and
+        # checkout_received_at); the batch's latest moment is only the fallback for a record without one
+        now = max(arrivals)
         loader = Loader(to_save, now)
         new = []
         for visit in sorted(to_save, key=lambda v: v.started_at):

@@ -19,17 +19,20 @@ from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
+from shenxian_care.views_helpers import posted_ids
 
 from .. import actions, exports, monitoring, reports, selectors
-from ..filters import MonitoringFilter
+from ..filters import ExceptionQueueFilter, MonitoringFilter
 from ..models import (
     CorrectionReason,
     CorrectionStatus,
+    ExceptionReason,
     RecipientGpsRule,
     ServiceItem,
     VisitCorrection,
     VisitPhoto,
 )
+from ..permissions import can_review, can_review_visit, require_review_role
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -125,14 +128,64 @@ def compliance_export(request):
 
 @login_required
 def exception_queue(request):
+    """The exceptions waiting for review, filtered by town, provider, reason and month; the bureau clears several
+    at once (one decision, one reason). Each row: when, and how far from the registered home the check-in was."""
     _watcher_only(request)
-    filters, month, choices = _filters(request)
+    choices = monitoring.filter_choices(actor=request.user)
+    filterset = ExceptionQueueFilter(request.GET, choices=choices)
+    filters, month = filterset.chosen()
+    for name, errors in filterset.errors.items():
+        messages.error(request, f"筛选条件“{filterset.filters[name].label or name}”无效：{errors[0]}")
+    error, status = None, 200
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision not in ("accept", "reject"):  # a missing choice is neither (a town still gets 403 first)
+                require_review_role(request.user)
+                raise ApplicationError("请选择认可或不予认可。", field="decision")
+            cleared = actions.visit_review_batch(
+                actor=request.user,
+                visit_ids=posted_ids(request),
+                accept=decision == "accept",
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:  # nothing was changed: the page again, the choices kept
+            error, status = exc.message, 400
+        else:
+            verdict = "认可" if decision == "accept" else "不予认可"
+            messages.success(request, f"已{verdict} {len(cleared)} 条异常记录。")
+            return redirect(f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path)
     qs = selectors.visit_list(
         actor=request.user,
         filters={**filters, "status": "exception", "month": month.strftime("%Y-%m") if month else None},
     )
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "services/exception_queue.html", {"page": page, "choices": choices, "filters": filters})
+    may_review = can_review(request.user)
+    for visit in page:
+        visit.reviewable = may_review and can_review_visit(request.user, visit)
+    return render(
+        request,
+        "services/exception_queue.html",
+        {
+            "page": page,
+            "choices": choices,
+            "filters": filters,
+            "month": month,
+            "reasons": ExceptionReason.choices,
+            "may_review": may_review,
+            "error": error,
+            "typed": request.POST,
+            "checked": {str(pk) for pk in posted_ids(request)} if request.method == "POST" else set(),
+            "query": _without_page(request.GET),
+        },
+        status=status,
+    )
+
+
+def _without_page(query):
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required

@@ -117,8 +117,8 @@ def test_exception_queue_query_count_and_scope(client_as, town_user, assert_fixe
         agreement=AgreementFactory(recipient=RecipientFactory(village=VillageFactory(town=town("朝城镇")))),
     )
     html = client.get("/portal/services/exceptions/").content.decode()
-    assert html.count("签到位置超出规定范围") == 6
-    assert "服务时长不足" not in html
+    assert html.count("<td>签到位置超出规定范围</td>") == 6
+    assert "<td>服务时长不足</td>" not in html
 
 
 def test_gps_rule_is_requested_and_approved(provider_user, bureau_user, visit):

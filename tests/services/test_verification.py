@@ -525,3 +525,51 @@ def test_rejected_visits_and_emergencies_already_recorded_do_not_make_an_overlap
         received,
     )  # fmt: skip
     assert [r[0].exception_reasons for r in results] == [[], []]
+
+
+def test_sends_given_their_own_arrival_moments_in_one_batch_are_the_sends_one_by_one(agreement, caregiver_user):
+    """The demo's history goes up in batches (seed_demo_visits): each send with the moment it would have arrived
+    must give the very visit the same sends, one request each, give: the same times of receipt, the same
+    late-sync marks and the same verdicts (here: on time; a check-in sent 40 minutes late; a check-out sent four
+    days late; checked in 2 km away; too short; and one still under way)."""
+    recipient = agreement.recipient
+    day = [local(2026, 3, d, 9) for d in range(2, 8)]
+    minutes = datetime.timedelta(minutes=1)
+    whole = [
+        item(recipient, day[0], offline=False),
+        item(recipient, day[1], offline=False),
+        item(recipient, day[2], offline=False),
+        item(recipient, day[3], offline=False, latitude=float(recipient.home_latitude) + 0.018),
+        item(recipient, day[4], minutes=20, offline=False),
+    ]
+    still_open = {k: v for k, v in item(recipient, day[5], offline=False).items() if k not in ("ended_at",)}
+    check_in = ("client_id", "recipient", "started_at", "latitude", "longitude")
+    sends = []
+    for body, checked_in_after, checked_out_after in zip(
+        whole, [1, 40, 1, 1, 1], [2, 2, 4 * 24 * 60, 2, 2], strict=True
+    ):
+        sends.append((body["started_at"] + checked_in_after * minutes, {k: body[k] for k in check_in}))
+        sends.append((body["ended_at"] + checked_out_after * minutes, body))
+    sends.append((day[5] + minutes, still_open))
+    sends.sort(key=lambda send: send[0])
+
+    def fields():
+        rows = Visit.objects.order_by("started_at").values()
+        return [{k: v for k, v in row.items() if k not in ("id", "updated_at")} for row in rows]
+
+    with time_machine.travel(local(2026, 3, 7, 10), tick=False):
+        for arrived, body in sends:
+            sync(caregiver_user, [body], received_at=arrived)
+        one_by_one = fields()
+        Visit.objects.all().delete()
+        results = sync(caregiver_user, [body for _, body in sends], received_at=[arrived for arrived, _ in sends])
+    assert {outcome for _, outcome, _ in results} == {"created", "finished"}
+    assert fields() == one_by_one
+    assert [(v["synced_late"], v["exception_reasons"]) for v in one_by_one] == [
+        (False, []),
+        (True, []),
+        (True, ["logged_late"]),
+        (False, ["too_far"]),
+        (False, ["too_short"]),
+        (False, []),
+    ]

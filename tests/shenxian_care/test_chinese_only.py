@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from lxml import html
 
+from tests.billing.conftest import billed, two_provider_month  # noqa: F401  (fixtures)
 from tests.test_permission_matrix import PAGES, world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +212,74 @@ def test_a_favicon_on_the_portal_and_the_admin(client, bureau_user):
     client.force_login(bureau_user)
     for url in (reverse("portal:home"), reverse("admin:index"), reverse("login")):
         assert 'rel="icon"' in client.get(url).content.decode(), url
+
+
+@pytest.mark.parametrize("role", ["bureau", "finance", "town", "provider"])
+def test_the_pages_of_visits_notices_problems_complaints_and_exports_are_chinese(world, client, role):  # noqa: F811
+    """The pages of one record the walk above does not reach (they take an id): a visit, a rectification notice, a
+    serious problem, a complaint, a town's evaluation, an export's result page, each as every role that may open
+    it (the others get 403/404, not checked here)."""
+    import datetime
+
+    from contracts.models import Agreement
+    from recipients.models import Recipient
+    from services import exports as services_exports
+    from shenxian_care.actions import export_request
+    from supervision.actions import complaint_log, evaluation_start, rectification_issue, serious_problem_report
+    from tests.factories import town
+    from tests.services.factories import VisitFactory
+
+    own = Recipient.objects.get(name="本镇某人")
+    agreement = Agreement.objects.get(recipient=own)
+    yanta, provider = town("燕塔街道"), agreement.provider
+    today = datetime.date.today()
+    visit = VisitFactory(
+        agreement=agreement, status="exception", exception_reasons=["too_far"], checkin_distance_m=2001
+    )
+    notice = rectification_issue(
+        actor=world["bureau"], provider=provider, town=yanta, problem="上门次数不足", deadline=today
+    )
+    problem = serious_problem_report(
+        actor=world["town"], provider=provider, town=yanta, occurred_on=today, description="未按协议上门"
+    )
+    complaint = complaint_log(
+        actor=world["bureau"], channel="family", town=yanta, content="上门时间太短", route_to="provider",
+        provider=provider, recipient=own,
+    )  # fmt: skip
+    evaluation = evaluation_start(actor=world["town"], town=yanta, provider=provider, month=datetime.date(2026, 11, 1))
+    job = export_request(
+        actor=world[role],
+        kind=services_exports.EXPORT_KIND,
+        params=services_exports.export_params(month=datetime.date(2026, 11, 1), group="town", filters={}),
+        file_name="达标月报.xlsx",
+    )
+    urls = [reverse("portal:export_detail", args=[job.pk])]
+    if role in ("bureau", "town", "provider"):
+        urls += [
+            reverse("services:visit_detail", args=[visit.client_id]),
+            reverse("supervision:rectification_detail", args=[notice.pk]),
+            reverse("supervision:problem_detail", args=[problem.pk]),
+            reverse("supervision:complaint_detail", args=[complaint.pk]),
+            reverse("supervision:evaluation_detail", args=[evaluation.pk]),
+        ]
+    client.force_login(world[role])
+    opened = 0
+    for url in urls:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code in (200, 403, 404), url
+        if response.status_code == 200:
+            opened += 1
+            assert english_on(response) == [], url
+    assert opened == len(urls) if role == "bureau" else opened >= 1  # the bureau opens every one
+
+
+@pytest.mark.parametrize("role", ["bureau", "finance", "provider"])
+def test_a_settlements_pages_are_chinese_to_an_english_browser(client, role, request, two_provider_month):  # noqa: F811
+    settlement, _, _ = two_provider_month
+    user = request.getfixturevalue(f"{role}_user")
+    client.force_login(user)
+    for name in ("settlement_detail", "settlement_lines", "settlement_payments", "settlement_proposals"):
+        url = reverse(f"billing:{name}", args=[settlement.pk])
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, url
+        assert english_on(response) == [], url
