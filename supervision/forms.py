@@ -228,6 +228,15 @@ class CrossCheckUploadForm(PortalForm):
     source = forms.CharField(label="数据来源", max_length=100, required=False, help_text="如：县公安局、殡葬管理所")
 
 
+class ReviewStartForm(PortalForm):
+    half = forms.ChoiceField(label="半年度", choices=[])
+
+    def __init__(self, *args, halves=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["half"].choices = [(h, f"{h[:4]}年{'上' if h.endswith('1') else '下'}半年（{h}）") for h in halves]
+        self.fields["half"].error_messages["invalid_choice"] = "请选择已结束的半年度。"
+
+
 class DecideForm(PortalForm):
     decision = forms.ChoiceField(label="决定", choices=ReviewDecision.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label="决定理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
