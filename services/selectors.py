@@ -122,6 +122,44 @@ def provider_visit_figures(*, provider, start: datetime.date, end: datetime.date
     }
 
 
+def town_provider_visit_facts(*, town, provider, month: datetime.date) -> dict:
+    """One provider's visits in one town over a month, as the town's evaluation sheet shows them beside the scores.
+
+    - required: Σ over the town's recipients served by the provider of the standard, prorated to days served
+    - done: finished visits that count (rejected ones never do); met: Σ min(done, required) per recipient
+    - verified: passed verification; exceptions: flagged by verification, of which still to review (pending),
+      accepted and rejected by the reviewer
+    """
+    first, last = month_start(month), month_end(month)
+    finished = Visit.objects.filter(
+        provider=provider, town=town, visit_date__gte=first, visit_date__lte=last, ended_at__isnull=False
+    )
+    totals = finished.aggregate(
+        done=Count("pk", filter=~Q(status=VisitStatus.REJECTED)),
+        verified=Count("pk", filter=Q(status=VisitStatus.VERIFIED)),
+        exceptions=Count("pk", filter=Q(status__in=FLAGGED_STATUSES)),
+        pending=Count("pk", filter=Q(status=VisitStatus.EXCEPTION)),
+        accepted=Count("pk", filter=Q(status=VisitStatus.ACCEPTED)),
+        rejected=Count("pk", filter=Q(status=VisitStatus.REJECTED)),
+    )
+    done = dict(
+        finished.exclude(status=VisitStatus.REJECTED)
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    required = required_visits(agreements=Agreement.objects.filter(provider=provider, town=town), start=first, end=last)
+    required_total = sum(required.values())
+    met = sum(min(done.get(recipient_id, 0), need) for (recipient_id, _month), need in required.items())
+    return {
+        **totals,
+        "recipients": len([need for need in required.values() if need]),
+        "required": required_total,
+        "met": met,
+        "short": required_total - met,
+    }
+
+
 def _parse_date(value):
     try:
         return datetime.date.fromisoformat(value) if value else None
