@@ -17,6 +17,7 @@ from shenxian_care.models import Role
 from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
 from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
+from .filters import CaregiverDayFilter
 from .models import ConfirmationCard, ConfirmationCode, PlannedVisit, Visit, VisitPhoto, VisitStatus
 from .standards import standard_on
 
@@ -228,14 +229,15 @@ def visit_get_for_actor(*, actor, client_id):
     )
 
 
-def caregiver_day(*, actor, day=None, name="") -> list[dict]:
+def caregiver_day(*, actor, day=None, filters=None) -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
     approved level, how many visits the month still needs (all caregivers' counted visits) and the last visit;
-    ordered by need. `name`: only those whose name contains it."""
+    ordered by need. `filters`: CaregiverDayFilter's parameters (`q`: only those whose name contains it)."""
     if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
         return []
     day = day or timezone.localdate()
-    agreements = list(caregiver_assigned_recipients(caregiver=caregiver, day=day))
+    assigned = caregiver_assigned_recipients(caregiver=caregiver, day=day)
+    agreements = list(CaregiverDayFilter(filters, queryset=assigned).qs if filters else assigned)
     if not agreements:
         return []
     ids = [a.recipient_id for a in agreements]
@@ -284,8 +286,6 @@ def caregiver_day(*, actor, day=None, name="") -> list[dict]:
                 "days_since_visit": (day - latest).days if latest else None,
             }
         )
-    if query := (name or "").strip():
-        rows = [row for row in rows if query in row["name"]]
     # By need: a visit under way first, then the most visits still due, then the longest since the last visit
     # (never visited before anyone visited), then by name.
     rows.sort(
