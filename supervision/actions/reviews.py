@@ -85,12 +85,18 @@ def review_start(*, actor, half: str, today: datetime.date | None = None):
         raise PermissionDenied("您的角色无权执行此操作。")
     half = (half or "").strip().upper()
     _bounds(half)
-    # Serialise two starts of the same half: the second waits here, then finds the first one's reviews.
-    list(HalfYearReview.objects.select_for_update().filter(half=half).values_list("pk", flat=True))
+
+    def already(n):
+        return ApplicationError(f"{half}的半年评估已经生成（{n}份），不能重复生成。", field="half")
+
     existing = HalfYearReview.objects.filter(half=half).count()
     if existing:
-        raise ApplicationError(f"{half}的半年评估已经生成（{existing}份），不能重复生成。", field="half")
+        raise already(existing)
     counts = review_build(half=half, today=today)
+    if counts["updated"] or counts["decided"]:
+        # Two starts at once: the other one's reviews were found on insert (one per provider and half, a unique
+        # constraint). Refused, and this transaction's refresh of them rolled back.
+        raise already(counts["created"] + counts["updated"] + counts["decided"])
     if not counts["created"]:
         raise ApplicationError(f"{half}没有履行合同的服务机构，未生成评估。", field="half")
     return counts

@@ -68,3 +68,17 @@ def test_no_page_tells_a_user_to_run_manage_py():
     templates = pathlib.Path(settings.BASE_DIR) / "templates"
     offenders = [str(p) for p in templates.rglob("*.html") if "manage.py" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_a_start_that_finds_reviews_made_meanwhile_is_refused(bureau_user, provider_contract, monkeypatch):
+    from supervision.actions import reviews
+
+    real = reviews.review_build
+
+    def racing(**kwargs):
+        real(**kwargs)  # another bureau user's start got there first
+        return real(**kwargs)
+
+    monkeypatch.setattr(reviews, "review_build", racing)
+    with pytest.raises(ApplicationError, match="2026H1的半年评估已经生成（1份），不能重复生成。"):
+        actions.review_start(actor=bureau_user, half=H1)
