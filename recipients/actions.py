@@ -34,7 +34,13 @@ from .models import (
     Village,
     support_exit_date,
 )
-from .selectors import level_from_indicators, levels_on, roster_diff, roster_level_effective_date
+from .selectors import (
+    level_from_indicators,
+    levels_on,
+    roster_confirmations,
+    roster_diff,
+    roster_level_effective_date,
+)
 
 
 def _clean_id(value, *, field="id_number"):
@@ -316,8 +322,14 @@ def roster_upload(*, actor, month: datetime.date, file_name: str, content: bytes
         raise ApplicationError("上传的文件是空的。")
     if len(content) > MAX_BYTES:
         raise ApplicationError(f"文件过大（超过{MAX_BYTES // 1024 // 1024}MB），请检查是否选错了文件。")
+    month = month.replace(day=1)
+    # A new upload of a month supersedes that month's failed ones: their error lists are read on the new upload's
+    # page now, and the clerk's list of uploads does not fill up with attempts.
+    failed = MonthlyRoster.objects.filter(month=month, status=RosterStatus.FAILED)
+    JobProgress.objects.filter(job__in=[job_key(r) for r in failed.only("pk")]).delete()
+    failed.delete()
     roster = MonthlyRoster.objects.create(
-        month=month.replace(day=1),
+        month=month,
         status=RosterStatus.CHECKING,
         file_name=file_name[:200],
         file_sha256=hashlib.sha256(content).hexdigest(),
@@ -355,12 +367,20 @@ def roster_check(*, roster_id):
 
 
 @transaction.atomic
-def roster_apply_request(*, actor, roster):
-    """The bureau confirms the diff: the roster is applied in the background, with its progress shown."""
+def roster_apply_request(*, actor, roster, confirmed=()):
+    """The bureau confirms the diff: the roster is applied in the background, with its progress shown.
+
+    `confirmed`: the keys of `roster_confirmations` the bureau ticked (villages to create, a list much shorter than
+    last month's); the request is refused, naming what is still to confirm, until every one is."""
     ensure_role(actor, Role.BUREAU)
     roster = MonthlyRoster.objects.select_for_update().get(pk=roster.pk)
     if roster.status != RosterStatus.PREVIEW:
         raise ApplicationError("该名单已处理，不能重复导入。")
+    missing = [c for c in roster_confirmations(roster) if c["key"] not in set(confirmed)]
+    if missing:
+        raise ApplicationError(
+            "导入前请确认：" + "".join(c["message"] for c in missing), field="confirm", extra={"missing": missing}
+        )
     roster.status = RosterStatus.APPLYING
     roster.save(update_fields=["status"])
     enqueue("recipients.tasks.roster_apply_task", roster.pk, actor.pk)

@@ -1,6 +1,7 @@
 """Reads of the registry: scoped lists, the level on a day, the month's roster."""
 
 import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
@@ -116,6 +117,45 @@ def roster_applied_for(month: datetime.date):
 
 def roster_previous_applied(month: datetime.date):
     return MonthlyRoster.objects.filter(month__lt=month, status=RosterStatus.APPLIED).order_by("-month").first()
+
+
+SHRINK_CONFIRM_RATIO = Decimal("0.10")
+
+
+def roster_confirmations(roster) -> list[dict]:
+    """What the bureau must confirm, each in so many words, before a previewed roster is applied:
+
+    - `villages`: villages (村/居) the registry does not have; a typo would otherwise become a new village;
+    - `shrink`: a list more than 10% shorter than last month's applied one (a half-exported file looks like this).
+
+    Each is {"key", "message", "label"}: the message says what was found, the label is the box the bureau ticks."""
+    diff = roster.diff or {}
+    needed = []
+    villages = diff.get("villages_to_create") or []
+    if villages:
+        needed.append(
+            {
+                "key": "villages",
+                "message": f"名单中有{len(villages)}个村（居）在系统中没有：{'、'.join(villages)}。"
+                "请核对是否写错了村名；确认无误，导入时将新建这些村（居）。",
+                "label": f"已核对，确认新建以上{len(villages)}个村（居）",
+            }
+        )
+    previous = roster_previous_applied(roster.month)
+    if previous is not None and diff.get("total") is not None:
+        before = previous.entries.count()
+        fewer = before - diff["total"]
+        if before and fewer > before * SHRINK_CONFIRM_RATIO:
+            percent = (Decimal(fewer) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            needed.append(
+                {
+                    "key": "shrink",
+                    "message": f"本次名单比上月少 {fewer} 人（{percent}%），请确认"
+                    f"（上月{previous.month:%Y年%m月}名单{before}人，本次{diff['total']}人）。",
+                    "label": f"已核对，确认本次名单比上月少 {fewer} 人",
+                }
+            )
+    return needed
 
 
 def _brief(row_or_recipient, **more):

@@ -167,7 +167,9 @@ def roster_preview(request, pk):
     if request.method == "POST" and roster.status == RosterStatus.PREVIEW:
         try:
             if request.POST.get("decision") == "apply":
-                actions.roster_apply_request(actor=request.user, roster=roster)
+                actions.roster_apply_request(
+                    actor=request.user, roster=roster, confirmed=request.POST.getlist("confirm")
+                )
             else:
                 actions.roster_discard(actor=request.user, roster=roster)
                 messages.info(request, "已放弃本次上传。")
@@ -178,7 +180,13 @@ def roster_preview(request, pk):
     return render(
         request,
         "recipients/roster_preview.html",
-        {"roster": roster, "diff": roster.diff, "progress_done": done, "progress_total": total},
+        {
+            "roster": roster,
+            "diff": roster.diff,
+            "progress_done": done,
+            "progress_total": total,
+            "confirmations": selectors.roster_confirmations(roster) if roster.status == RosterStatus.PREVIEW else [],
+        },
     )
 
 

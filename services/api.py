@@ -5,12 +5,14 @@ returns what the first request made (200 instead of 201), never a second record.
 other content is a conflict (409, with the record saved and what was sent), never silently the first record.
 """
 
-from drf_spectacular.utils import extend_schema
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from contracts.models import Agreement
 from shenxian_care.exceptions import ConflictError
 from shenxian_care.pagination import LargeTablePagination
 from shenxian_care.scoping import get_for_actor_or_404
@@ -18,7 +20,7 @@ from shenxian_care.throttling import VisitUploadRateThrottle
 
 from . import actions, selectors
 from .actions import MAX_ACCURACY_M
-from .filters import VisitFilter
+from .filters import CaregiverDayFilter, VisitFilter
 from .models import ServiceItem, Visit, VisitKind, VisitPhoto
 
 
@@ -376,9 +378,16 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
         return Response(VisitSerializer(visit).data)
 
-    @extend_schema(responses={200: AssignmentSerializer(many=True)})
+    @extend_schema(
+        responses={200: AssignmentSerializer(many=True)},
+        parameters=[OpenApiParameter("q", str, description="按姓名查找（姓名包含此内容）")],
+    )
     @action(detail=False, methods=["get"], pagination_class=None)
     def today(self, request):
-        """The caregiver's assigned recipients today, with what the month still needs."""
-        rows = selectors.caregiver_day(actor=request.user)
+        """The caregiver's assigned recipients today, ordered by need, with what the month still needs."""
+        day_filter = CaregiverDayFilter(request.query_params, queryset=Agreement.objects.none())
+        if not day_filter.is_valid():
+            raise translate_validation(day_filter.errors)
+        query = (day_filter.form.cleaned_data.get("q") or "").strip()
+        rows = selectors.caregiver_day(actor=request.user, filters={"q": query} if query else None)
         return Response(AssignmentSerializer(rows, many=True).data)

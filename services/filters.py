@@ -1,9 +1,10 @@
-"""The visit list's query parameters (see shenxian_care.filters)."""
+"""The visit lists' and the caregiver's day's query parameters (see shenxian_care.filters)."""
 
-from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter
+from contracts.models import Agreement
+from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter, TextFilter
+from shenxian_care.months import month_end
 
 from .models import ExceptionReason, Visit, VisitStatus
-from .selectors import month_end, with_reason
 
 
 class MonitoringFilter(FilterSet):
@@ -57,7 +58,19 @@ class VisitFilter(FilterSet):
         fields = []
 
     def with_reason(self, queryset, name, value):
-        return with_reason(queryset, value)
+        return queryset.with_reason(value)
 
     def in_month(self, queryset, name, value):
         return queryset.filter(visit_date__gte=value, visit_date__lte=month_end(value))
+
+
+class CaregiverDayFilter(FilterSet):
+    """The caregiver's day (今日服务) narrowed to the people whose name contains `q`."""
+
+    q = TextFilter(
+        field_name="recipient__name", lookup_expr="contains", max_length=32, label="姓名", help_text="按姓名查找"
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []

@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -180,6 +180,13 @@ class VisitQuerySet(ScopedQuerySet):
     scope_town = "town"
     scope_provider = "provider"
     scope_caregiver = "caregiver"
+
+    def with_reason(self, reason):
+        """The visits flagged for `reason` (one of ExceptionReason's codes) among others."""
+        if connection.features.supports_json_field_contains:
+            return self.filter(exception_reasons__contains=[reason])
+        # SQLite has no JSON containment: the code, quoted, in the list's JSON text (no code is part of another's)
+        return self.filter(exception_reasons__icontains=f'"{reason}"')
 
     def counted(self):
         """Visits that count toward the standard: finished and not rejected."""

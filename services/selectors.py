@@ -4,7 +4,6 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -18,6 +17,7 @@ from shenxian_care.models import Role
 from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
 from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
 
+from .filters import CaregiverDayFilter
 from .models import (
     ConfirmationCard,
     ConfirmationCode,
@@ -131,6 +131,44 @@ def provider_visit_figures(*, provider, start: datetime.date, end: datetime.date
     }
 
 
+def town_provider_visit_facts(*, town, provider, month: datetime.date) -> dict:
+    """One provider's visits in one town over a month, as the town's evaluation sheet shows them beside the scores.
+
+    - required: Σ over the town's recipients served by the provider of the standard, prorated to days served
+    - done: finished visits that count (rejected ones never do); met: Σ min(done, required) per recipient
+    - verified: passed verification; exceptions: flagged by verification, of which still to review (pending),
+      accepted and rejected by the reviewer
+    """
+    first, last = month_start(month), month_end(month)
+    finished = Visit.objects.filter(
+        provider=provider, town=town, visit_date__gte=first, visit_date__lte=last, ended_at__isnull=False
+    )
+    totals = finished.aggregate(
+        done=Count("pk", filter=~Q(status=VisitStatus.REJECTED)),
+        verified=Count("pk", filter=Q(status=VisitStatus.VERIFIED)),
+        exceptions=Count("pk", filter=Q(status__in=FLAGGED_STATUSES)),
+        pending=Count("pk", filter=Q(status=VisitStatus.EXCEPTION)),
+        accepted=Count("pk", filter=Q(status=VisitStatus.ACCEPTED)),
+        rejected=Count("pk", filter=Q(status=VisitStatus.REJECTED)),
+    )
+    done = dict(
+        finished.exclude(status=VisitStatus.REJECTED)
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    required = required_visits(agreements=Agreement.objects.filter(provider=provider, town=town), start=first, end=last)
+    required_total = sum(required.values())
+    met = sum(min(done.get(recipient_id, 0), need) for (recipient_id, _month), need in required.items())
+    return {
+        **totals,
+        "recipients": len([need for need in required.values() if need]),
+        "required": required_total,
+        "met": met,
+        "short": required_total - met,
+    }
+
+
 def _parse_date(value):
     try:
         return datetime.date.fromisoformat(value) if value else None
@@ -144,14 +182,6 @@ def parse_month(value, default=None):
         return datetime.datetime.strptime(value, "%Y-%m").date() if value else default
     except ValueError:
         return default
-
-
-def with_reason(visits, reason):
-    """The visits among `visits` flagged for `reason` (one of ExceptionReason's codes) among others."""
-    if connection.features.supports_json_field_contains:
-        return visits.filter(exception_reasons__contains=[reason])
-    # SQLite has no JSON containment: the code, quoted, in the list's JSON text (no code is part of another's)
-    return visits.filter(exception_reasons__icontains=f'"{reason}"')
 
 
 def visit_list(*, actor, filters=None):
@@ -171,7 +201,7 @@ def visit_list(*, actor, filters=None):
     if filters.get("status") in VisitStatus.values:
         qs = qs.filter(status=filters["status"])
     if filters.get("reason") in ExceptionReason.values:
-        qs = with_reason(qs, filters["reason"])
+        qs = qs.with_reason(filters["reason"])
     day = _parse_date(filters.get("date"))
     if day:
         qs = qs.filter(visit_date=day)
@@ -210,14 +240,15 @@ def visit_get_for_actor(*, actor, client_id):
     )
 
 
-def caregiver_day(*, actor, day=None, name="") -> list[dict]:
+def caregiver_day(*, actor, day=None, filters=None) -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
     approved level, how many visits the month still needs (all caregivers' counted visits) and the last visit;
-    ordered by need. `name`: only those whose name contains it."""
+    ordered by need. `filters`: CaregiverDayFilter's parameters (`q`: only those whose name contains it)."""
     if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
         return []
     day = day or timezone.localdate()
-    agreements = list(caregiver_assigned_recipients(caregiver=caregiver, day=day))
+    assigned = caregiver_assigned_recipients(caregiver=caregiver, day=day)
+    agreements = list(CaregiverDayFilter(filters, queryset=assigned).qs if filters else assigned)
     if not agreements:
         return []
     ids = [a.recipient_id for a in agreements]
@@ -266,8 +297,6 @@ def caregiver_day(*, actor, day=None, name="") -> list[dict]:
                 "days_since_visit": (day - latest).days if latest else None,
             }
         )
-    if query := (name or "").strip():
-        rows = [row for row in rows if query in row["name"]]
     # By need: a visit under way first, then the most visits still due, then the longest since the last visit
     # (never visited before anyone visited), then by name.
     rows.sort(

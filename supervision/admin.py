@@ -2,6 +2,8 @@
 the admin lists, filters and shows them, and edits only the scoring sheet while no evaluation used it."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from shenxian_care.admin_mixins import ScopedAdminMixin
 from shenxian_care.exceptions import ApplicationError
@@ -28,6 +30,7 @@ from .models import (
     Takeover,
     TakeoverLine,
 )
+from .scoring import ensure_weights_add_up
 
 
 class ReadOnlyMixin:
@@ -54,8 +57,29 @@ class ScopedAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     pass
 
 
+class EvaluationItemFormSet(BaseInlineFormSet):
+    """The sheet's items are saved together: their weights must add up to 100 (the rule the sheet is made current
+    by), so the total of an evaluation is the sum of its items."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.instance.weight is not None
+        ]
+        if kept:
+            try:
+                ensure_weights_add_up(kept)
+            except ApplicationError as exc:
+                raise ValidationError(exc.message) from None
+
+
 class EvaluationItemInline(admin.TabularInline):
     model = EvaluationItem
+    formset = EvaluationItemFormSet
     extra = 0
     fields = ("sort_order", "code", "title", "max_score", "weight")
 

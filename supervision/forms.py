@@ -6,6 +6,7 @@ from django import forms
 
 from contracts.models import Caregiver, DeductionRule, Provider
 from recipients.models import CareLevel, Recipient, Town
+from shenxian_care.exceptions import ApplicationError
 
 from .actions.reviews import TerminationGrounds
 from .models import (
@@ -18,6 +19,7 @@ from .models import (
     SpotCheckResult,
 )
 from .sampling import PHONE_SCRIPT
+from .scoring import check_item_score
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -61,9 +63,10 @@ class EvaluationForm(PortalForm):
 
     summary = forms.CharField(label="总体评价", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, evaluation, recipients=(), **kwargs):
+    def __init__(self, *args, evaluation, recipients=(), points=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = list(evaluation.sheet.items.all())
+        self.points = points or {}
         for item in self.items:
             self.fields[f"item_{item.pk}"] = forms.DecimalField(
                 label=f"{item.code} {item.title}（满分{item.max_score}）",
@@ -79,8 +82,22 @@ class EvaluationForm(PortalForm):
                 label=recipient.name, max_length=300, required=False
             )
 
+    def clean(self):
+        data = super().clean()
+        for item in self.items:
+            score = data.get(f"item_{item.pk}")
+            if score is None or self.has_error(f"item_{item.pk}") or self.has_error(f"note_{item.pk}"):
+                continue
+            try:
+                check_item_score(item, score, data.get(f"note_{item.pk}", ""))
+            except ApplicationError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
     def item_rows(self):
-        return [(item, self[f"item_{item.pk}"], self[f"note_{item.pk}"]) for item in self.items]
+        return [
+            (item, self[f"item_{item.pk}"], self[f"note_{item.pk}"], self.points.get(item.pk)) for item in self.items
+        ]
 
     def remark_rows(self):
         return [(r, self[f"remark_{r.pk}"]) for r in self.recipients]
@@ -226,6 +243,15 @@ class SpotCheckForm(PortalForm):
 class CrossCheckUploadForm(PortalForm):
     file = forms.FileField(label="名单文件（.xlsx：姓名、身份证号、情形、日期）")
     source = forms.CharField(label="数据来源", max_length=100, required=False, help_text="如：县公安局、殡葬管理所")
+
+
+class ReviewStartForm(PortalForm):
+    half = forms.ChoiceField(label="半年度", choices=[])
+
+    def __init__(self, *args, halves=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["half"].choices = [(h, f"{h[:4]}年{'上' if h.endswith('1') else '下'}半年（{h}）") for h in halves]
+        self.fields["half"].error_messages["invalid_choice"] = "请选择已结束的半年度。"
 
 
 class DecideForm(PortalForm):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("cross-check/", views.crosscheck, name="crosscheck"),
     path("cross-check/<int:pk>/", views.crosscheck_batch, name="crosscheck_batch"),
     path("reviews/", views.review_list, name="review_list"),
+    path("reviews/start/", views.review_start, name="review_start"),
     path("termination/", views.termination, name="termination"),
     path("deductions/", views.deductions, name="deductions"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),

@@ -85,7 +85,8 @@ QUERY = {"supervision-evaluation-missing": "?month=2026-10-01"}
 # Writes only: a GET is refused for everyone.
 POST_ONLY = {
     "logout", "recipients:recipient_find", "services:compliance_export",
-    "supervision:evaluation_remind", "supervision:evaluation_start", "contracts:notice_mark_read",
+    "supervision:evaluation_remind", "supervision:evaluation_start", "supervision:review_start",
+    "contracts:notice_mark_read",
     "recipients:assessment_decide_batch", "recipients:exit_decide_batch",
     "api-sign-in", "recipient-find", "visit-check-in", "visit-emergency", "visit-sync",
     "supervision-evaluation-start", "supervision-cross-check-hit-import-list",

@@ -17,11 +17,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from contracts.models import Agreement
 from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
+from shenxian_care.views_helpers import filter_list
 
 from .. import actions, selectors
+from ..filters import CaregiverDayFilter
 from ..models import (
     ConfirmationMode,
     ServiceItem,
@@ -56,8 +59,10 @@ def _client_id(value):
 def _day_context(request, *, error_key=None, error=None, typed=None):
     """`error_key` is the recipient id or the open visit's client id the error belongs to."""
     today = timezone.localdate()
-    query = (request.GET.get("q") or "").strip()[:32]
-    rows = selectors.caregiver_day(actor=request.user, day=today, name=query)
+    # The name search goes through the list's FilterSet: a bad value (too long, a NUL byte) is named in a message.
+    _none, chosen = filter_list(request, CaregiverDayFilter, Agreement.objects.none())
+    query = (chosen.get("q") or "").strip()
+    rows = selectors.caregiver_day(actor=request.user, day=today, filters={"q": query} if query else None)
     for row in rows:
         if error_key is not None and error_key in (str(row["recipient"]), str(row["open_visit"])):
             row["error"], row["typed"] = error, typed or {}

@@ -28,7 +28,15 @@ from .rectification import (
     rectification_mark_overdue,
     rectification_send_back,
 )
-from .reviews import TerminationGrounds, review_build, review_decide, termination_start
+from .reviews import (
+    TerminationGrounds,
+    can_start_review,
+    review_build,
+    review_decide,
+    review_start,
+    startable_halves,
+    termination_start,
+)
 from .spotchecks import spot_check_draw, spot_check_record
 from .takeover import takeover_execute, takeover_request, takeover_run
 
@@ -52,6 +60,9 @@ __all__ = [
     "rectification_send_back",
     "review_build",
     "review_decide",
+    "review_start",
+    "can_start_review",
+    "startable_halves",
     "spot_check_draw",
     "spot_check_record",
     "takeover_execute",

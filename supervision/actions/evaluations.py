@@ -1,7 +1,6 @@
 """Monthly evaluations (考评): the town fills and submits; the bureau returns for correction."""
 
 import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,9 +22,8 @@ from ..models import (
     Notification,
     NotificationKind,
 )
+from ..scoring import check_item_score, ensure_weights_add_up, weighted_total
 from ..selectors.evaluations import current_sheet, missing_by_town, serving_pairs
-
-HUNDRED = Decimal("100")
 
 
 def _ensure_own_town(actor, town):
@@ -33,18 +31,6 @@ def _ensure_own_town(actor, town):
     ensure_role(actor, Role.TOWN)
     if actor.town_id != town.pk:
         raise ApplicationError("只能考评本镇（街道）的服务机构。", field="town")
-
-
-def weighted_total(items_with_scores) -> Decimal:
-    """100 × Σ(weight × score ÷ max) ÷ Σ weight, rounded half-up to 0.01: a sheet-independent 百分制 score."""
-    total_weight = Decimal(0)
-    acc = Decimal(0)
-    for item, score in items_with_scores:
-        total_weight += item.weight
-        acc += item.weight * Decimal(score) / item.max_score
-    if not total_weight:
-        return Decimal("0.00")
-    return (HUNDRED * acc / total_weight).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
 
 
 @transaction.atomic
@@ -69,8 +55,10 @@ def evaluation_sheet_make_current(*, actor, sheet):
     """New evaluations use this sheet from now on; evaluations already started keep theirs."""
     ensure_role(actor, Role.BUREAU)
     sheet = EvaluationSheet.objects.select_for_update().get(pk=sheet.pk)
-    if not sheet.items.exists():
+    items = list(sheet.items.all())
+    if not items:
         raise ApplicationError("考评表没有考评项目，不能启用。")
+    ensure_weights_add_up(items)
     EvaluationSheet.objects.filter(is_current=True).exclude(pk=sheet.pk).update(is_current=False)
     sheet.is_current = True
     sheet.save(update_fields=["is_current"])
@@ -119,11 +107,9 @@ def evaluation_save(*, actor, evaluation, scores: dict, summary="", remarks=None
         if score is None:
             EvaluationScore.objects.filter(evaluation=evaluation, item=item).delete()
             continue
-        score = Decimal(score)
-        if score < 0 or score > item.max_score:
-            raise ApplicationError(f"“{item.title}”的得分应在0至{item.max_score}之间。", field=f"item_{item.pk}")
+        score = check_item_score(item, score, note)
         EvaluationScore.objects.update_or_create(
-            evaluation=evaluation, item=item, defaults={"score": score, "note": (note or "")[:200]}
+            evaluation=evaluation, item=item, defaults={"score": score, "note": (note or "").strip()[:200]}
         )
     if remarks is not None:
         recipient_ids = [rid for rid, text in remarks if (text or "").strip()]
@@ -150,6 +136,8 @@ def evaluation_submit(*, actor, evaluation):
     missing = [item.title for item in items if item.pk not in scored]
     if missing:
         raise ApplicationError(f"还有考评项目未评分：{'、'.join(missing)}。")
+    for item in items:  # a draft saved before every deduction needed its reason
+        check_item_score(item, scored[item.pk].score, scored[item.pk].note)
     evaluation.total_score = weighted_total((item, scored[item.pk].score) for item in items)
     evaluation.status = EvaluationStatus.SUBMITTED
     evaluation.submitted_by = actor

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,8 +10,9 @@ from contracts.selectors import contracts_ending_within
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
+from shenxian_care.scoping import actor_role
 
-from ..dates import half_bounds
+from ..dates import half_bounds, half_ended_before
 from ..models import HalfYearReview, ReviewDecision, ReviewStatus, SeriousProblemReport
 from ..selectors.reviews import providers_under_review, scorecard
 
@@ -54,6 +56,49 @@ def review_build(*, half: str, today: datetime.date | None = None):
             review.build_count += 1
             review.save()
             counts["updated"] += 1
+    return counts
+
+
+def can_start_review(actor) -> bool:
+    """Starting a half-year review is the bureau's: the page shows its button exactly when this is true."""
+    return actor_role(actor) == Role.BUREAU
+
+
+def startable_halves(today: datetime.date | None = None, *, count=4) -> list[str]:
+    """The half years the bureau may start from the portal, the most recently ended first."""
+    today = today or timezone.localdate()
+    halves, day = [], today
+    for _ in range(count):
+        half = half_ended_before(day)
+        halves.append(half)
+        day = _bounds(half)[0]
+    return halves
+
+
+@transaction.atomic
+def review_start(*, actor, half: str, today: datetime.date | None = None):
+    """The bureau starts a half year's review from the portal (the beat task does it on 1 January and 1 July).
+
+    Starting a half that already has reviews is refused: they are refreshed by the beat task while undecided, and a
+    second start must not look like a new review. Returns review_build's counts."""
+    if not can_start_review(actor):
+        raise PermissionDenied("您的角色无权执行此操作。")
+    half = (half or "").strip().upper()
+    _bounds(half)
+
+    def already(n):
+        return ApplicationError(f"{half}的半年评估已经生成（{n}份），不能重复生成。", field="half")
+
+    existing = HalfYearReview.objects.filter(half=half).count()
+    if existing:
+        raise already(existing)
+    counts = review_build(half=half, today=today)
+    if counts["updated"] or counts["decided"]:
+        # Two starts at once: the other one's reviews were found on insert (one per provider and half, a unique
+        # constraint). Refused, and this transaction's refresh of them rolled back.
+        raise already(counts["created"] + counts["updated"] + counts["decided"])
+    if not counts["created"]:
+        raise ApplicationError(f"{half}没有履行合同的服务机构，未生成评估。", field="half")
     return counts
 
 

@@ -4,11 +4,13 @@ from django.db.models import Prefetch
 
 from contracts.models import Agreement, Provider
 from recipients.models import Town
+from services.selectors import town_provider_visit_facts
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
 
 from ..dates import month_end, month_start
 from ..models import Evaluation, EvaluationItem, EvaluationScore, EvaluationSheet, EvaluationStatus, Notification
+from ..scoring import item_points, weight_total
 
 
 def current_sheet():
@@ -115,3 +117,25 @@ def missing_by_town(month):
 def notification_list(*, actor, unread_only=False):
     qs = Notification.objects.for_actor(actor).select_related("town", "provider")
     return qs.unread() if unread_only else qs
+
+
+def evaluation_visit_facts(evaluation) -> dict:
+    """The month's visit facts for the evaluation's town and provider (services' figures), shown on the sheet."""
+    return town_provider_visit_facts(town=evaluation.town, provider=evaluation.provider, month=evaluation.month)
+
+
+def evaluation_sheet_totals(evaluation) -> dict:
+    """The sheet's weights and the scores saved so far, as the form's 合计 row shows them: the weights' sum (100)
+    and the total of the items' points, which is the total the submission will fix (or has fixed)."""
+    items = list(evaluation.sheet.items.all())
+    saved = {s.item_id: s for s in evaluation.scores.all()}
+    total_weight = weight_total(items)
+    points = {item.pk: item_points(item, saved[item.pk].score, total_weight) for item in items if item.pk in saved}
+    return {
+        "rows": [(item, saved.get(item.pk), points.get(item.pk)) for item in items],
+        "weight": total_weight,
+        "max": sum((item.max_score for item in items), 0),
+        "points": points,
+        "total": sum(points.values(), 0) if points else None,
+        "complete": len(points) == len(items),
+    }

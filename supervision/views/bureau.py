@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from contracts.models import Agreement, AgreementStatus
 from contracts.selectors import contracts_ending_within
@@ -15,7 +17,7 @@ from shenxian_care.views_helpers import filter_list, form_error_from, paginate, 
 
 from .. import actions, selectors
 from ..filters import ReviewFilter
-from ..forms import CrossCheckUploadForm, DecideForm, TakeoverForm, TerminationForm
+from ..forms import CrossCheckUploadForm, DecideForm, ReviewStartForm, TakeoverForm, TerminationForm
 from ..models import (
     CrossCheckBatch,
     CrossCheckHitStatus,
@@ -81,7 +83,29 @@ def crosscheck_batch(request, pk):
 def review_list(request):
     visible, chosen = filter_list(request, ReviewFilter, selectors.review_list(actor=request.user))
     page = paginate(request, visible)
-    return render(request, "supervision/review_list.html", {"page": page, "half": chosen.get("half", "")})
+    start_form = ReviewStartForm(halves=actions.startable_halves()) if actions.can_start_review(request.user) else None
+    return render(
+        request,
+        "supervision/review_list.html",
+        {"page": page, "half": chosen.get("half", ""), "start_form": start_form},
+    )
+
+
+@require_POST
+@role_required(Role.BUREAU)
+def review_start(request):
+    form = ReviewStartForm(request.POST, halves=actions.startable_halves())
+    if not form.is_valid():
+        messages.error(request, form.errors["half"][0])
+        return redirect("supervision:review_list")
+    half = form.cleaned_data["half"]
+    try:
+        counts = actions.review_start(actor=request.user, half=half)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已生成{half}半年评估{counts['created']}份，请逐一审阅并作出决定。")
+    return redirect(f"{reverse('supervision:review_list')}?half={half}")
 
 
 @role_required(Role.BUREAU)

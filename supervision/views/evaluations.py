@@ -60,7 +60,7 @@ def evaluation_start(request):
     return redirect("supervision:evaluation_list")
 
 
-def _evaluation_form(evaluation, data=None):
+def _evaluation_form(evaluation, data=None, points=None):
     recipients = (
         Recipient.objects.filter(town=evaluation.town, agreements__provider=evaluation.provider)
         .distinct()
@@ -72,7 +72,7 @@ def _evaluation_form(evaluation, data=None):
         initial[f"note_{score.item_id}"] = score.note
     for remark in evaluation.remarks.all():
         initial[f"remark_{remark.recipient_id}"] = remark.remark
-    return EvaluationForm(data, evaluation=evaluation, recipients=recipients, initial=initial)
+    return EvaluationForm(data, evaluation=evaluation, recipients=recipients, initial=initial, points=points)
 
 
 @role_required(Role.BUREAU, Role.TOWN, Role.PROVIDER)
@@ -83,7 +83,10 @@ def evaluation_detail(request, pk):
         and evaluation.town_id == request.user.town_id
         and evaluation.status != EvaluationStatus.SUBMITTED
     )
-    form = _evaluation_form(evaluation, request.POST if request.method == "POST" and editable else None)
+    totals = selectors.evaluation_sheet_totals(evaluation)
+    form = _evaluation_form(
+        evaluation, request.POST if request.method == "POST" and editable else None, points=totals["points"]
+    )
     if request.method == "POST" and editable and form.is_valid():
         try:
             actions.evaluation_save(
@@ -109,6 +112,8 @@ def evaluation_detail(request, pk):
             "evaluation": evaluation,
             "form": form,
             "editable": editable,
+            "totals": totals,
+            "facts": selectors.evaluation_visit_facts(evaluation),
             "return_form": ReasonForm() if actor_role(request.user) == Role.BUREAU else None,
         },
     )

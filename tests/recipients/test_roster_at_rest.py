@@ -60,7 +60,7 @@ def test_no_full_id_number_in_a_database_dump_after_roster_imports(client_as, bu
         ),
     )
     applied = MonthlyRoster.objects.get()
-    client.post(reverse("recipients:roster_preview", args=[applied.pk]), {"decision": "apply"})
+    client.post(reverse("recipients:roster_preview", args=[applied.pk]), {"decision": "apply", "confirm": "villages"})
     upload(client, workbook([row("丙", make_id_number(), phone="13700001111", address="西关村丙巷9号")]), "2026-11")
     discarded = MonthlyRoster.objects.latest("pk")
     client.post(reverse("recipients:roster_preview", args=[discarded.pk]), {"decision": "discard"})
@@ -88,7 +88,8 @@ def test_no_full_id_number_in_a_database_dump_after_roster_imports(client_as, bu
     assert [r["id_number"] for r in MonthlyRoster.objects.get(pk=pending.pk).rows] == [pending_id]
     assert MonthlyRoster.objects.get(pk=failed.pk).errors  # the bureau still sees why it failed
     # and the pending upload can still be applied from its encrypted rows
-    client.post(reverse("recipients:roster_preview", args=[pending.pk]), {"decision": "apply"})
+    # (one person against last month's two: the bureau confirms the shorter list)
+    client.post(reverse("recipients:roster_preview", args=[pending.pk]), {"decision": "apply", "confirm": "shrink"})
     assert MonthlyRoster.objects.get(pk=pending.pk).status == RosterStatus.APPLIED
     assert Recipient.objects.with_id_number(pending_id).exists()
 

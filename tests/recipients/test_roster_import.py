@@ -236,7 +236,12 @@ def test_management_command_imports_and_reports(bureau_user, tmp_path, capsys):
     good.write_bytes(workbook([row("甲"), row("乙", level="失能")]))
     call_command("import_roster", str(good), month="2026-10", dry_run=True)
     assert Recipient.objects.count() == 0
-    call_command("import_roster", str(good), month="2026-10")
+    # the file's village is new: refused until confirmed, as on the page
+    with pytest.raises(CommandError, match="名单需要确认，未写入名册。"):
+        call_command("import_roster", str(good), month="2026-10")
+    assert "名单中有1个村（居）在系统中没有：燕塔街道东关村" in capsys.readouterr().err
+    assert Recipient.objects.count() == 0
+    call_command("import_roster", str(good), month="2026-10", confirm=["villages"])
     assert Recipient.objects.count() == 2
     assert "新增2" in capsys.readouterr().out
     call_command("import_roster", str(good), month="2026-10")

@@ -82,7 +82,7 @@ def test_an_import_that_fails_marks_the_upload_failed_and_writes_nothing(
 
     monkeypatch.setattr(actions, "_apply_rows", refused)
     with django_capture_on_commit_callbacks(execute=True):
-        actions.roster_apply_request(actor=bureau_user, roster=roster)
+        actions.roster_apply_request(actor=bureau_user, roster=roster, confirmed=["villages"])
 
     # then the roster is failed with the reason, not 导入中 for ever, and nothing was written
     roster.refresh_from_db()

@@ -28,7 +28,7 @@ def test_bureau_uploads_sees_the_diff_and_applies(client_as, bureau_user):
     page = client.get(response.url).content.decode()
     assert "新增（2）" in page and "确认导入" in page
     assert Recipient.objects.count() == 0
-    client.post(response.url, {"decision": "apply"})
+    client.post(response.url, {"decision": "apply", "confirm": "villages"})  # the file's villages are new
     assert Recipient.objects.count() == 2
     assert "名单已导入，共2人" in client.get(response.url).content.decode()
     progress = client.get(reverse("recipients:roster_progress", args=[roster.pk])).json()
@@ -144,7 +144,7 @@ def test_hostile_text_in_a_roster_is_stored_as_text_and_shown_escaped(client_as,
     xss, sqlish = "<script>alert(1)</script>", "a' OR '1'='1"
     client = client_as(bureau_user)
     response = upload(client, workbook([row(xss, make_id_number()), row(sqlish, make_id_number())]))
-    client.post(response.url, {"decision": "apply"})
+    client.post(response.url, {"decision": "apply", "confirm": "villages"})  # the file's villages are new
     assert set(Recipient.objects.values_list("name", flat=True)) == {xss, sqlish}
     page = client.get(reverse("recipients:recipient_list")).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and xss not in page

@@ -199,7 +199,7 @@ def test_the_day_is_ordered_by_need_and_searchable_by_name(client_as, caregiver,
     # search by name (the server's answer, for a phone without script)
     found = client_as(caregiver_user).get("/portal/services/caregiver/", {"q": "陈"}).content.decode()
     assert "陈久未" in found and "王从未" not in found and "赵失能" not in found
-    assert [r["name"] for r in caregiver_day(actor=caregiver_user, name="失能")] == ["赵失能"]
+    assert [r["name"] for r in caregiver_day(actor=caregiver_user, filters={"q": "失能"})] == ["赵失能"]
 
 
 def test_the_confirmation_code_field_takes_a_code_from_the_card(client_as, caregiver_user, agreement):

@@ -67,7 +67,7 @@ def test_a_worker_killed_mid_import_is_replaced_and_the_import_happens_once(bure
     second = None
     try:
         with as_default_queue(queue):
-            recipient_actions.roster_apply_request(actor=bureau_user, roster=roster)
+            recipient_actions.roster_apply_request(actor=bureau_user, roster=roster, confirmed=["villages"])
 
             def progressing():
                 return progress_of(roster)[0] > 0

@@ -14,7 +14,7 @@ from .factories import serve
 
 pytestmark = pytest.mark.django_db
 
-# Default sheet: A1..A5 with maximum scores 30/30/20/10/10, all weight 1.
+# Default sheet: A1..A5 with maximum scores 30/30/20/10/10, each weighing its maximum (100 in all).
 GOOD_SCORES = {"A1": 27, "A2": 24, "A3": 18, "A4": 9, "A5": 10}
 
 
@@ -23,7 +23,7 @@ def fill(actor, evaluation, scores=GOOD_SCORES, remarks=None):
     return actions.evaluation_save(
         actor=actor,
         evaluation=evaluation,
-        scores={items[code]: (score, "") for code, score in scores.items()},
+        scores={items[code]: (score, "扣分原因见台账") for code, score in scores.items()},
         summary="总体较好",
         remarks=remarks,
     )
@@ -37,9 +37,9 @@ def test_submit_computes_weighted_total_and_locks(town_user, provider, yanta_agr
     # when the town submits it
     evaluation = actions.evaluation_submit(actor=town_user, evaluation=evaluation)
 
-    # then 100 × (0.9 + 0.8 + 0.9 + 0.9 + 1.0) ÷ 5 = 90.00, and it is locked
+    # then 27 + 24 + 18 + 9 + 10 = 88.00, and it is locked
     assert evaluation.status == EvaluationStatus.SUBMITTED
-    assert evaluation.total_score == Decimal("90.00")
+    assert evaluation.total_score == Decimal("88.00")
     assert evaluation.remarks.get().remark == "卫生清洁不够细致"
     with pytest.raises(ApplicationError, match="已提交并锁定"):
         fill(town_user, evaluation, scores={"A1": 30})
@@ -49,11 +49,12 @@ def test_submit_computes_weighted_total_and_locks(town_user, provider, yanta_agr
 
 def test_weights_change_the_total(town_user, provider, yanta_agreements, month):
     evaluation = actions.evaluation_start(actor=town_user, town=town_user.town, provider=provider, month=month)
-    evaluation.sheet.items.filter(code="A1").update(weight=3)
+    evaluation.sheet.items.filter(code="A1").update(weight=50)
+    evaluation.sheet.items.filter(code="A2").update(weight=10)
     fill(town_user, evaluation, scores={"A1": 30, "A2": 0, "A3": 0, "A4": 0, "A5": 0})
     evaluation = actions.evaluation_submit(actor=town_user, evaluation=evaluation)
-    # 100 × (3 × 1) ÷ (3 + 1 + 1 + 1 + 1) = 42.857… → 42.86
-    assert evaluation.total_score == Decimal("42.86")
+    # weights 50 + 10 + 20 + 10 + 10 = 100: A1 at full marks gives its weight, 50.00
+    assert evaluation.total_score == Decimal("50.00")
 
 
 def test_submit_needs_every_item(town_user, provider, yanta_agreements, month):

@@ -30,7 +30,7 @@ def submit_evaluation(town_user, provider, month, a1):
     items = {item.code: item.pk for item in evaluation.sheet.items.all()}
     scores = {"A1": a1, "A2": 30, "A3": 20, "A4": 10, "A5": 10}
     actions.evaluation_save(
-        actor=town_user, evaluation=evaluation, scores={items[c]: (s, "") for c, s in scores.items()}
+        actor=town_user, evaluation=evaluation, scores={items[c]: (s, "扣分原因") for c, s in scores.items()}
     )
     return actions.evaluation_submit(actor=town_user, evaluation=evaluation)
 
@@ -64,8 +64,8 @@ def scenario(town_user, bureau_user, provider, provider_contract):
     _, rule = provider_contract
     agreements = serve(provider, "燕塔街道", n=2)
     # evaluations: January 100 × (25/30 + 4)/5 ... chosen so the totals are 90.00 and 80.00
-    submit_evaluation(town_user, provider, datetime.date(2026, 1, 1), a1=15)  # (0.5+4)/5 = 90.00
-    submit_evaluation(town_user, provider, datetime.date(2026, 2, 1), a1=0)  # 4/5 = 80.00
+    submit_evaluation(town_user, provider, datetime.date(2026, 1, 1), a1=15)  # 15 + 30 + 20 + 10 + 10 = 85.00
+    submit_evaluation(town_user, provider, datetime.date(2026, 2, 1), a1=0)  # 0 + 70 = 70.00
     # spot checks in March: a phone visit (not satisfied) and an on-site check that found a problem
     unhappy = {key: choices[-1] for key, _, choices in PHONE_SCRIPT}
     actions.spot_check_record(
@@ -132,9 +132,9 @@ def test_scorecard_figures_from_a_known_half_year(scenario, provider):
     assert (review.period_start, review.period_end) == (datetime.date(2026, 1, 1), datetime.date(2026, 6, 30))
     assert f["evaluations"]["submitted"] == 2
     assert f["evaluations"]["expected"] == 6
-    assert f["evaluations"]["average"] == "85.00"
-    assert [r["score"] for r in f["evaluations"]["rows"]] == ["90.00", "80.00"]
-    assert review.evaluation_average == Decimal("85.00")
+    assert f["evaluations"]["average"] == "77.50"
+    assert [r["score"] for r in f["evaluations"]["rows"]] == ["85.00", "70.00"]
+    assert review.evaluation_average == Decimal("77.50")
     assert f["spot_checks"] == {"total": 2, "problems": 1, "onsite": 1, "platform": 0, "phone": 1, "unsatisfied": 1}
     assert f["rectification"] == {"issued": 3, "accepted": 2, "on_time": 1, "overdue": 2, "still_open": 1}
     assert f["serious_problems"]["verified"] == 2
@@ -428,7 +428,7 @@ def test_fraud_and_an_overdue_serious_problem_each_force_termination_whatever_th
 
 def test_a_clean_half_year_through_the_records_is_proposed_continue(town_user, provider, provider_contract):
     """One 自理 recipient visited the standard 4 times in each month of the half, two evaluations of 100 and
-    90: nothing overdue, no problems → 继续履约, with no reasons."""
+    85: nothing overdue, no problems → 继续履约, with no reasons."""
     (agreement,) = serve(provider, "燕塔街道")
     for month in range(1, 7):
         for day in (3, 10, 17, 24):
@@ -438,7 +438,7 @@ def test_a_clean_half_year_through_the_records_is_proposed_continue(town_user, p
     actions.review_build(half=H1)
     review = HalfYearReview.objects.get()
     assert review.figures["visits"]["compliance_rate"] == "1.0000"
-    assert review.evaluation_average == Decimal("95.00")
+    assert review.evaluation_average == Decimal("92.50")
     assert (review.veto, review.proposal, review.proposal_reasons) == (False, ReviewDecision.CONTINUE, [])
 
 
@@ -518,7 +518,7 @@ def test_evaluation_figures_are_the_providers_own_in_the_half(town_user, provide
     serve(provider, "燕塔街道")
     serve(other_provider, "燕塔街道")
     submit_evaluation(town_user, provider, datetime.date(2026, 6, 1), a1=30)  # 100.00
-    submit_evaluation(town_user, other_provider, datetime.date(2026, 3, 1), a1=0)  # another provider's 80.00
+    submit_evaluation(town_user, other_provider, datetime.date(2026, 3, 1), a1=0)  # another provider's 70.00
     submit_evaluation(town_user, provider, datetime.date(2026, 7, 1), a1=0)  # the next half's
     actions.review_build(half=H1)
 

@@ -88,6 +88,7 @@ def test_town_fills_and_submits_through_the_page(client_as, town_user, provider,
     assert Evaluation.objects.get().status == EvaluationStatus.DRAFT
 
     data[f"item_{items[0].pk}"] = "20"
+    data[f"note_{items[0].pk}"] = "本月少上门十次"
     data[f"remark_{yanta_agreements[0].recipient_id}"] = "家中卫生需改进"
     response = client.post(url, data)
     assert response.status_code == 302

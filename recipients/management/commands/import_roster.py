@@ -1,4 +1,4 @@
-"""python manage.py import_roster FILE.xlsx --month 2026-10 [--dry-run] [--user bureau]"""
+"""python manage.py import_roster FILE.xlsx --month 2026-10 [--dry-run] [--user bureau] [--confirm villages|shrink]"""
 
 import datetime
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from recipients.actions import roster_apply, roster_discard, roster_preview
+from recipients.selectors import roster_confirmations
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role, User
 
@@ -18,8 +19,15 @@ class Command(BaseCommand):
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--user", help="以哪位县民政局工作人员的名义导入（默认：第一位）")
         parser.add_argument("--dry-run", action="store_true", help="只检查和对比，不写入名册")
+        parser.add_argument(
+            "--confirm",
+            action="append",
+            default=[],
+            choices=["villages", "shrink"],
+            help="已核对后确认：villages 新建名单中的村（居），shrink 名单比上月少10%%以上（可重复）",
+        )
 
-    def handle(self, *args, file, month, user, dry_run, **options):
+    def handle(self, *args, file, month, user, dry_run, confirm=(), **options):
         try:
             month_start = datetime.datetime.strptime(month, "%Y-%m").date()
         except ValueError:
@@ -44,6 +52,12 @@ class Command(BaseCommand):
             roster_discard(actor=actor, roster=roster)
             self.stdout.write("仅检查（--dry-run），未写入名册。")
             return
+        missing = [c for c in roster_confirmations(roster) if c["key"] not in set(confirm)]
+        if missing:
+            roster_discard(actor=actor, roster=roster)
+            for c in missing:
+                self.stderr.write(f"{c['message']}（核对后加 --confirm {c['key']} 重新运行）")
+            raise CommandError("名单需要确认，未写入名册。")
         applied = roster_apply(actor=actor, roster=roster)
         if applied.pk != roster.pk:
             self.stdout.write("与已导入的本月名单完全相同，未作任何改动。")
