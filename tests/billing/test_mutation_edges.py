@@ -311,3 +311,37 @@ def test_a_line_amount_is_its_fen_in_yuan():
     from billing.calculation import Line
 
     assert Line(recipient_id=1, town_id=1, provider_id=1, amount_fen=14607).amount() == Decimal("146.07")
+
+
+def test_days_under_agreement_before_the_entry_into_support_are_not_paid(settle, billed, bureau_user):
+    """自理 approved since January (an earlier assessment) and an agreement from 1 March 2024, but the person enters
+    support only on 10 March: only the days in support are paid, 10–31 March = 22 days: 189 × 22 / 31 =
+    134.129… → 134.13."""
+    recipient = billed(entry=D(2024, 3, 10), start=D(2024, 3, 1))
+    approve(recipient, "self_care", D(2024, 1, 1), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days, line.amount) == (22, Decimal("134.13"))
+
+
+def test_a_level_change_on_the_day_a_takeover_starts_is_the_new_providers_only(settle, billed, bureau_user):
+    """Provider 甲 serves 自理 to 15 March 2024; 乙 takes over on 16 March, the day 失能 is approved from. 甲's line
+    is 15 days of 自理 at rate 189.00: 189 × 15 / 31 = 91.451… → 91.45; 乙's is 16 days of 失能 at 626.00:
+    626 × 16 / 31 = 323.096… → 323.10. The change does not name 甲's rate."""
+    first, second = ProviderFactory(), ProviderFactory()
+    recipient = billed(provider=None)
+    agreement(recipient, first, CaregiverFactory(provider=first), D(2024, 1, 1), D(2024, 3, 15))
+    agreement(recipient, second, CaregiverFactory(provider=second), D(2024, 3, 16))
+    approve(recipient, "full", D(2024, 3, 16), bureau_user)
+
+    settlement = settle(2024, 3)
+    got = {
+        line.provider_id: (line.days_self_care, line.days_full, line.rate, line.amount)
+        for line in SettlementLine.objects.filter(settlement=settlement, recipient=recipient)
+    }
+
+    assert got == {
+        first.pk: (15, 0, Decimal("189.00"), Decimal("91.45")),
+        second.pk: (0, 16, Decimal("626.00"), Decimal("323.10")),
+    }
