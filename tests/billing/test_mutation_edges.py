@@ -345,3 +345,39 @@ def test_a_level_change_on_the_day_a_takeover_starts_is_the_new_providers_only(s
         first.pk: (15, 0, Decimal("189.00"), Decimal("91.45")),
         second.pk: (0, 16, Decimal("626.00"), Decimal("323.10")),
     }
+
+
+def test_the_last_agreement_of_the_month_may_belong_to_someone_not_yet_in_support(settle, billed):
+    """The merge skips agreements of people who are not in the month's list. Here the last agreement read (from
+    1 March 2024) is of someone entering support only on 1 April, and the next person in the list (in support all
+    March) has no agreement: the month is settled with no line for either, 0.00, and does not fail."""
+    early = billed(entry=D(2024, 4, 1), start=D(2024, 3, 1))
+    unserved = billed(provider=None)
+    assert early.pk < unserved.pk
+
+    settlement = settle(2024, 3)
+
+    assert lines(settlement) == {}
+    assert settlement.gross == Decimal("0.00")
+
+
+def test_the_progress_of_a_run_moves_once_per_person():
+    """The month page's progress bar counts people: two people in the list, neither with an agreement, are two
+    ticks and no line."""
+    from billing.calculation import Rates, month_lines
+
+    ticks = []
+    people = [(1, 1, D(2024, 1, 1), None), (2, 1, D(2024, 1, 1), None)]
+
+    result = list(
+        month_lines(
+            month=D(2024, 3, 1),
+            rates=Rates(18900, 31300, 62600),
+            recipients=people,
+            agreements=[],
+            approvals=[],
+            on_recipient=lambda: ticks.append(1),
+        )
+    )
+
+    assert (result, len(ticks)) == ([], 2)
