@@ -83,7 +83,7 @@ prod: prod-migrate
 clean:
 	rm -rf $(VENV) $(PROD_VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles celerybeat-schedule*
 
-# Mutation testing of the five rule modules, each against its own tests, with the score per module (slow: not
+# Mutation testing of the rule modules, each against its own tests, with the score per module (slow: not
 # part of `make test`). Some modules only: make mutation MODULES="scoping levels" (see tools/mutation.py).
 mutation: install
 	$(BIN)/python tools/mutation.py $(MODULES)

@@ -1,10 +1,10 @@
-"""Mutation testing of the five modules that hold the county's rules (`make mutation`, not part of `make test`).
+"""Mutation testing of the modules that hold the county's rules (`make mutation`, not part of `make test`).
 
 Each module is mutated on its own and its mutants are run against that module's own test files only (mutmut
 then narrows each mutant to the tests that call the mutated function), so a score says how well the module's
 own tests guard its rules. Usage:
 
-    .venv/bin/python tools/mutation.py                 # all five, in order, billing last
+    .venv/bin/python tools/mutation.py                 # all of them, in order
     .venv/bin/python tools/mutation.py scoping levels  # some of them
 
 The score is killed / all mutants: a mutant that no test reaches counts as a survivor.
@@ -61,7 +61,29 @@ MODULES = {
             "tests/billing/test_conservation.py",
             "tests/billing/test_level_totals.py",
             "tests/billing/test_mutation_edges.py",
+            "tests/billing/test_windows.py",
         ],
+    ),
+    # The settlement engine decides the rest of the money from the pure rules above: which frozen month's
+    # difference becomes an adjustment, what each provider owes back (deductions, credits, a deficit brought
+    # forward), and who is paid how much. Its tests are the settlement tests that reach those rules.
+    "engine": (
+        "billing/engine.py",
+        ["billing.engine.*"],
+        [
+            "tests/billing/test_settle.py",
+            "tests/billing/test_mutation_edges.py",
+            "tests/billing/test_payments.py",
+            "tests/billing/test_deduction_corrections.py",
+            "tests/billing/test_windows.py",
+            "tests/billing/test_engine_edges.py",
+        ],
+    ),
+    # Deductions proposed from the month's evidence (missed standard visits, a low town evaluation, no visit).
+    "proposals": (
+        "billing/proposals.py",
+        ["billing.proposals.*"],
+        ["tests/billing/test_proposals.py"],
     ),
 }
 

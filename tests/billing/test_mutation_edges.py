@@ -246,3 +246,138 @@ def test_a_level_effective_next_month_does_not_change_this_months_rate(settle, b
     line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
 
     assert (line.rate, line.amount, line.days_full) == (Decimal("189.00"), Decimal("189.00"), 0)
+
+
+def test_every_level_change_of_the_month_keeps_its_days(settle, billed, bureau_user):
+    """Re-assessed three times in March 2024: 自理 to 7 March, 半失能 8–14, 自理 again 15–21, 失能 from 22 March.
+    自理 7 + 7 = 14 days, 半失能 7, 失能 10: (189 × 14 + 313 × 7 + 626 × 10) / 31 = 11097 / 31 = 357.967… →
+    357.97, and all 31 days are the one caregiver's."""
+    recipient = billed()
+    approve(recipient, "partial", D(2024, 3, 8), bureau_user)
+    approve(recipient, "self_care", D(2024, 3, 15), bureau_user)
+    approve(recipient, "full", D(2024, 3, 22), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days_self_care, line.days_partial, line.days_full, line.days) == (14, 7, 10, 31)
+    assert line.amount == Decimal("357.97")
+    assert list(line.caregiver_days.values()) == [31]
+
+
+def test_a_provider_with_no_billable_day_does_not_stop_the_next_providers_line(settle, billed, bureau_user):
+    """Provider 甲 serves to 15 March, 乙 takes over from 16 March; the person's first level (自理) is approved from
+    16 March. 甲's days have no level and make no line; 乙 is paid 16 days: 189 × 16 / 31 = 97.548… → 97.55."""
+    first, second = ProviderFactory(), ProviderFactory()
+    assert first.pk < second.pk  # the line without days comes first
+    recipient = billed(provider=None, level=False)
+    agreement(recipient, first, CaregiverFactory(provider=first), D(2024, 1, 1), D(2024, 3, 15))
+    agreement(recipient, second, CaregiverFactory(provider=second), D(2024, 3, 16))
+    approve(recipient, "self_care", D(2024, 3, 16), bureau_user)
+
+    assert lines(settle(2024, 3)) == {recipient.pk: (second.pk, Decimal("97.55"), 16)}
+
+
+def test_a_credit_is_paid_back_in_full_before_any_deduction_is_taken():
+    """A provider's month of 626.00, no deficit brought. Owed, oldest first: 50.00, then a credit of 100.00 (a
+    deduction a frozen month took, since cancelled by maker-checker), then 30.00. The credit comes first and in
+    full (−100.00 applied), so the base is 626.00 + 100.00 = 726.00; the 50.00 and 30.00 are then both taken:
+    net 726.00 − 80.00 = 646.00, nothing carried."""
+    from billing.calculation import Applied, Due, apply_deductions
+
+    applied, net, deficit = apply_deductions(
+        gross_fen=62600, deficit_brought_fen=0, dues=[Due("old", 5000), Due("credit", -10000), Due("new", 3000)]
+    )
+
+    assert applied == [Applied("credit", -10000, -10000), Applied("old", 5000, 5000), Applied("new", 3000, 3000)]
+    assert (net, deficit) == (64600, 0)
+
+
+def test_a_credit_counts_before_a_deficit_is_carried():
+    """A month of 20.00 with 100.00 of deficit brought forward would carry 80.00; a credit of 30.00 paid back the
+    same month lowers that to 50.00 (20.00 − 100.00 + 30.00 = −50.00), and a 10.00 deduction takes nothing."""
+    from billing.calculation import Applied, Due, apply_deductions
+
+    applied, net, deficit = apply_deductions(
+        gross_fen=2000, deficit_brought_fen=10000, dues=[Due("credit", -3000), Due("due", 1000)]
+    )
+
+    assert applied == [Applied("credit", -3000, -3000), Applied("due", 1000, 0)]
+    assert (net, deficit) == (0, 5000)
+    assert applied[1].carried_fen == 1000
+
+
+def test_a_line_amount_is_its_fen_in_yuan():
+    """146.07 for 14607 fen: the amount exports and adjustments read from a computed line."""
+    from billing.calculation import Line
+
+    assert Line(recipient_id=1, town_id=1, provider_id=1, amount_fen=14607).amount() == Decimal("146.07")
+
+
+def test_days_under_agreement_before_the_entry_into_support_are_not_paid(settle, billed, bureau_user):
+    """自理 approved since January (an earlier assessment) and an agreement from 1 March 2024, but the person enters
+    support only on 10 March: only the days in support are paid, 10–31 March = 22 days: 189 × 22 / 31 =
+    134.129… → 134.13."""
+    recipient = billed(entry=D(2024, 3, 10), start=D(2024, 3, 1))
+    approve(recipient, "self_care", D(2024, 1, 1), bureau_user)
+
+    line = SettlementLine.objects.get(settlement=settle(2024, 3), recipient=recipient)
+
+    assert (line.days, line.amount) == (22, Decimal("134.13"))
+
+
+def test_a_level_change_on_the_day_a_takeover_starts_is_the_new_providers_only(settle, billed, bureau_user):
+    """Provider 甲 serves 自理 to 15 March 2024; 乙 takes over on 16 March, the day 失能 is approved from. 甲's line
+    is 15 days of 自理 at rate 189.00: 189 × 15 / 31 = 91.451… → 91.45; 乙's is 16 days of 失能 at 626.00:
+    626 × 16 / 31 = 323.096… → 323.10. The change does not name 甲's rate."""
+    first, second = ProviderFactory(), ProviderFactory()
+    recipient = billed(provider=None)
+    agreement(recipient, first, CaregiverFactory(provider=first), D(2024, 1, 1), D(2024, 3, 15))
+    agreement(recipient, second, CaregiverFactory(provider=second), D(2024, 3, 16))
+    approve(recipient, "full", D(2024, 3, 16), bureau_user)
+
+    settlement = settle(2024, 3)
+    got = {
+        line.provider_id: (line.days_self_care, line.days_full, line.rate, line.amount)
+        for line in SettlementLine.objects.filter(settlement=settlement, recipient=recipient)
+    }
+
+    assert got == {
+        first.pk: (15, 0, Decimal("189.00"), Decimal("91.45")),
+        second.pk: (0, 16, Decimal("626.00"), Decimal("323.10")),
+    }
+
+
+def test_the_last_agreement_of_the_month_may_belong_to_someone_not_yet_in_support(settle, billed):
+    """The merge skips agreements of people who are not in the month's list. Here the last agreement read (from
+    1 March 2024) is of someone entering support only on 1 April, and the next person in the list (in support all
+    March) has no agreement: the month is settled with no line for either, 0.00, and does not fail."""
+    early = billed(entry=D(2024, 4, 1), start=D(2024, 3, 1))
+    unserved = billed(provider=None)
+    assert early.pk < unserved.pk
+
+    settlement = settle(2024, 3)
+
+    assert lines(settlement) == {}
+    assert settlement.gross == Decimal("0.00")
+
+
+def test_the_progress_of_a_run_moves_once_per_person():
+    """The month page's progress bar counts people: two people in the list, neither with an agreement, are two
+    ticks and no line."""
+    from billing.calculation import Rates, month_lines
+
+    ticks = []
+    people = [(1, 1, D(2024, 1, 1), None), (2, 1, D(2024, 1, 1), None)]
+
+    result = list(
+        month_lines(
+            month=D(2024, 3, 1),
+            rates=Rates(18900, 31300, 62600),
+            recipients=people,
+            agreements=[],
+            approvals=[],
+            on_recipient=lambda: ticks.append(1),
+        )
+    )
+
+    assert (result, len(ticks)) == ([], 2)

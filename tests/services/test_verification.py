@@ -573,3 +573,14 @@ def test_sends_given_their_own_arrival_moments_in_one_batch_are_the_sends_one_by
         (False, ["too_short"]),
         (False, []),
     ]
+
+
+@pytest.mark.parametrize(("failures", "reasons"), [(4, []), (5, ["confirmation_failed"]), (6, ["confirmation_failed"])])
+def test_the_fifth_wrong_confirmation_code_sends_the_visit_to_review(failures, reasons):
+    """Four wrong one-time codes typed for a visit still leave it to the rules; the fifth (and any after) sends it
+    to a person: reason 服务对象确认码多次输错."""
+    from types import SimpleNamespace
+
+    from services.verification import _rule_confirmation
+
+    assert [str(r) for r in _rule_confirmation(SimpleNamespace(confirmation_failures=failures), None)] == reasons

@@ -251,3 +251,37 @@ def test_the_caregiver_behind_a_login_is_read_once_with_its_provider_and_without
     assert "bank_account_number" in caregiver.provider.get_deferred_fields()
     # twice in one request: the same records both times
     assert Recipient.objects.for_actor(user).count() == Recipient.objects.for_actor(user).count() == 1
+
+
+def test_a_town_lists_a_caregiver_and_a_provider_once_however_many_links_it_has(two_sides):
+    """A town official reaches caregivers through their agreements and providers through their contracts, both
+    to-many: 甲 serving a second person in 燕塔街道 and provider A holding a second contract for the town are still
+    one caregiver and one provider on the town's lists (read through a subquery, never a duplicating join)."""
+    from contracts.models import Provider
+
+    a = two_sides["a"]
+    second = RecipientFactory(village=a["recipient"].village)
+    AgreementFactory(recipient=second, provider=a["provider"], caregiver=a["caregiver"])
+    ContractFactory(provider=a["provider"], towns=[a["town"]])
+    assert Agreement.objects.filter(caregiver=a["caregiver"], town=a["town"]).count() == 2
+
+    caregivers = list(Caregiver.objects.for_actor(a["town_user"]).values_list("pk", flat=True))
+    providers = list(Provider.objects.for_actor(a["town_user"]).values_list("pk", flat=True))
+
+    assert caregivers == [a["caregiver"].pk]
+    assert providers == [a["provider"].pk]
+
+
+def test_who_a_provider_serves_is_what_the_registered_rule_says(two_sides, monkeypatch):
+    """Scoping does not know agreements: the contracts app registers the rule of who a provider's staff serve, and
+    `for_actor` follows it. Registered here to say "B's recipient", provider A's staff see that person and not
+    their own (the rule restored after the test)."""
+    from shenxian_care import scoping
+
+    a, b = two_sides["a"], two_sides["b"]
+    monkeypatch.setitem(scoping._served, Role.PROVIDER, scoping._served.get(Role.PROVIDER))
+
+    scoping.register_served_recipients(Role.PROVIDER, lambda user: Recipient.objects.filter(pk=b["recipient"].pk))
+
+    seen = list(Recipient.objects.for_actor(a["provider_user"]).values_list("pk", flat=True))
+    assert seen == [b["recipient"].pk]
