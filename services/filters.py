@@ -1,9 +1,17 @@
 """The visit list's query parameters (see shenxian_care.filters)."""
 
-from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter
+from django import forms
+
+from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter, PageField
 
 from .models import Visit, VisitStatus
 from .selectors import month_end
+
+
+class PageQuery(forms.Form):
+    """`?page=` of the compliance report (paged by the report itself, not a Paginator)."""
+
+    page = PageField(required=False, label="页码")
 
 
 class MonitoringFilter(FilterSet):
