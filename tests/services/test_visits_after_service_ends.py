@@ -27,31 +27,34 @@ def served(caregiver):
 
 def test_a_visit_after_the_exit_is_refused(served, caregiver_user, town_user, bureau_user, check_in):
     today = timezone.localdate()
-    support_exit = exit_report(actor=town_user, recipient=served.recipient, reason="moved_away", effective_date=today)
+    yesterday = today - datetime.timedelta(days=1)  # the visits below are of today, whatever the hour
+    support_exit = exit_report(
+        actor=town_user, recipient=served.recipient, reason="moved_away", effective_date=yesterday
+    )
     exit_approve(actor=bureau_user, support_exit=support_exit)
 
     # checking in now: the person is no longer the caregiver's (access ends when service ends)
     with pytest.raises(Http404):
-        check_in(caregiver_user, served.recipient, ago_minutes=30)
+        check_in(caregiver_user, served.recipient, ago_minutes=1)
     # the same visit arriving late from an offline phone's queue is taken, and flagged
-    visit = check_in(caregiver_user, served.recipient, ago_minutes=30, offline=True)
+    visit = check_in(caregiver_user, served.recipient, ago_minutes=1, offline=True)
 
     assert visit.exception_reasons == ["no_agreement"]
     assert visit.agreement is None
 
 
 def test_a_visit_after_the_contract_ended_is_refused(caregiver, caregiver_user, check_in):
-    """The provider's contract was terminated yesterday (its last day); the agreement still reads 已签订: a visit
+    """The provider's contract was terminated two days ago (its last day); the agreement still reads 已签订: a visit
     today has no agreement in force under a contract, so it is refused."""
     contract = ContractFactory(provider=caregiver.provider)
     agreement = AgreementFactory(provider=caregiver.provider, contract=contract, caregiver=caregiver)
     type(contract).objects.filter(pk=contract.pk).update(
-        status=ContractStatus.TERMINATED, terminated_on=timezone.localdate() - datetime.timedelta(days=1)
+        status=ContractStatus.TERMINATED, terminated_on=timezone.localdate() - datetime.timedelta(days=2)
     )
 
     with pytest.raises(Http404):
-        check_in(caregiver_user, agreement.recipient, ago_minutes=30)
-    visit = check_in(caregiver_user, agreement.recipient, ago_minutes=30, offline=True)
+        check_in(caregiver_user, agreement.recipient, ago_minutes=1)
+    visit = check_in(caregiver_user, agreement.recipient, ago_minutes=1, offline=True)
 
     assert visit.exception_reasons == ["no_agreement"]
 
