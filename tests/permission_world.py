@@ -72,6 +72,7 @@ D = datetime.date
 SETTLED = D(2026, 10, 1)  # the settled (confirmed, paid) month: every provider served all of it
 CONTRACT_ENDED = D(2026, 11, 15)  # provider X's last day
 AGREEMENT_ENDED = D(2026, 11, 20)  # caregiver Y's last day with 丁
+LAST_DAY = D(2030, 12, 31)  # the contracts in force (so the world does not age out of them)
 
 # the actors under test
 BUREAU, FINANCE, TOWN, PROVIDER, CAREGIVER = "bureau", "finance", "town", "provider", "caregiver"
@@ -118,7 +119,7 @@ def _person(*, name, place, village, birth, serial, house, phone, level="partial
 
 def _side(key, *, place, provider_name, recipient_name, caregiver_name, birth, house, phone, bureau):
     provider = ProviderFactory(name=provider_name)
-    contract = ContractFactory(provider=provider, towns=[town(place)], start_date=D(2024, 1, 1))
+    contract = ContractFactory(provider=provider, towns=[town(place)], start_date=D(2024, 1, 1), end_date=LAST_DAY)
     DeductionRuleFactory(contract=contract, code=f"K{key.upper()}1")
     caregiver = CaregiverFactory(
         provider=provider,
@@ -323,7 +324,9 @@ def build_world():
 
     # provider X: served 丙 in 古城镇 until its contract was terminated; B took 丙 over the next day
     x_provider = ProviderFactory(name="丙方已终止服务站")
-    x_contract = ContractFactory(provider=x_provider, towns=[town("古城镇")], start_date=D(2024, 1, 1))
+    x_contract = ContractFactory(
+        provider=x_provider, towns=[town("古城镇")], start_date=D(2024, 1, 1), end_date=LAST_DAY
+    )
     x_caregiver = CaregiverFactory(provider=x_provider, user=UserFactory(username="m-x-caregiver", role=Role.CAREGIVER))
     former = _person(
         name="终止哨兵丙", place="古城镇", village="古城哨兵村", birth=D(1933, 4, 5), serial=2, house="旧约巷7号",
