@@ -340,6 +340,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request={"multipart/form-data": PhotoSerializer}, responses={200: PhotoOutSerializer})
     @action(detail=True, methods=["post"])
     def photos(self, request, client_id=None):
+        self.get_object()  # not visible → 404 before the photo is judged
         data = PhotoSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         photo, created = actions.visit_photo_add(

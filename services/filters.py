@@ -1,10 +1,18 @@
 """The visit lists' and the caregiver's day's query parameters (see shenxian_care.filters)."""
 
+from django import forms
+
 from contracts.models import Agreement
-from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter, TextFilter
+from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter, PageField, TextFilter
 from shenxian_care.months import month_end
 
 from .models import ExceptionReason, Visit, VisitStatus
+
+
+class PageQuery(forms.Form):
+    """`?page=` of the compliance report (paged by the report itself, not a Paginator)."""
+
+    page = PageField(required=False, label="页码")
 
 
 class MonitoringFilter(FilterSet):

@@ -33,6 +33,21 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
+class PageField(forms.IntegerField):
+    """A page number (`?page=2`): a positive whole number."""
+
+    default_error_messages = {
+        "invalid": "页码应为正整数。",
+        "min_value": "页码应为正整数。",
+        "max_value": "页码过大。",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """An id (`?town=3`): a positive integer, or 400."""

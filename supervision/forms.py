@@ -7,6 +7,7 @@ from django import forms
 from contracts.models import Caregiver, DeductionRule, Provider
 from recipients.models import CareLevel, Recipient, Town
 from shenxian_care.exceptions import ApplicationError
+from shenxian_care.filters import IdField
 
 from .actions.reviews import TerminationGrounds
 from .models import (
@@ -30,6 +31,21 @@ class PortalForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class RectificationSourceQuery(PortalForm):
+    """`?spot_check=` / `?serious_problem=` / `?complaint=`: the record a new notice is issued from."""
+
+    spot_check = IdField(required=False, label="抽查记录")
+    serious_problem = IdField(required=False, label="严重服务质量问题")
+    complaint = IdField(required=False, label="投诉")
+
+
+class SpotCheckQuery(PortalForm):
+    """`?draw=` (the sample being checked) and `?recipient=` (the person, chosen beforehand)."""
+
+    draw = IdField(required=False, label="抽样")
+    recipient = IdField(required=False, label="特困人员")
 
 
 class MonthField(forms.CharField):

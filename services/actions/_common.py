@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from contracts.scoping import caregiver_upload_recipients
+from contracts.scoping import caregiver_served_recipients, caregiver_upload_recipients
 from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
@@ -114,10 +114,16 @@ def upload_recipients(actor):
     return without_secrets(caregiver_upload_recipients(actor).select_related("town"))
 
 
-def _recipient_for(actor, recipient_id):
-    """Only recipients the caregiver served lately exist for them (others → 404)."""
+def _recipient_for(actor, recipient_id, *, offline=False):
+    """Only recipients the caregiver serves exist for them (others → 404). A visit sent late from an offline phone
+    may be for someone served within the upload window (judged by its own date); a check-in made now only for
+    someone the caregiver serves today: access ends when service ends."""
+    candidates = upload_recipients(actor)
+    if not offline:
+        served = caregiver_served_recipients(actor)
+        candidates = candidates.filter(pk__in=served) if served is not None else candidates.none()
     try:
-        return upload_recipients(actor).get(pk=recipient_id)
+        return candidates.get(pk=recipient_id)
     except (Recipient.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该记录，或您无权查看。") from None
 

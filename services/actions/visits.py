@@ -153,7 +153,7 @@ def _log_once(build, *, actor, client_id, recipient_id, **details):
             ),
         )
         return existing, False
-    recipient = _recipient_for(actor, recipient_id)
+    recipient = _recipient_for(actor, recipient_id, offline=details.get("offline", False))
     visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
     apply_verification(visit, now=now)
     return _create_idempotent(visit)

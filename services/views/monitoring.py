@@ -19,10 +19,10 @@ from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
-from shenxian_care.views_helpers import posted_ids
+from shenxian_care.views_helpers import posted_ids, query_values
 
 from .. import actions, exports, monitoring, reports, selectors
-from ..filters import ExceptionQueueFilter, MonitoringFilter
+from ..filters import ExceptionQueueFilter, MonitoringFilter, PageQuery
 from ..models import (
     CorrectionReason,
     CorrectionStatus,
@@ -82,7 +82,7 @@ def dashboard_json(request):
 def compliance_report(request):
     _watcher_only(request)
     filters, month, group, choices = _report_choice(request, request.GET)
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    page = query_values(request, PageQuery).get("page", 1)
     page = min(max(page, 1), MAX_PAGE)  # a page number past this one is a typing slip (and an OFFSET overflow)
     if group == "recipient":
         rows, total = reports.compliance_rows(

@@ -89,9 +89,10 @@ class SeriousProblemViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     @extend_schema(request=VerifySerializer, responses=SeriousProblemSerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
+        report = self.get_object()  # not visible → 404 before the body is judged
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = actions.serious_problem_verify(actor=request.user, report=self.get_object(), **data.validated_data)
+        report = actions.serious_problem_verify(actor=request.user, report=report, **data.validated_data)
         return Response(SeriousProblemSerializer(report).data)
 
     @extend_schema(request=ReasonSerializer, responses=SeriousProblemSerializer)
@@ -243,9 +244,10 @@ class ComplaintViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ComplaintCloseSerializer, responses=ComplaintSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
+        complaint = self.get_object()  # not visible → 404 before the body is judged
         data = ComplaintCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        complaint = actions.complaint_close(actor=request.user, complaint=self.get_object(), **data.validated_data)
+        complaint = actions.complaint_close(actor=request.user, complaint=complaint, **data.validated_data)
         return Response(ComplaintSerializer(complaint).data)
 
 

@@ -42,7 +42,8 @@ def evaluation_list(request):
 @require_POST
 @role_required(Role.TOWN)
 def evaluation_start(request):
-    form = EvaluationStartForm(request.POST, providers=Provider.objects.all())
+    # only providers the official may see: another town's provider is not a choice (nor named in an error)
+    form = EvaluationStartForm(request.POST, providers=Provider.objects.for_actor(request.user))
     if form.is_valid():
         try:
             evaluation = actions.evaluation_start(

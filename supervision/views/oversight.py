@@ -9,7 +9,7 @@ from recipients.models import Recipient
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import filter_list, form_error_from, paginate, role_required
+from shenxian_care.views_helpers import filter_list, form_error_from, paginate, query_values, role_required
 
 from .. import actions, selectors
 from ..filters import ComplaintFilter, RectificationFilter, SeriousProblemFilter
@@ -22,8 +22,10 @@ from ..forms import (
     ProblemVerifyForm,
     ReasonForm,
     RectificationIssueForm,
+    RectificationSourceQuery,
     SendBackForm,
     SpotCheckForm,
+    SpotCheckQuery,
 )
 from ..models import ComplaintRoute, ComplaintStatus, ProblemStatus, RectificationStatus
 
@@ -137,14 +139,14 @@ def rectification_list(request):
 
 @role_required(Role.BUREAU)
 def rectification_issue(request):
-    source = {}
+    source, chosen = {}, query_values(request, RectificationSourceQuery)
     for key, getter in (
         ("spot_check", selectors.spot_check_list),
         ("serious_problem", selectors.serious_problem_list),
         ("complaint", selectors.complaint_list),
     ):
-        if request.GET.get(key, "").isdigit():
-            source[key] = getter(actor=request.user).filter(pk=request.GET[key]).first()
+        if key in chosen:
+            source[key] = getter(actor=request.user).filter(pk=chosen[key]).first()
     origin = next((o for o in source.values() if o is not None), None)
     initial = {"provider": getattr(origin, "provider", None), "town": getattr(origin, "town", None)}
     form = RectificationIssueForm(request.POST or None, initial=initial)
@@ -334,10 +336,11 @@ def spot_check_record(request):
     town_only = actor_role(request.user) == Role.TOWN
     draw = None
     recipients = None
-    if not town_only and request.GET.get("draw", "").isdigit():
-        draw = selectors.spot_check_draw_get_for_actor(actor=request.user, pk=int(request.GET["draw"]))
+    chosen = query_values(request, SpotCheckQuery)
+    if not town_only and "draw" in chosen:
+        draw = selectors.spot_check_draw_get_for_actor(actor=request.user, pk=chosen["draw"])
         recipients = Recipient.objects.filter(pk__in=draw.sample)
-    initial = {"checked_on": timezone.localdate(), "recipient": request.GET.get("recipient")}
+    initial = {"checked_on": timezone.localdate(), "recipient": chosen.get("recipient")}
     form = SpotCheckForm(
         request.POST or None, actor=request.user, recipients=recipients, town_only=town_only, initial=initial
     )

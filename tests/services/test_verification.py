@@ -61,7 +61,8 @@ def test_no_signed_agreement_that_day(caregiver, caregiver_user, check_in):
         end_date=today - datetime.timedelta(days=3),
         status=AgreementStatus.TERMINATED,
     )
-    visit = check_in(caregiver_user, ended.recipient)
+    # sent from an offline phone's queue (a check-in made now is refused: test_visits_after_service_ends.py)
+    visit = check_in(caregiver_user, ended.recipient, offline=True)
     assert visit.status == VisitStatus.EXCEPTION
     assert visit.exception_reasons == ["no_agreement"]
     assert visit.agreement is None
@@ -99,7 +100,7 @@ def test_caregiver_not_the_assigned_one(caregiver, caregiver_user, check_in):
         recipient=recipient,
         start_date=timezone.localdate() - datetime.timedelta(days=4),
     )
-    assert check_in(caregiver_user, recipient).exception_reasons == ["not_assigned"]
+    assert check_in(caregiver_user, recipient, offline=True).exception_reasons == ["not_assigned"]
 
 
 def test_check_in_beyond_the_radius(agreement, caregiver_user, check_in):
@@ -215,7 +216,9 @@ def test_several_reasons_are_all_kept(caregiver, caregiver_user, check_in, check
         end_date=timezone.localdate() - datetime.timedelta(days=3),
         status=AgreementStatus.TERMINATED,
     )
-    visit = check_out(caregiver_user, check_in(caregiver_user, ended.recipient, lat_offset=FAR), minutes=10)
+    visit = check_out(
+        caregiver_user, check_in(caregiver_user, ended.recipient, lat_offset=FAR, offline=True), minutes=10
+    )
     assert visit.exception_reasons == ["no_agreement", "too_far", "too_short"]
 
 
