@@ -16,6 +16,7 @@ from shenxian_care.months import month_end
 
 from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
 from .reports import compliance_rows
+from .selectors import due_through, judged_to_date
 from .standards import standard_on
 
 LIST_LIMIT = 20
@@ -116,7 +117,9 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         else []
     )
 
-    providers = compliance_rows(actor=actor, month=month, group="provider", filters=filters)
+    # the current month is judged against what is due by today (截至今日), an ended month as a whole
+    providers = compliance_rows(actor=actor, month=month, group="provider", filters=filters, today=today)
+    to_date = judged_to_date(month, today)
 
     def visit_row(v):
         return {
@@ -150,6 +153,10 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
         "month": month.strftime("%Y-%m"),
         "month_label": f"{month:%Y年%m月}",
+        # the provider compliance below counts the visits due by this day (the month's last for an ended month)
+        "due_through": due_through(month, today).isoformat(),
+        "to_date": to_date,
+        "compliance_title": "服务机构本月达标率（截至今日）" if to_date else f"服务机构{month:%Y年%m月}达标率",
         "overdue_days": standard.overdue_days,
         "counts": {**counts, "overdue": overdue.count(), "late_plans": len(late_list)},
         "in_progress": [visit_row(v) for v in in_progress_list],

@@ -92,6 +92,8 @@
 
   function drawCharts(d) {
     var colors = charts && charts.colors;
+    var title = document.getElementById("compliance-title");
+    if (title && d.compliance_title) { title.textContent = d.compliance_title; }
     refreshFigure(byTown, d.today_by_town, function (r) { return r.name; }, function (r) { return r.visits; },
       function (r) { return [r.name, r.visits]; });
     refreshFigure(compliance, d.provider_compliance, function (r) { return r.name; }, function (r) { return r.rate; },
