@@ -403,6 +403,10 @@ def load(scale, month, rng):
         "review_reason",
         "created_by_id",
         "updated_at",
+        # loaded history: no wrong codes, and no digests (a visit recorded before they were kept)
+        "confirmation_failures",
+        "checkin_digest",
+        "checkout_digest",
     ]
     target = cfg["visits"]
 
@@ -464,6 +468,9 @@ def load(scale, month, rng):
                     "",
                     bureau.pk,
                     now,
+                    0,
+                    "",
+                    "",
                 )
 
     t0 = time.perf_counter()
@@ -499,16 +506,28 @@ def _plan(data, users, visits_per_user, spacing_minutes):
     return plan
 
 
+def _token(user):
+    """The user's API token as the sign-in issues it (bound to the present password, or it is refused)."""
+    from rest_framework.authtoken.models import Token
+
+    from shenxian_care.authentication import new_token_key, token_is_current
+
+    token = Token.objects.filter(user=user).first()
+    if token is None or not token_is_current(token, user):
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user, key=new_token_key(user))
+    return token.key
+
+
 def _clients(users):
     """An API client per user, signed in as a phone is: by its API token in the Authorization header (so each
     request pays the token look-up, as in production; not DRF's force_authenticate)."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     clients = {}
     for user in users:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {_token(user)}")
         clients[user.pk] = client
     return clients
 
@@ -819,11 +838,10 @@ def measure(args, month, data, load_seconds, ingestion):
     )
     # lists that must not grow with the table: the API's visits (the bureau's, by token), the admin's visits and
     # recipients (first page, then a page deep in the list)
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=data['bureau'])[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {_token(data['bureau'])}")
     api_list_s, api_list_q = timed_get(api, "/api/v1/visits/")
     api_list_deep_s, api_list_deep_q = timed_get(api, "/api/v1/visits/?page=200")
     admin_visits_s, admin_visits_q = timed_get(client, "/admin/services/visit/")
