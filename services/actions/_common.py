@@ -8,11 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.db.models import Exists
 from django.utils import timezone
 
 from contracts.scoping import caregiver_upload_recipients
-from recipients.models import Recipient
+from shenxian_care.audit import mark_new
 from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
@@ -114,17 +114,32 @@ def upload_recipients(actor):
     return without_secrets(caregiver_upload_recipients(actor).select_related("town"))
 
 
-def _recipient_for(actor, recipient_id):
-    """Only recipients the caregiver served lately exist for them (others → 404)."""
+def _recipient_unless_resent(actor, recipient_id, client_id):
+    """The recipient a new record is for, in one query that also asks whether `client_id` was received before:
+    None when it was (a resend, answered from the first record) or when the recipient is not one the caregiver
+    served lately (a 404, unless it is a resend)."""
     try:
-        return upload_recipients(actor).get(pk=recipient_id)
-    except (Recipient.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该记录，或您无权查看。") from None
+        recipient_id = int(str(recipient_id))
+    except (TypeError, ValueError):
+        return None
+    if not 0 < recipient_id < 2**63:  # no key holds it
+        return None
+    recipient = (
+        upload_recipients(actor)
+        .filter(pk=recipient_id)
+        .annotate(resent=Exists(Visit.objects.filter(client_id=client_id)))
+        .order_by()
+        .first()
+    )
+    if recipient is None or recipient.resent:
+        return None
+    return recipient
 
 
 def _create_idempotent(visit):
     """Insert; if a retry (or a concurrent one) inserted the same client id first, return that one instead, and
     if another caregiver's record has that client id, say so."""
+    mark_new(visit)
     try:
         with transaction.atomic():
             visit.save()
