@@ -82,6 +82,8 @@ def setup_django(url):
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
+    # as in production (the test settings compute the dashboard's month figures on every request)
+    settings.DASHBOARD_MONTH_SECONDS = 60
 
 
 def _text(value):
@@ -662,12 +664,25 @@ def ingest_sync(data, users, visits_target, batch, rng):
     return len(plan), len(requests), seconds, retry_ok
 
 
-def timed_get(client, url, repeat=None):
+def forget_dashboard():
+    """The dashboard's month figures computed afresh by the next request (the service standard stays cached, as in a
+    running process)."""
+    from django.core.cache import cache
+
+    from services.standards import standard_on
+
+    cache.clear()
+    standard_on(timezone.localdate())
+
+
+def timed_get(client, url, repeat=None, before=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     times, queries = [], None
     for _ in range(repeat or REPEAT):
+        if before is not None:
+            before()
         with CaptureQueriesContext(connection) as ctx:
             t0 = time.perf_counter()
             response = client.get(url)
@@ -830,8 +845,14 @@ def measure(args, month, data, load_seconds, ingestion):
     client = Client()
     client.force_login(data["bureau"])
     m = month.strftime("%Y-%m")
-    dashboard_json_s, dashboard_json_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
-    dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
+    # the dashboard as a first viewer finds it (the month's figures computed: "cold") and as its 30-second poll finds
+    # it within the minute they are kept ("warm")
+    dashboard_json_s, dashboard_json_q = timed_get(
+        client, f"/portal/services/dashboard.json?month={m}", before=forget_dashboard
+    )
+    dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}", before=forget_dashboard)
+    dashboard_json_warm_s, dashboard_json_warm_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
+    dashboard_warm_s, dashboard_warm_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
     report_page_s, report_page_q = timed_get(client, f"/portal/services/report/?month={m}&group=town")
     report_recipient_page_s, report_recipient_page_q = timed_get(
         client, f"/portal/services/report/?month={m}&group=recipient&page=3"
@@ -879,6 +900,10 @@ def measure(args, month, data, load_seconds, ingestion):
         "dashboard_queries": dashboard_q,
         "dashboard_json_seconds": round(dashboard_json_s, 3),
         "dashboard_json_queries": dashboard_json_q,
+        "dashboard_warm_seconds": round(dashboard_warm_s, 3),
+        "dashboard_warm_queries": dashboard_warm_q,
+        "dashboard_json_warm_seconds": round(dashboard_json_warm_s, 3),
+        "dashboard_json_warm_queries": dashboard_json_warm_q,
         "report_page_seconds": round(report_page_s, 3),
         "report_page_queries": report_page_q,
         "report_recipient_page_seconds": round(report_recipient_page_s, 3),
@@ -915,6 +940,8 @@ TARGETS = {
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
     "dashboard_json_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
     "dashboard_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
+    "dashboard_json_warm_seconds": ("< 0.3 s at city (the poll, month figures <= 1 min old)", lambda v: v < 0.3),
+    "dashboard_warm_seconds": ("< 0.3 s at city (month figures <= 1 min old)", lambda v: v < 0.3),
     "report_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
     "report_rows_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
     "report_matches_sql": ("same figures, every row", lambda v: v is True),
