@@ -802,6 +802,7 @@ def main():
         "ingest_seconds": round(single_seconds, 2),
         "ingest_requests_per_s": round(single_requests / single_seconds, 1),
         "ingest_queries_per_visit": round(per_visit, 1),
+        "ingest_queries_per_request": round(per_visit / 2, 1),
         # the caregiver page online: a /sync/ request with the check-in, one with the check-out
         "ingest_phone_visits_per_s": round(phone_visits / phone_seconds, 1),
         "ingest_phone_visits": phone_visits,
@@ -936,7 +937,11 @@ def measure(args, month, data, load_seconds, ingestion):
 # Issue 15's targets (most are said for the city, 50,000, or the province): each printed beside its figure.
 TARGETS = {
     "ingest_visits_per_s": ("one visit a request: >= 60 visits/s per process", lambda v: v >= 60),
-    "ingest_queries_per_visit": ("<= 10 queries a visit (check-in + check-out)", lambda v: v <= 10),
+    "ingest_queries_per_visit": (
+        "<= 10 queries a visit (check-in + check-out), as the issue's table says",
+        lambda v: v <= 10,
+    ),
+    "ingest_queries_per_request": ("<= 10 queries a request (check-in, check-out each)", lambda v: v <= 10),
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
     "dashboard_json_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
     "dashboard_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
