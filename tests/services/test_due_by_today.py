@@ -107,6 +107,8 @@ def test_the_report_page_says_so_and_uses_todays_date(client_as, bureau_user, de
     assert "100.0%" in page and "10.7%" not in page
     november = client.get("/portal/services/report/?month=2026-11&group=provider").content.decode()
     assert "截至今日" not in november
+    january = client.get("/portal/services/report/?month=2027-01&group=provider").content.decode()
+    assert "该月尚未开始，截至今日暂无应上门次数。" in january
 
 
 @time_machine.travel(local(2026, 12, 2, 10), tick=False)
