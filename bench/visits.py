@@ -82,6 +82,8 @@ def setup_django(url):
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
+    # as in production (the test settings compute the dashboard's month figures on every request)
+    settings.DASHBOARD_MONTH_SECONDS = 60
 
 
 def _text(value):
@@ -403,6 +405,10 @@ def load(scale, month, rng):
         "review_reason",
         "created_by_id",
         "updated_at",
+        # loaded history: no wrong codes, and no digests (a visit recorded before they were kept)
+        "confirmation_failures",
+        "checkin_digest",
+        "checkout_digest",
     ]
     target = cfg["visits"]
 
@@ -464,6 +470,9 @@ def load(scale, month, rng):
                     "",
                     bureau.pk,
                     now,
+                    0,
+                    "",
+                    "",
                 )
 
     t0 = time.perf_counter()
@@ -499,16 +508,28 @@ def _plan(data, users, visits_per_user, spacing_minutes):
     return plan
 
 
+def _token(user):
+    """The user's API token as the sign-in issues it (bound to the present password, or it is refused)."""
+    from rest_framework.authtoken.models import Token
+
+    from shenxian_care.authentication import new_token_key, token_is_current
+
+    token = Token.objects.filter(user=user).first()
+    if token is None or not token_is_current(token, user):
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user, key=new_token_key(user))
+    return token.key
+
+
 def _clients(users):
     """An API client per user, signed in as a phone is: by its API token in the Authorization header (so each
     request pays the token look-up, as in production; not DRF's force_authenticate)."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     clients = {}
     for user in users:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {_token(user)}")
         clients[user.pk] = client
     return clients
 
@@ -643,12 +664,25 @@ def ingest_sync(data, users, visits_target, batch, rng):
     return len(plan), len(requests), seconds, retry_ok
 
 
-def timed_get(client, url, repeat=None):
+def forget_dashboard():
+    """The dashboard's month figures computed afresh by the next request (the service standard stays cached, as in a
+    running process)."""
+    from django.core.cache import cache
+
+    from services.standards import standard_on
+
+    cache.clear()
+    standard_on(timezone.localdate())
+
+
+def timed_get(client, url, repeat=None, before=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     times, queries = [], None
     for _ in range(repeat or REPEAT):
+        if before is not None:
+            before()
         with CaptureQueriesContext(connection) as ctx:
             t0 = time.perf_counter()
             response = client.get(url)
@@ -768,6 +802,7 @@ def main():
         "ingest_seconds": round(single_seconds, 2),
         "ingest_requests_per_s": round(single_requests / single_seconds, 1),
         "ingest_queries_per_visit": round(per_visit, 1),
+        "ingest_queries_per_request": round(per_visit / 2, 1),
         # the caregiver page online: a /sync/ request with the check-in, one with the check-out
         "ingest_phone_visits_per_s": round(phone_visits / phone_seconds, 1),
         "ingest_phone_visits": phone_visits,
@@ -811,19 +846,24 @@ def measure(args, month, data, load_seconds, ingestion):
     client = Client()
     client.force_login(data["bureau"])
     m = month.strftime("%Y-%m")
-    dashboard_json_s, dashboard_json_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
-    dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
+    # the dashboard as a first viewer finds it (the month's figures computed: "cold") and as its 30-second poll finds
+    # it within the minute they are kept ("warm")
+    dashboard_json_s, dashboard_json_q = timed_get(
+        client, f"/portal/services/dashboard.json?month={m}", before=forget_dashboard
+    )
+    dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}", before=forget_dashboard)
+    dashboard_json_warm_s, dashboard_json_warm_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
+    dashboard_warm_s, dashboard_warm_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
     report_page_s, report_page_q = timed_get(client, f"/portal/services/report/?month={m}&group=town")
     report_recipient_page_s, report_recipient_page_q = timed_get(
         client, f"/portal/services/report/?month={m}&group=recipient&page=3"
     )
     # lists that must not grow with the table: the API's visits (the bureau's, by token), the admin's visits and
     # recipients (first page, then a page deep in the list)
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=data['bureau'])[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {_token(data['bureau'])}")
     api_list_s, api_list_q = timed_get(api, "/api/v1/visits/")
     api_list_deep_s, api_list_deep_q = timed_get(api, "/api/v1/visits/?page=200")
     admin_visits_s, admin_visits_q = timed_get(client, "/admin/services/visit/")
@@ -861,6 +901,10 @@ def measure(args, month, data, load_seconds, ingestion):
         "dashboard_queries": dashboard_q,
         "dashboard_json_seconds": round(dashboard_json_s, 3),
         "dashboard_json_queries": dashboard_json_q,
+        "dashboard_warm_seconds": round(dashboard_warm_s, 3),
+        "dashboard_warm_queries": dashboard_warm_q,
+        "dashboard_json_warm_seconds": round(dashboard_json_warm_s, 3),
+        "dashboard_json_warm_queries": dashboard_json_warm_q,
         "report_page_seconds": round(report_page_s, 3),
         "report_page_queries": report_page_q,
         "report_recipient_page_seconds": round(report_recipient_page_s, 3),
@@ -893,10 +937,16 @@ def measure(args, month, data, load_seconds, ingestion):
 # Issue 15's targets (most are said for the city, 50,000, or the province): each printed beside its figure.
 TARGETS = {
     "ingest_visits_per_s": ("one visit a request: >= 60 visits/s per process", lambda v: v >= 60),
-    "ingest_queries_per_visit": ("<= 10 queries a visit (check-in + check-out)", lambda v: v <= 10),
+    "ingest_queries_per_visit": (
+        "<= 10 queries a visit (check-in + check-out), as the issue's table says",
+        lambda v: v <= 10,
+    ),
+    "ingest_queries_per_request": ("<= 10 queries a request (check-in, check-out each)", lambda v: v <= 10),
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
     "dashboard_json_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
     "dashboard_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
+    "dashboard_json_warm_seconds": ("< 0.3 s at city (the poll, month figures <= 1 min old)", lambda v: v < 0.3),
+    "dashboard_warm_seconds": ("< 0.3 s at city (month figures <= 1 min old)", lambda v: v < 0.3),
     "report_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
     "report_rows_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
     "report_matches_sql": ("same figures, every row", lambda v: v is True),

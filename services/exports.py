@@ -2,10 +2,13 @@
 
 import datetime
 
+from django.utils import timezone
+
 from shenxian_care.excel import Column, PrintableSheet, new_workbook, unit_of, workbook_bytes
 
 from . import reports
 from .reports import GROUPS, totals_of
+from .selectors import judged_to_date
 
 
 def _lead_columns(group):
@@ -67,12 +70,14 @@ def _figures(row):
     ]
 
 
-def compliance_workbook(rows, *, month, group, unit="莘县民政局") -> bytes:
+def compliance_workbook(rows, *, month, group, unit="莘县民政局", judged_on=None) -> bytes:
+    """`judged_on`: the day the figures were judged on, when the month had not ended (截至今日, in the title)."""
     workbook = new_workbook()
+    to_date = f"（截至{judged_on:%Y年%m月%d日}）" if judged_on is not None else ""
     sheet = PrintableSheet(
         workbook,
         f"{month:%Y年%m月}{GROUPS[group]}",
-        title=f"莘县特困人员上门服务达标月报（{GROUPS[group]}）",
+        title=f"莘县特困人员上门服务达标月报（{GROUPS[group]}）{to_date}",
         columns=_lead_columns(group) + _figure_columns(),
         unit=unit,
         month=month,
@@ -106,8 +111,12 @@ def build_export(*, actor, params, out, progress):
     """Builder of an export job: the month's report as `actor` may see it."""
     month = datetime.date.fromisoformat(params["month"])
     group = params["group"]
-    rows = reports.compliance_rows(actor=actor, month=month, group=group, filters=params.get("filters") or {})
+    today = timezone.localdate()
+    rows = reports.compliance_rows(
+        actor=actor, month=month, group=group, filters=params.get("filters") or {}, today=today
+    )
     progress.start(len(rows))
-    out.write(compliance_workbook(rows, month=month, group=group, unit=unit_of(actor)))
+    judged_on = today if judged_to_date(month, today) else None
+    out.write(compliance_workbook(rows, month=month, group=group, unit=unit_of(actor), judged_on=judged_on))
     progress.finish()
     return {"month": f"{month:%Y-%m}", "group": group, "rows": len(rows)}

@@ -5,7 +5,10 @@ Everything here is a read over a fixed number of queries whatever the data size;
 """
 
 import datetime
+import logging
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
@@ -13,12 +16,16 @@ from contracts.models import Provider
 from recipients.models import Town
 from shenxian_care.fields import secret_columns
 from shenxian_care.months import month_end
+from shenxian_care.scoping import scope_key
 
 from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
 from .reports import compliance_rows
+from .selectors import due_through, judged_to_date
 from .standards import standard_on
 
+logger = logging.getLogger(__name__)
 LIST_LIMIT = 20
+MONTH_CACHE_KEY = "services:dashboard:month:v1"
 # An open visit older than this is a forgotten check-out, not a visit "in progress now".
 OPEN_VISIT_WINDOW = datetime.timedelta(hours=12)
 
@@ -54,12 +61,10 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     now = now or timezone.now()
     today = timezone.localdate(now)
     month = filters.get("month") or today.replace(day=1)
-    last = month_end(month)
     standard = standard_on(month)
     visits = _filtered(Visit.objects.for_actor(actor), filters)
     # the lists name people: never read (or decrypt) their ID and bank numbers
     names_only = secret_columns(Visit, "recipient", "caregiver")
-    counted = visits.filter(ended_at__isnull=False).exclude(status=VisitStatus.REJECTED)
 
     in_progress = (
         visits.in_progress()
@@ -68,7 +73,6 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         .defer(*names_only)
     )
     today_visits = visits.filter(visit_date=today)
-    month_visits = counted.filter(visit_date__gte=month, visit_date__lte=last)
     exceptions = (
         visits.filter(status=VisitStatus.EXCEPTION).select_related("recipient", "caregiver", "town").defer(*names_only)
     )
@@ -77,18 +81,6 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     # less those visited since it ran, so the dashboard never scans every agreement of the province
     flags = _filtered(VisitFlag.objects.for_actor(actor), filters)
     flag_day = flags.aggregate(day=Max("day"))["day"]
-    visited_since = Visit.objects.filter(
-        recipient_id=OuterRef("recipient_id"), visit_date__gte=OuterRef("day"), ended_at__isnull=False
-    ).exclude(status=VisitStatus.REJECTED)
-    overdue = (
-        flags.filter(day=flag_day, kind=FlagKind.RECIPIENT_OVERDUE)
-        .filter(~Exists(visited_since))
-        .select_related("recipient", "caregiver", "town")
-        .defer(*secret_columns(VisitFlag, "recipient", "caregiver"))
-        .order_by(F("days_since_visit").desc(nulls_first=True), "pk")
-        if flag_day
-        else VisitFlag.objects.none()
-    )
 
     # planned visits due today and not started within the grace time
     grace = datetime.timedelta(minutes=standard.plan_grace_minutes)
@@ -116,8 +108,6 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         else []
     )
 
-    providers = compliance_rows(actor=actor, month=month, group="provider", filters=filters)
-
     def visit_row(v):
         return {
             "client_id": str(v.client_id),
@@ -131,17 +121,19 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
 
     in_progress_list = list(in_progress.order_by("-started_at")[:LIST_LIMIT])
     exception_list = list(exceptions.order_by("-started_at")[:LIST_LIMIT])
-    overdue_list = list(overdue[:LIST_LIMIT])
     late_list = list(late_plans[:LIST_LIMIT])
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
     # separate counts, each on an index (visit_date, status), rather than one pass over every visit
     recent = visits.filter(visit_date__gte=today - datetime.timedelta(days=1))
     today_by_town, today_by_provider, today_total = _by_town_and_provider(today_visits)
-    month_by_town, month_by_provider, month_total = _by_town_and_provider(month_visits)
+    monthly = _month_figures(
+        actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
+    )
+    to_date = judged_to_date(month, today)
     counts = {
         "in_progress": recent.in_progress().filter(started_at__gte=now - OPEN_VISIT_WINDOW).count(),
         "today": today_total,
-        "month": month_total,
+        "month": monthly["month_total"],
         "exceptions": exceptions.count(),
         "emergencies_today": today_visits.filter(kind=VisitKind.EMERGENCY).count(),
         "late_synced_today": today_visits.filter(synced_late=True).count(),
@@ -150,23 +142,21 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
         "month": month.strftime("%Y-%m"),
         "month_label": f"{month:%Y年%m月}",
+        # the provider compliance below counts the visits due by this day (the month's last for an ended month)
+        "due_through": due_through(month, today).isoformat(),
+        "to_date": to_date,
+        "compliance_title": "服务机构本月达标率（截至今日）" if to_date else f"服务机构{month:%Y年%m月}达标率",
         "overdue_days": standard.overdue_days,
-        "counts": {**counts, "overdue": overdue.count(), "late_plans": len(late_list)},
+        # the month's figures below (month_by_*, overdue, provider_compliance) were computed at this moment
+        "month_figures_at": monthly["computed_at"],
+        "counts": {**counts, "overdue": monthly["overdue_count"], "late_plans": len(late_list)},
         "in_progress": [visit_row(v) for v in in_progress_list],
         "today_by_town": today_by_town,
         "today_by_provider": today_by_provider,
-        "month_by_town": month_by_town,
-        "month_by_provider": month_by_provider,
+        "month_by_town": monthly["month_by_town"],
+        "month_by_provider": monthly["month_by_provider"],
         "exceptions": [visit_row(v) for v in exception_list],
-        "overdue": [
-            {
-                "recipient": f.recipient.name,
-                "town": f.town.name if f.town_id else "",
-                "caregiver": f.caregiver.name if f.caregiver_id else "",
-                "days": f.days_since_visit,
-            }
-            for f in overdue_list
-        ],
+        "overdue": monthly["overdue"],
         "late_plans": [
             {
                 "recipient": p.recipient.name,
@@ -192,6 +182,71 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
                 for f in flag_list
             ],
         },
+        "provider_compliance": monthly["provider_compliance"],
+    }
+
+
+def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
+    """The dashboard's costly part: the month's visits by town and by provider, the providers' compliance (judged to
+    today in the current month, 截至今日) and the recipients overdue. Computed at most once per
+    settings.DASHBOARD_MONTH_SECONDS for the same viewer's scope, filters, month and day, and shared by the page and
+    its JSON poll, so the figures are never older than that; the cache unreachable, they are computed."""
+    seconds = settings.DASHBOARD_MONTH_SECONDS
+    key = ":".join(
+        [MONTH_CACHE_KEY, scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
+        + [month.isoformat(), today.isoformat(), flag_day.isoformat() if flag_day else ""]
+    )
+    if seconds > 0:
+        cached = _cache(cache.get, key)
+        if cached is not None:
+            return cached
+    figures = _compute_month_figures(
+        actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
+    )
+    if seconds > 0:
+        _cache(cache.set, key, figures, seconds)
+    return figures
+
+
+def _compute_month_figures(*, actor, filters, month, today, now, flags, flag_day):
+    visits = _filtered(Visit.objects.for_actor(actor), filters)
+    month_visits = (
+        visits.filter(ended_at__isnull=False)
+        .exclude(status=VisitStatus.REJECTED)
+        .filter(visit_date__gte=month, visit_date__lte=month_end(month))
+    )
+    month_by_town, month_by_provider, month_total = _by_town_and_provider(month_visits)
+    # recipients with no counted visit for N days: the daily check's list (services.tasks.visit_flag_overdue_task),
+    # less those visited since it ran, so the dashboard never scans every agreement of the province
+    visited_since = Visit.objects.filter(
+        recipient_id=OuterRef("recipient_id"), visit_date__gte=OuterRef("day"), ended_at__isnull=False
+    ).exclude(status=VisitStatus.REJECTED)
+    overdue = (
+        flags.filter(day=flag_day, kind=FlagKind.RECIPIENT_OVERDUE)
+        .filter(~Exists(visited_since))
+        .select_related("recipient", "caregiver", "town")
+        .defer(*secret_columns(VisitFlag, "recipient", "caregiver"))
+        .order_by(F("days_since_visit").desc(nulls_first=True), "pk")
+        if flag_day
+        else VisitFlag.objects.none()
+    )
+    # the current month is judged against what is due by today (截至今日), an ended month as a whole
+    providers = compliance_rows(actor=actor, month=month, group="provider", filters=filters, today=today)
+    return {
+        "computed_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
+        "month_by_town": month_by_town,
+        "month_by_provider": month_by_provider,
+        "month_total": month_total,
+        "overdue_count": overdue.count(),
+        "overdue": [
+            {
+                "recipient": f.recipient.name,
+                "town": f.town.name if f.town_id else "",
+                "caregiver": f.caregiver.name if f.caregiver_id else "",
+                "days": f.days_since_visit,
+            }
+            for f in overdue[:LIST_LIMIT]
+        ],
         "provider_compliance": [
             {
                 "id": row.key,
@@ -206,6 +261,15 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
             for row in sorted(providers, key=lambda r: r.compliance)
         ],
     }
+
+
+def _cache(operation, *args):
+    """A cache that cannot be reached (Redis down) never stops the dashboard: the figures are computed instead."""
+    try:
+        return operation(*args)
+    except Exception:  # noqa: BLE001 - any cache backend's connection error
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return None
 
 
 def filter_choices(*, actor):

@@ -2,7 +2,8 @@
 
 One row per agreement-month (a recipient served by one provider's caregiver under one four-party agreement):
 the days served that month, the visits the standard requires for the recipient's approved level (prorated to
-those days), and the counted visits logged under that agreement. Caregiver, provider and town figures are sums
+those days; in the current month only the days so far, 截至今日: `selectors.due_through`), and the counted visits
+logged under that agreement. Caregiver, provider and town figures are sums
 of these rows, so every level of the report adds up. Query count is fixed: agreements, visit totals, levels
 (and the standard, when it is not cached).
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from contracts.models import Agreement, agreement_window, served_pieces
 from contracts.selectors import contract_windows
@@ -22,7 +24,7 @@ from shenxian_care.months import month_end, window_days
 from shenxian_care.scoping import is_bureau
 
 from .models import Visit, VisitStatus
-from .selectors import required_from_days
+from .selectors import due_through, required_from_days
 from .standards import standard_on
 
 GROUPS = {
@@ -125,7 +127,7 @@ def _visit_totals(month, agreement_ids=None):
     return {agreement_id: (n, max(m or 0, 0)) for agreement_id, n, m in rows}
 
 
-def _recipient_row(values, levels, totals, month, days_in_month, standard, contracts):
+def _recipient_row(values, levels, totals, month, until, days_in_month, standard, contracts):
     (
         pk,
         recipient_id,
@@ -149,7 +151,7 @@ def _recipient_row(values, levels, totals, month, days_in_month, standard, contr
     days = sum(
         window_days((first, last))
         for first, last, _ in served_pieces(
-            within=(month, month_end(month)),
+            within=(month, until),
             support=support_window(entry, exit_date),
             agreement=agreement_window(status, start, signed_on, end),
             contracts=contracts.get((provider_id, town_id), ()),
@@ -183,11 +185,17 @@ def _recipient_row(values, levels, totals, month, days_in_month, standard, contr
     return row
 
 
-def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=None, page=None, per_page=50):
+def compliance_rows(
+    *, actor, month: datetime.date, group="recipient", filters=None, page=None, per_page=50, today=None
+):
     """Rows of the report for `month` at the `group` level. With `page` (recipient level only), only that page
-    of agreements is read: returns (rows, total_rows)."""
+    of agreements is read: returns (rows, total_rows).
+
+    The visits required are those due by `today` (default: the local date; `selectors.due_through`): a month that
+    has ended is judged whole, the current month 截至今日, on the days served so far (the `days` of each row)."""
     filters = filters or {}
     month = month.replace(day=1)
+    until = due_through(month, today or timezone.localdate())
     standard = standard_on(month)
     days_in_month = month_days(month)
     agreements = _agreements(actor=actor, month=month, filters=filters)
@@ -197,16 +205,16 @@ def compliance_rows(*, actor, month: datetime.date, group="recipient", filters=N
         offset = (max(page, 1) - 1) * per_page
         values = list(agreements.values_list(*AGREEMENT_FIELDS)[offset : offset + per_page])
         totals = _visit_totals(month, [v[0] for v in values])
-        levels = levels_on({v[1] for v in values}, month_end(month))
+        levels = levels_on({v[1] for v in values}, max(until, month))
     else:
         values = list(agreements.values_list(*AGREEMENT_FIELDS))
         totals = (
             _visit_totals(month) if not filters and is_bureau(actor) else _visit_totals(month, agreements.values("pk"))
         )
         # every recipient's level in one pass over the approvals, not a lookup per agreement
-        levels = levels_on(agreements.values("recipient_id"), month_end(month))
+        levels = levels_on(agreements.values("recipient_id"), max(until, month))
     contracts = contract_windows(first=month, last=month_end(month))
-    rows = [_recipient_row(v, levels, totals, month, days_in_month, standard, contracts) for v in values]
+    rows = [_recipient_row(v, levels, totals, month, until, days_in_month, standard, contracts) for v in values]
     if group != "recipient":
         rows = _group(rows, group)
     return (rows, total if total is not None else len(rows)) if page is not None else rows

@@ -41,6 +41,32 @@ def required_from_days(visits_per_month: int, days: int, days_in_month: int) -> 
     return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+def due_through(month: datetime.date, today: datetime.date) -> datetime.date:
+    """截至今日: the last day of `month` whose share of the standard is due when the month is judged on `today`.
+
+    A month's standard falls due day by day. A month that has ended is judged whole (its last day); the current
+    month up to and including today (today's visits count as done, so today's share counts as due); a month not
+    yet begun has nothing due (the day before it starts: no day). The visits due are then the standard prorated to
+    the days served up to that day by the one proration rule (`required_from_days`: standard × days ÷ days in the
+    month, rounded half-up once), so a recipient who joined mid-month is prorated the same way.
+
+    Worked example, with ../shared/domain.md's placeholder standard (4 / 8 / 16 visits a month for 自理 / 半失能 /
+    失能), in December 2026 (31 days), for a recipient served since before the month:
+    - judged on 2 December (2 days): 自理 4 × 2 ÷ 31 = 0.26 → 0 due, 半失能 8 × 2 ÷ 31 = 0.52 → 1, 失能 16 × 2 ÷ 31 =
+      1.03 → 1. A 失能 recipient visited once is 100 % (1 of 1 due), not 6.3 % (1 of the month's 16).
+    - judged on 16 December (16 days): 自理 2.06 → 2, 半失能 4.13 → 4, 失能 8.26 → 8.
+    - November, judged on any day of December, is the whole month: 4 / 8 / 16.
+    """
+    if month_end(month) <= today:
+        return month_end(month)
+    return today if today >= month_start(month) else month_start(month) - datetime.timedelta(days=1)
+
+
+def judged_to_date(month: datetime.date, today: datetime.date) -> bool:
+    """Whether `month`'s figures are judged only to `today` (截至今日) rather than as a whole month."""
+    return due_through(month, today) < month_end(month)
+
+
 def served_days(*, agreements, first: datetime.date, last: datetime.date) -> dict:
     """{recipient_id: days served in [first, last]} under the given agreements: the days the recipient was in
     support, the agreement in force and the provider's contract for the town in force (the days billing pays)."""

@@ -37,6 +37,14 @@ def register(*models, exclude_fields=()):
         )
 
 
+def mark_new(instance):
+    """Say of a row about to be inserted (or just inserted) that nothing points at it one-to-one yet, which is true of
+    a new row: its audit record, which lists every relation, then reads none of them (one query each otherwise)."""
+    for relation in instance._meta.related_objects:
+        if relation.one_to_one:
+            relation.set_cached_value(instance, None)
+
+
 def log_created_in_bulk(instances):
     """django-auditlog's "create" record for each of `instances` (saved, of one registered model), written in one
     INSERT: the same record its post_save receiver writes one at a time (same changes and masking, actor, address,
@@ -49,6 +57,7 @@ def log_created_in_bulk(instances):
     cid = get_cid()
     entries = []
     for instance in instances:
+        mark_new(instance)
         entry = LogEntry(
             content_type=content_type,
             object_pk=instance.pk,

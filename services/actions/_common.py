@@ -8,11 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.db.models import Exists
 from django.utils import timezone
 
 from contracts.scoping import caregiver_served_recipients, caregiver_upload_recipients
-from recipients.models import Recipient
+from shenxian_care.audit import mark_new
 from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
@@ -114,23 +114,37 @@ def upload_recipients(actor):
     return without_secrets(caregiver_upload_recipients(actor).select_related("town"))
 
 
-def _recipient_for(actor, recipient_id, *, offline=False):
-    """Only recipients the caregiver serves exist for them (others → 404). A visit sent late from an offline phone
-    may be for someone served within the upload window (judged by its own date); a check-in made now only for
-    someone the caregiver serves today: access ends when service ends."""
+def _recipient_unless_resent(actor, recipient_id, client_id, *, offline=False):
+    """The recipient a new record is for, in one query that also asks whether `client_id` was received before:
+    None when it was (a resend, answered from the first record) or when the recipient is not one the caregiver
+    may send for (a 404, unless it is a resend). A visit sent late from an offline phone may be for someone served
+    within the upload window (judged by its own date); a check-in made now only for someone the caregiver serves
+    today: access ends when service ends."""
+    try:
+        recipient_id = int(str(recipient_id))
+    except (TypeError, ValueError):
+        return None
+    if not 0 < recipient_id < 2**63:  # no key holds it
+        return None
     candidates = upload_recipients(actor)
     if not offline:
         served = caregiver_served_recipients(actor)
         candidates = candidates.filter(pk__in=served) if served is not None else candidates.none()
-    try:
-        return candidates.get(pk=recipient_id)
-    except (Recipient.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该记录，或您无权查看。") from None
+    recipient = (
+        candidates.filter(pk=recipient_id)
+        .annotate(resent=Exists(Visit.objects.filter(client_id=client_id)))
+        .order_by()
+        .first()
+    )
+    if recipient is None or recipient.resent:
+        return None
+    return recipient
 
 
 def _create_idempotent(visit):
     """Insert; if a retry (or a concurrent one) inserted the same client id first, return that one instead, and
     if another caregiver's record has that client id, say so."""
+    mark_new(visit)
     try:
         with transaction.atomic():
             visit.save()

@@ -35,7 +35,7 @@ from ._common import (
     _fingerprint,
     _late,
     _position,
-    _recipient_for,
+    _recipient_unless_resent,
     _with_people,
     upload_recipients,
 )
@@ -143,7 +143,10 @@ def _log_once(build, *, actor, client_id, recipient_id, **details):
     caregiver = _caregiver_of(actor)
     client_id = uuid.UUID(str(client_id))
     now = timezone.now()
-    existing = _existing(client_id, caregiver)
+    # the recipient, and whether this client id was sent before, in one read; a resend (or a recipient not found)
+    # then reads the first record
+    recipient = _recipient_unless_resent(actor, recipient_id, client_id, offline=details.get("offline", False))
+    existing = _existing(client_id, caregiver) if recipient is None else None
     if existing is not None:
         _check_resend(
             existing,
@@ -153,7 +156,8 @@ def _log_once(build, *, actor, client_id, recipient_id, **details):
             ),
         )
         return existing, False
-    recipient = _recipient_for(actor, recipient_id, offline=details.get("offline", False))
+    if recipient is None:
+        raise Http404("未找到该记录，或您无权查看。")
     visit = build(actor=actor, caregiver=caregiver, client_id=client_id, recipient=recipient, now=now, **details)
     apply_verification(visit, now=now)
     return _create_idempotent(visit)

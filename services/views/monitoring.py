@@ -84,12 +84,13 @@ def compliance_report(request):
     filters, month, group, choices = _report_choice(request, request.GET)
     page = query_values(request, PageQuery).get("page", 1)
     page = min(max(page, 1), MAX_PAGE)  # a page number past this one is a typing slip (and an OFFSET overflow)
+    today = timezone.localdate()
     if group == "recipient":
         rows, total = reports.compliance_rows(
-            actor=request.user, month=month, group=group, filters=filters, page=page, per_page=PER_PAGE
+            actor=request.user, month=month, group=group, filters=filters, page=page, per_page=PER_PAGE, today=today
         )
     else:
-        rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters)
+        rows = reports.compliance_rows(actor=request.user, month=month, group=group, filters=filters, today=today)
         total = len(rows)
     return render(
         request,
@@ -101,6 +102,8 @@ def compliance_report(request):
             "group": group,
             "groups": reports.GROUPS,
             "month": month,
+            "to_date": selectors.judged_to_date(month, today),
+            "due_through": selectors.due_through(month, today),
             "filters": filters,
             "choices": choices,
             "page": page,

@@ -255,6 +255,11 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 # sign-out, a password change and deactivation (shenxian_care.authentication).
 API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=12 * 60 * 60)
 
+# The bureau's dashboard (polled every 30 s) computes the month's figures (visits by town and provider, provider
+# compliance, recipients overdue) at most this often per viewer's scope and filters: they are never older than this.
+# 0: computed on every request. The live parts (in progress, today, exceptions) are always read fresh.
+DASHBOARD_MONTH_SECONDS = env.int("DASHBOARD_MONTH_SECONDS", default=60)
+
 REST_FRAMEWORK = {
     # The token first: a phone whose token has ended is told 401 (sign in again), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [

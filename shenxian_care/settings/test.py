@@ -21,6 +21,8 @@ STORAGES = {
 
 # In-process counters even where REDIS_URL is set (CI): tests clear the cache, which must never flush Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shenxian-test"}}
+# Every test reads the dashboard fresh (tests of the dashboard's cache turn it on).
+DASHBOARD_MONTH_SECONDS = 0
 
 # Throttling is tested on its own (tests/shenxian_care/test_sign_in.py); elsewhere it would only make
 # the suite's many requests flaky.

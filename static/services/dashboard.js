@@ -92,6 +92,8 @@
 
   function drawCharts(d) {
     var colors = charts && charts.colors;
+    var title = document.getElementById("compliance-title");
+    if (title && d.compliance_title) { title.textContent = d.compliance_title; }
     refreshFigure(byTown, d.today_by_town, function (r) { return r.name; }, function (r) { return r.visits; },
       function (r) { return [r.name, r.visits]; });
     refreshFigure(compliance, d.provider_compliance, function (r) { return r.name; }, function (r) { return r.rate; },
@@ -126,6 +128,8 @@
     root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "未上门天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.days == null ? "从未上门" : r.days + " 天"]; }, checked));
     root.appendChild(table("有异常记录的照料护理人（近30天）", ["照料护理人", "镇（街道）", "情况"], d.flags.rows, function (f) { return [f.who, f.town, f.detail]; }, checked));
     document.getElementById("dash-time").textContent = d.generated_at;
+    var monthTime = document.getElementById("dash-month-time");
+    if (monthTime && d.month_figures_at) { monthTime.textContent = d.month_figures_at; }
   }
 
   function refresh() {

@@ -199,3 +199,30 @@ def test_flags_show_on_the_dashboard_scoped_and_drop_once_visited(client_as, tow
     assert data["overdue"][0]["days"] is None and data["overdue"][1]["days"] == 20
     assert data["counts"]["overdue"] == 2
     assert [row["who"] for row in data["flags"]["rows"]] == [exceptions.caregiver.name]
+
+
+def test_the_months_figures_are_computed_at_most_once_a_minute_per_scope_and_the_live_ones_every_time(
+    client_as, bureau_user, town_user, settings
+):
+    # given the month's figures kept for a minute
+    settings.DASHBOARD_MONTH_SECONDS = 60
+    import time_machine
+
+    yanta = _agreement_in("燕塔街道")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        assert (first["counts"]["month"], first["counts"]["today"]) == (0, 0)
+
+        # when a visit is logged, 30 seconds later the poll shows it today, and this month's figures as computed
+        _now_visit(yanta)
+        clock.shift(30)
+        polled = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        assert polled["counts"]["today"] == 1
+        assert polled["counts"]["month"] == 0 and polled["month_figures_at"] == first["month_figures_at"]
+        # a town's dashboard never shares the bureau's figures: its own, computed now
+        assert client_as(town_user).get("/portal/services/dashboard.json").json()["counts"]["month"] == 1
+
+        # then a minute after they were computed, they are computed again
+        clock.shift(31)
+        later = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        assert later["counts"]["month"] == 1 and later["month_figures_at"] != first["month_figures_at"]

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 # A server sends the same number: there the request's transaction is a BEGIN and a COMMIT, here (inside the test's
 # own transaction) a SAVEPOINT and its RELEASE.
-# the token with its user and caregiver; a visit already sent with this client id (a resend is answered from it, or
-# refused 409 if it says something else); the recipient; the verification's agreements, the provider's contract
-# windows, GPS rules and neighbouring visits (the standard is cached); the insert, the confirmation code it names and
-# its audit record, in a transaction (2)
-CHECK_IN_QUERIES = 12
+# the token with its user and caregiver; the recipient, with whether this client id was sent before (a resend then
+# reads the first record: answered from it, or refused 409 if it says something else); the verification's
+# agreements, the provider's contract windows, GPS rules and neighbouring visits (the standard is cached); the insert
+# and its audit record (a new visit has no confirmation code: not read), in a transaction (2)
+CHECK_IN_QUERIES = 10
 # the token with its user and caregiver; the visit (locked); the verification's agreements, the provider's contract
 # windows, GPS rules and neighbouring visits; the update and its audit record (diffed against the row as locked, not
 # read again), in a transaction (2)
