@@ -38,6 +38,8 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shenxian_care.months import days_in_month, month_end, previous_month  # noqa: E402
+
 SCALES = {
     # recipients, visits in the month, providers, villages per town, recipients per caregiver
     "county": {"recipients": 5_000, "visits": 60_000, "providers": 5, "villages": 20, "per_caregiver": 10},
@@ -368,7 +370,7 @@ def load(scale, month, rng):
 
     standard = {level: visits for level, _, visits in LEVELS}
     weight = cfg["visits"] / sum(standard[lv] for lv in levels)
-    days_in_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - month
+    month_days = days_in_month(month)
     visit_columns = [
         "id",
         "client_id",
@@ -422,7 +424,7 @@ def load(scale, month, rng):
                 if vid >= target:
                     return
                 vid += 1
-                day = month + datetime.timedelta(days=(k * 7 + r) % days_in_month.days)
+                day = month + datetime.timedelta(days=(k * 7 + r) % month_days)
                 start = datetime.datetime.combine(day, datetime.time(8 + (r + k) % 9, (r * 7) % 60), tz)
                 minutes = rng.randint(25, 90)
                 end = start + datetime.timedelta(minutes=minutes)
@@ -695,7 +697,6 @@ def timed_get(client, url, repeat=None, before=None):
 
 def sql_report(month, by_town):
     """The compliance report by one hand-written query; returns (seconds, rows)."""
-    import calendar
 
     from django.db import connection
 
@@ -703,11 +704,11 @@ def sql_report(month, by_town):
     from services.standards import standard_on
 
     standard = standard_on(month)
-    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    last = month_end(month)
     params = {
         "first": month,
         "last": last,
-        "days_in_month": calendar.monthrange(month.year, month.month)[1],
+        "days_in_month": days_in_month(month),
         "visits_self_care": standard.visits_self_care,
         "visits_partial": standard.visits_partial,
         "visits_full": standard.visits_full,
@@ -770,7 +771,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     today = timezone.localdate()
-    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # last full month
+    month = previous_month(today)  # last full month
     if args.reuse:
         measure(args, month, reused(month), None, None)
         return
