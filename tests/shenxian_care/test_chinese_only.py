@@ -8,10 +8,40 @@ from django.contrib import admin
 from django.urls import reverse
 from lxml import html
 
+from shenxian_care.models import Role
 from tests.billing.conftest import billed, two_provider_month  # noqa: F401  (fixtures)
-from tests.test_permission_matrix import PAGES, world  # noqa: F401  (the fixture)
+from tests.factories import (
+    AgreementFactory,
+    CaregiverFactory,
+    ContractFactory,
+    ProviderFactory,
+    RecipientFactory,
+    UserFactory,
+    VillageFactory,
+    town,
+)
+from tests.test_permission_matrix import PAGES
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db):
+    """A login of every role in 燕塔街道 / provider A (and someone they serve, 本镇某人), and a provider B in 朝城镇."""
+    mine, theirs = ProviderFactory(), ProviderFactory()
+    ContractFactory(provider=mine, towns=[town("燕塔街道")])
+    ContractFactory(provider=theirs, towns=[town("朝城镇")])
+    own = RecipientFactory(village=VillageFactory(town=town("燕塔街道")), name="本镇某人")
+    caregiver = CaregiverFactory(provider=mine, user=UserFactory(username="m-c", role=Role.CAREGIVER))
+    AgreementFactory(recipient=own, provider=mine, caregiver=caregiver)
+    return {
+        "bureau": UserFactory(username="m-b", role=Role.BUREAU, is_staff=True),
+        "finance": UserFactory(username="m-f", role=Role.FINANCE),
+        "town": UserFactory(username="m-t", role=Role.TOWN, town=town("燕塔街道")),
+        "provider": UserFactory(username="m-p", role=Role.PROVIDER, provider=mine),
+        "caregiver": caregiver.user,
+    }
+
 
 # English a page would show from Django or a library when the language switched (labels, buttons, errors).
 ENGLISH = [
