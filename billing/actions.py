@@ -17,6 +17,7 @@ from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.months import month_end, month_has_ended, previous_month
 from shenxian_care.permissions import ensure_role
+from shenxian_care.progress import run_died
 from shenxian_care.queue import enqueue
 from shenxian_care.validators import bank_account_problem
 from supervision.models import Deduction, DeductionSource
@@ -136,10 +137,13 @@ def settlement_compute_request(*, actor, month: datetime.date) -> bool:
     Through the outbox: if Redis is down the request waits there and the portal says so.
 
     Returns True if a computation of the month is running now: it is then followed by one more (the queued
-    task finds the month busy and asks the running one to run again), so nothing changed meanwhile is lost."""
+    task finds the month busy and asks the running one to run again), so nothing changed meanwhile is lost.
+    A run whose worker died (it stopped beating: progress.run_died) is not running: asking again starts anew."""
     month = month.replace(day=1)
     settlement_check_computable(actor=actor, month=month)
     running = Settlement.objects.filter(month=month, run_state=RunState.RUNNING).first()
+    if running is not None and run_died(running):
+        running = None
     if running is not None:
         _request_rerun(running)
     enqueue("billing.tasks.settlement_compute_task", month.isoformat(), actor.pk)

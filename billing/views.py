@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from shenxian_care.actions import export_request
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
-from shenxian_care.progress import run_alive
+from shenxian_care.progress import run_died
 from shenxian_care.scoping import actor_role, is_bureau
 from shenxian_care.views_helpers import form_error_from, paginate, posted_ids, role_required
 
@@ -85,7 +85,7 @@ def settlement_detail(request, pk):
 
 def _stalled(settlement):
     """Running, but its worker stopped beating (killed): recomputing starts it anew."""
-    return settlement.run_state == RunState.RUNNING and not run_alive(settlement)
+    return settlement.run_state == RunState.RUNNING and run_died(settlement)
 
 
 @role_required(*READERS)

@@ -30,10 +30,20 @@ def job_key(instance):
     return f"{instance._meta.label_lower}:{instance.pk}"
 
 
+def _fresh():
+    return timezone.now() - datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
 def run_alive(instance):
     """True while a run of the work on this object beats (within JOB_LEASE_SECONDS)."""
-    fresh = timezone.now() - datetime.timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    return JobProgress.objects.filter(job=job_key(instance), updated_at__gte=fresh).exists()
+    return JobProgress.objects.filter(job=job_key(instance), updated_at__gte=_fresh()).exists()
+
+
+def run_died(instance):
+    """True if the last run of the work on this object beat and then stopped (its worker was killed): work still
+    marked running or pending is then dead, to be redone or asked for again. False while it beats, and where no
+    run ever beat (SQLite: work runs in-process, where nothing dies apart)."""
+    return JobProgress.objects.filter(job=job_key(instance), updated_at__lt=_fresh()).exists()
 
 
 class _Heartbeat(threading.Thread):

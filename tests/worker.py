@@ -8,6 +8,7 @@ Needs PostgreSQL (a worker process cannot share an in-memory SQLite database) an
 import os
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,16 @@ ROOT = Path(settings.BASE_DIR)
 
 def real_worker_available():
     return bool(os.environ.get("REDIS_URL")) and connection.vendor == "postgresql"
+
+
+def wait_for(predicate, timeout, what):
+    """Wait until `predicate()` is true, at most `timeout` seconds; fail saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_database_url():

@@ -6,7 +6,7 @@ the run is the same one transaction, and a failure is recorded on the takeover w
 
 import datetime
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -14,12 +14,14 @@ from contracts.actions import agreement_create, agreement_sign_as_town, agreemen
 from contracts.models import Agreement, AgreementStatus, Caregiver, ContractStatus, PurchaseContract
 from contracts.selectors import contract_covering
 from shenxian_care.exceptions import ApplicationError
-from shenxian_care.models import JobProgress, Role
+from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.progress import SideProgress, job_key, run_alive
+from shenxian_care.progress import SideProgress, run_died
 from shenxian_care.queue import enqueue
 
 from ..models import HalfYearReview, ReviewDecision, ReviewStatus, Takeover, TakeoverLine, TakeoverStatus
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
 
 
 def _pick_caregiver(provider, town, cache):
@@ -46,8 +48,17 @@ def _active_agreements(provider, takeover_date, *, lock):
     return list(qs.select_related("recipient", "town", "village").order_by("town__sort_order", "recipient__name", "pk"))
 
 
-def _lock_review(review):
-    review = HalfYearReview.objects.select_for_update(of=("self",)).select_related("provider").get(pk=review.pk)
+def _lock_review(review, *, wait=True):
+    """The review, locked. `wait=False` (the bureau asking): if a run holds it (a takeover being handled), refuse at
+    once rather than hold the page until the whole handover is done."""
+    reviews = HalfYearReview.objects.select_for_update(of=("self",), nowait=not wait).select_related("provider")
+    try:
+        with transaction.atomic():
+            review = reviews.get(pk=review.pk)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise ApplicationError("该评估的接管正在办理，请稍后刷新查看结果。") from None
     if review.status != ReviewStatus.DECIDED or review.decision != ReviewDecision.TERMINATE:
         raise ApplicationError("只有决定终止合同的半年评估才能启动接管。")
     return review
@@ -156,8 +167,7 @@ def _reusable(review):
 
 
 def _run_died(takeover):
-    started = JobProgress.objects.filter(job=job_key(takeover)).exists()
-    return takeover.status == TakeoverStatus.PENDING and started and not run_alive(takeover)
+    return takeover.status == TakeoverStatus.PENDING and run_died(takeover)
 
 
 def _takeover_row(*, actor, review, existing, new_provider, takeover_date, caregivers, status):
@@ -202,7 +212,7 @@ def _pending_takeover(actor, review, new_provider, takeover_date, caregivers, *,
     and date, every agreement that must move), then the takeover recorded as pending.
     Returns (the locked review, the takeover, the agreements to move)."""
     ensure_role(actor, Role.BUREAU)
-    review = _lock_review(review)
+    review = _lock_review(review, wait=False)
     existing = _reusable(review)
     agreements = _active_agreements(review.provider, takeover_date, lock=lock_agreements)
     _precheck(review, new_provider, takeover_date, caregivers, agreements)

@@ -189,3 +189,28 @@ def test_a_settlement_whose_worker_was_killed_shows_as_interrupted_not_running_f
     # while its worker beats, it is running
     JobProgress.objects.filter(job=job_key(settlement)).update(updated_at=timezone.now())
     assert client.get(reverse("billing:settlement_progress", args=[settlement.pk])).json()["stalled"] is False
+
+
+# Committed rows: on PostgreSQL the run's lease is written from a connection of its own.
+@pytest.mark.django_db(transaction=True)
+def test_recomputing_a_month_whose_worker_was_killed_starts_it_anew(billed, client_as, bureau_user, settings):
+    """Not "still computing, will compute again after": nothing is computing it; the month is computed now."""
+    from django.utils import timezone
+
+    from billing.models import RunState
+    from shenxian_care.models import JobProgress
+    from shenxian_care.progress import job_key
+
+    settings.JOB_LEASE_SECONDS = 45
+    billed()
+    settlement = Settlement.objects.create(month=datetime.date(2024, 3, 1), run_state=RunState.RUNNING)
+    JobProgress.objects.create(job=job_key(settlement))
+    JobProgress.objects.filter(job=job_key(settlement)).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+
+    response = client_as(bureau_user).post(reverse("billing:settlement_recompute", args=[settlement.pk]), follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == ["已开始重新计算。"]
+    settlement.refresh_from_db()
+    assert (settlement.run_state, settlement.rerun_requested, settlement.lines.count()) == (RunState.DONE, False, 1)
