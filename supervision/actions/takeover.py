@@ -40,9 +40,7 @@ def _pick_caregiver(provider, town, cache):
 
 
 def _active_agreements(provider, takeover_date, *, lock):
-    qs = Agreement.objects.filter(provider=provider, status=AgreementStatus.SIGNED).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=takeover_date)
-    )
+    qs = Agreement.objects.filter(provider=provider).running_from(takeover_date)
     if lock:
         qs = qs.select_for_update(of=("self",))
     return list(qs.select_related("recipient", "town", "village").order_by("town__sort_order", "recipient__name", "pk"))
