@@ -152,13 +152,14 @@ def settlement_compute_request(*, actor, month: datetime.date) -> bool:
 
 @transaction.atomic
 def settlement_discard(*, actor, settlement: Settlement):
-    """Throw a draft away (e.g. one computed out of order): its lines, totals and payments go with it."""
+    """Throw a draft away (e.g. one computed out of order): its lines, totals and payments go with it. Not while
+    it is computing; a run whose worker died (progress.run_died) is not computing."""
     _ensure_actor(actor)
     persistence.lock_month(settlement.month)
     settlement = Settlement.objects.select_for_update().get(pk=settlement.pk)
     if settlement.status != SettlementStatus.DRAFT:
         raise ApplicationError("只有草稿状态的结算可以作废。")
-    if settlement.run_state == RunState.RUNNING:
+    if settlement.run_state == RunState.RUNNING and not run_died(settlement):
         raise ApplicationError(f"{settlement.month:%Y年%m月}结算{BUSY}，请完成后再作废。")
     clear_draft(settlement)
     settlement.delete()

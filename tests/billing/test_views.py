@@ -214,3 +214,29 @@ def test_recomputing_a_month_whose_worker_was_killed_starts_it_anew(billed, clie
     assert [str(m) for m in response.context["messages"]] == ["已开始重新计算。"]
     settlement.refresh_from_db()
     assert (settlement.run_state, settlement.rerun_requested, settlement.lines.count()) == (RunState.DONE, False, 1)
+
+
+def test_a_draft_whose_worker_was_killed_can_be_discarded_but_not_one_still_computing(client_as, bureau_user, settings):
+    from django.utils import timezone
+
+    from billing.models import RunState
+    from shenxian_care.models import JobProgress
+    from shenxian_care.progress import job_key
+
+    settings.JOB_LEASE_SECONDS = 45
+    settlement = Settlement.objects.create(month=datetime.date(2024, 3, 1), run_state=RunState.RUNNING)
+    JobProgress.objects.create(job=job_key(settlement))
+    client = client_as(bureau_user)
+    discard = reverse("billing:settlement_discard", args=[settlement.pk])
+
+    # its worker beats: still computing, the draft stays
+    response = client.post(discard, follow=True)
+    assert any("请完成后再作废" in str(m) for m in response.context["messages"])
+    assert Settlement.objects.filter(pk=settlement.pk).exists()
+
+    # its last heartbeat a minute old (the worker was killed): the bureau may throw it away
+    JobProgress.objects.filter(job=job_key(settlement)).update(
+        updated_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    client.post(discard)
+    assert not Settlement.objects.filter(pk=settlement.pk).exists()
