@@ -10,7 +10,7 @@ from shenxian_care.models import Role, User
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role, scope_key
 from tests.factories import UserFactory
-from tests.test_permission_matrix import API, PAGES, QUERY, world  # noqa: F401  (world: a fixture)
+from tests.test_permission_matrix import API, PAGES, QUERY, county, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("world")  # the permission matrix's county: every role, and a sentinel person
 DOCUMENTS = {"schema", "api-docs", "api-redoc", "api-root"}
@@ -64,7 +64,7 @@ def test_no_role_gets_empty_api_lists(no_role_user, api_as):
 def test_no_role_gets_404_on_real_objects(no_role_user, api_as, client_as):
     from recipients.models import Recipient
 
-    sentinel = Recipient.objects.get(name="泄露哨兵")
+    sentinel = Recipient.objects.get(name="泄露哨兵乙")
     agreement = sentinel.agreements.get()
     api = api_as(no_role_user)
     assert api.get(f"/api/v1/recipients/{sentinel.pk}/").status_code == 404
@@ -90,7 +90,7 @@ def test_no_role_stays_out_of_the_admin_even_as_staff(no_role_user, client):
 def test_no_role_writes_nothing_through_the_api(no_role_user, api_as):
     from recipients.models import Recipient
 
-    sentinel = Recipient.objects.get(name="泄露哨兵")
+    sentinel = Recipient.objects.get(name="泄露哨兵乙")
     api = api_as(no_role_user)
     attempts = {
         "/api/v1/caregivers/": {"name": "某", "id_number": "x", "phone": "1", "hired_on": "2026-11-01"},
