@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from recipients.models import Recipient
+from recipients.models import Recipient, in_support_q
 from shenxian_care.scoping import caregiver_of
 
 from .models import Agreement, PurchaseContract
@@ -19,7 +19,7 @@ def provider_served_recipients(user, day=None):
     day = day or timezone.localdate()
     # Contracts in force today or later (a provider prepares agreements before its contract starts).
     contracts = PurchaseContract.objects.in_force_between(day, datetime.date.max).filter(provider_id=user.provider_id)
-    in_towns = Q(town__in=contracts.values("towns")) & (Q(exit_date__isnull=True) | Q(exit_date__gt=day))
+    in_towns = Q(town__in=contracts.values("towns")) & in_support_q(day, datetime.date.max)  # in support now or later
     served = Q(pk__in=Agreement.objects.current_on(day).filter(provider_id=user.provider_id).values("recipient_id"))
     return Recipient.objects.filter(in_towns | served).values("pk")
 

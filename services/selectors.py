@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contracts.models import Agreement, agreement_window, served_pieces
 from contracts.selectors import caregiver_assigned_recipients, contract_windows
-from recipients.models import CareLevel, Recipient, support_window
+from recipients.models import CareLevel, Recipient, in_support_q, support_window
 from recipients.selectors import levels_on
 from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.models import Role
@@ -382,7 +382,7 @@ def confirmation_card_list(*, actor, q=""):
     )
     recipients = (
         without_secrets(Recipient.objects.for_actor(actor).select_related("town", "village"))
-        .filter(Q(exit_date__isnull=True) | Q(exit_date__gt=today))
+        .filter(in_support_q(today, datetime.date.max))  # in support today or from a later entry
         .annotate(
             card_id=Subquery(in_use.values("pk")[:1]),
             card_number=Subquery(in_use.values("number")[:1]),
