@@ -15,8 +15,9 @@ from django.utils import timezone
 from contracts.models import Provider
 from recipients.models import Town
 from shenxian_care.fields import secret_columns
+from shenxian_care.models import Role, User
 from shenxian_care.months import month_end
-from shenxian_care.scoping import scope_key
+from shenxian_care.scoping import actor_role, scope_key
 
 from .models import FlagKind, PlannedVisit, Visit, VisitFlag, VisitKind, VisitStatus
 from .reports import compliance_rows
@@ -28,6 +29,8 @@ LIST_LIMIT = 20
 MONTH_CACHE_KEY = "services:dashboard:month:v1"
 # An open visit older than this is a forgotten check-out, not a visit "in progress now".
 OPEN_VISIT_WINDOW = datetime.timedelta(hours=12)
+# The roles that watch the dashboard (the page refuses the others).
+WATCHERS = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
 
 
 def _filtered(qs, filters, town="town_id", provider="provider_id"):
@@ -79,8 +82,7 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
 
     # recipients with no counted visit for N days: the daily check's list (services.tasks.visit_flag_overdue_task),
     # less those visited since it ran, so the dashboard never scans every agreement of the province
-    flags = _filtered(VisitFlag.objects.for_actor(actor), filters)
-    flag_day = flags.aggregate(day=Max("day"))["day"]
+    flags, flag_day = _flags(actor, filters)
 
     # planned visits due today and not started within the grace time
     grace = datetime.timedelta(minutes=standard.plan_grace_minutes)
@@ -186,17 +188,32 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     }
 
 
+def _flags(actor, filters):
+    """The daily check's flags the viewer may see, and the day of the latest check."""
+    flags = _filtered(VisitFlag.objects.for_actor(actor), filters)
+    return flags, flags.aggregate(day=Max("day"))["day"]
+
+
+def _month_key(actor, filters, month, today, flag_day):
+    return ":".join(
+        [MONTH_CACHE_KEY, scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
+        + [month.isoformat(), today.isoformat(), flag_day.isoformat() if flag_day else ""]
+    )
+
+
 def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
     """The dashboard's costly part: the month's visits by town and by provider, the providers' compliance (judged to
     today in the current month, 截至今日) and the recipients overdue. Computed at most once per
     settings.DASHBOARD_MONTH_SECONDS for the same viewer's scope, filters, month and day, and shared by the page and
-    its JSON poll, so the figures are never older than that; the cache unreachable, they are computed."""
+    its JSON poll, so the figures are never older than that; the cache unreachable, they are computed.
+
+    While a dashboard is open, beat recomputes its figures every 30 seconds (`refresh_month_figures`), so the page
+    and its poll read them and no viewer waits for the computation; without beat (or for a first view) the viewer's
+    request computes them, as before."""
     seconds = settings.DASHBOARD_MONTH_SECONDS
-    key = ":".join(
-        [MONTH_CACHE_KEY, scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
-        + [month.isoformat(), today.isoformat(), flag_day.isoformat() if flag_day else ""]
-    )
+    key = _month_key(actor, filters, month, today, flag_day)
     if seconds > 0:
+        _watch(actor, filters, now)
         cached = _cache(cache.get, key)
         if cached is not None:
             return cached
@@ -206,6 +223,67 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
     if seconds > 0:
         _cache(cache.set, key, figures, seconds)
     return figures
+
+
+WATCHED_KEY = "services:dashboard:watched:v1"
+REFRESH_LOCK_KEY = "services:dashboard:refreshing:v1"
+# A dashboard polled within this time has its month figures kept fresh by beat; one closed longer ago is dropped.
+WATCH_SECONDS = 600
+
+
+def _watch_entry(actor, filters):
+    month = filters.get("month")
+    return (actor.pk, filters.get("town") or 0, filters.get("provider") or 0, month.isoformat() if month else "")
+
+
+def _watch(actor, filters, now):
+    """Note that this viewer has this dashboard open (user, filters, month), at most once every half minute: what
+    `refresh_month_figures` keeps fresh. Only ids: no names or figures."""
+    entry = _watch_entry(actor, filters)
+    stamp = now.timestamp()
+    watched = _cache(cache.get, WATCHED_KEY) or {}
+    if stamp - watched.get(entry, 0) < 30:
+        return
+    watched = {k: seen for k, seen in watched.items() if stamp - seen <= WATCH_SECONDS}
+    watched[entry] = stamp
+    _cache(cache.set, WATCHED_KEY, watched, WATCH_SECONDS)
+
+
+def refresh_month_figures(*, now=None) -> int:
+    """Beat's job every 30 seconds (`services.tasks.dashboard_refresh_task`): compute again the month figures of
+    every dashboard polled in the last WATCH_SECONDS, as its viewer would see them (their current role and scope:
+    a deactivated or re-scoped viewer's old view is not computed), once per scope and filters however many people
+    watch it, and store them for the page to read. One refresh at a time (a lock in the shared cache). Returns how
+    many views were computed."""
+    seconds = settings.DASHBOARD_MONTH_SECONDS
+    if seconds <= 0 or not _cache(cache.add, REFRESH_LOCK_KEY, True, seconds):
+        return 0
+    try:
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        stamp = now.timestamp()
+        watched = _cache(cache.get, WATCHED_KEY) or {}
+        watched = {k: seen for k, seen in watched.items() if stamp - seen <= WATCH_SECONDS}
+        users = User.objects.filter(pk__in={user_id for user_id, *_ in watched}, is_active=True).in_bulk()
+        done = set()
+        for user_id, town, provider, month in watched:
+            actor = users.get(user_id)
+            if actor is None or actor_role(actor) not in WATCHERS:
+                continue
+            filters = {k: v for k, v in (("town", town), ("provider", provider)) if v}
+            chosen = datetime.date.fromisoformat(month) if month else today.replace(day=1)
+            flags, flag_day = _flags(actor, filters)
+            key = _month_key(actor, filters, chosen, today, flag_day)
+            if key in done:
+                continue
+            done.add(key)
+            figures = _compute_month_figures(
+                actor=actor, filters=filters, month=chosen, today=today, now=now, flags=flags, flag_day=flag_day
+            )
+            _cache(cache.set, key, figures, seconds)
+        return len(done)
+    finally:
+        _cache(cache.delete, REFRESH_LOCK_KEY)
 
 
 def _compute_month_figures(*, actor, filters, month, today, now, flags, flag_day):

@@ -37,8 +37,8 @@ def required_from_days(visits_per_month: int, days: int, days_in_month: int) -> 
     """The standard prorated to the days served, rounded half-up once: a full month is the standard itself."""
     if days >= days_in_month:
         return visits_per_month
-    value = Decimal(visits_per_month * days) / Decimal(days_in_month)
-    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    # whole numbers: n × d ÷ m rounded half-up is ⌊(2·n·d + m) ÷ 2m⌋, exactly (no Decimal per row of a report)
+    return (2 * visits_per_month * days + days_in_month) // (2 * days_in_month)
 
 
 def due_through(month: datetime.date, today: datetime.date) -> datetime.date:

@@ -5,7 +5,7 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from . import actions
+from . import actions, monitoring
 
 
 @shared_task(name="services.tasks.visit_flag_overdue_task", bind=True, max_retries=3, default_retry_delay=300)
@@ -15,3 +15,9 @@ def visit_flag_overdue_task(self, day: str | None = None):
         return actions.visit_flag_overdue(day=datetime.date.fromisoformat(day) if day else None)
     except OperationalError as exc:  # a database hiccup at night: try again later, the day's flags are replaced whole
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="services.tasks.dashboard_refresh_task", ignore_result=True)
+def dashboard_refresh_task():
+    """Every 30 seconds: the month figures of the dashboards open now, computed again before their viewers poll."""
+    return monitoring.refresh_month_figures()

@@ -55,10 +55,12 @@ def month_has_ended(month: datetime.date, today: datetime.date) -> bool:
 
 def overlap(*windows):
     """The days common to inclusive windows (first, last), where None is an open end; None if they share none."""
-    firsts = [w[0] for w in windows if w[0] is not None]
-    lasts = [w[1] for w in windows if w[1] is not None]
-    first = max(firsts) if firsts else None
-    last = min(lasts) if lasts else None
+    first = last = None
+    for w_first, w_last in windows:  # one pass, no lists: a report calls this twice per agreement
+        if w_first is not None and (first is None or w_first > first):
+            first = w_first
+        if w_last is not None and (last is None or w_last < last):
+            last = w_last
     if first is not None and last is not None and last < first:
         return None
     return first, last

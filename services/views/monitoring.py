@@ -36,7 +36,7 @@ from ..permissions import can_review, can_review_visit, require_review_role
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-WATCHERS = (Role.BUREAU, Role.TOWN, Role.PROVIDER)
+WATCHERS = monitoring.WATCHERS
 
 
 def _watcher_only(request):

@@ -226,3 +226,127 @@ def test_the_months_figures_are_computed_at_most_once_a_minute_per_scope_and_the
         clock.shift(31)
         later = client_as(bureau_user).get("/portal/services/dashboard.json").json()
         assert later["counts"]["month"] == 1 and later["month_figures_at"] != first["month_figures_at"]
+
+
+@pytest.fixture
+def dashboards_refreshed(settings):
+    """The month figures kept for a minute, as in production, with nothing watched or refreshing yet."""
+    from django.core.cache import cache
+
+    from services import monitoring
+
+    settings.DASHBOARD_MONTH_SECONDS = 60
+    cache.delete_many([monitoring.WATCHED_KEY, monitoring.REFRESH_LOCK_KEY])
+    yield monitoring
+    cache.delete_many([monitoring.WATCHED_KEY, monitoring.REFRESH_LOCK_KEY])
+
+
+def test_an_open_dashboard_has_its_month_figures_refreshed_by_beat_so_the_poll_never_computes_them(
+    client_as, bureau_user, town_user, dashboards_refreshed, django_assert_max_num_queries
+):
+    import time_machine
+
+    from services.tasks import dashboard_refresh_task
+
+    yanta = _agreement_in("燕塔街道")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # given the bureau and the town's official each have the dashboard open (the first view computes)
+        first = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        town_first = client_as(town_user).get("/portal/services/dashboard.json").json()
+        assert first["counts"]["month"] == town_first["counts"]["month"] == 0
+
+        # when a visit is logged and, 20 seconds later, beat's refresh runs
+        _now_visit(yanta)
+        clock.shift(20)
+        assert dashboard_refresh_task.delay().get() == 2
+        refreshed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+
+        # then the next polls show the visit in the month, computed by the refresh and not by the request
+        clock.shift(5)
+        polled = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        assert polled["counts"]["month"] == 1 and polled["month_figures_at"] == refreshed_at
+        town_polled = client_as(town_user).get("/portal/services/dashboard.json").json()
+        assert town_polled["counts"]["month"] == 1 and town_polled["month_figures_at"] == refreshed_at
+
+
+def test_the_refresh_computes_each_scope_once_and_only_for_dashboards_open_in_the_last_ten_minutes(
+    client_as, bureau_user, town_user, dashboards_refreshed
+):
+    import time_machine
+
+    from shenxian_care.models import Role
+    from tests.factories import UserFactory
+
+    monitoring = dashboards_refreshed
+    second_bureau = UserFactory(username="bureau-2", role=Role.BUREAU)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # two bureau staff (one scope) and a town official open the dashboard; the town also with a provider filter
+        client_as(bureau_user).get("/portal/services/dashboard.json")
+        client_as(second_bureau).get("/portal/services/dashboard.json")
+        client_as(town_user).get("/portal/services/dashboard.json")
+        # then one refresh computes the bureau's view once and the town's once
+        clock.shift(30)
+        assert monitoring.refresh_month_figures() == 2
+
+        # the town's official closes the page; the bureau keeps polling
+        for _ in range(20):
+            clock.shift(30)
+            client_as(bureau_user).get("/portal/services/dashboard.json")
+        # ten minutes after the town's last poll, only the bureau's view is refreshed
+        assert monitoring.refresh_month_figures() == 1
+
+
+def test_the_refresh_follows_the_viewers_current_role_a_deactivated_viewer_is_not_computed(
+    client_as, town_user, other_town_user, dashboards_refreshed
+):
+    import time_machine
+
+    from tests.factories import town as town_named
+
+    monitoring = dashboards_refreshed
+    _now_visit(_agreement_in("燕塔街道"))
+    _now_visit(_agreement_in("朝城镇"))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(town_user).get("/portal/services/dashboard.json")
+        client_as(other_town_user).get("/portal/services/dashboard.json")
+        # when one official is deactivated and the other moves to 朝城镇 before the refresh
+        town_user.is_active = False
+        town_user.save()
+        other_town_user.town = town_named("燕塔街道")
+        other_town_user.save()
+        clock.shift(30)
+        # then only the moved official's new view is computed: 燕塔街道's figures, under 燕塔街道's scope
+        assert monitoring.refresh_month_figures() == 1
+        clock.shift(5)
+        data = monitoring.dashboard_data(actor=other_town_user)
+        assert data["month_by_town"] == [{"id": town_named("燕塔街道").pk, "name": "燕塔街道", "visits": 1}]
+
+
+def test_one_refresh_at_a_time(client_as, bureau_user, dashboards_refreshed):
+    from django.core.cache import cache
+
+    monitoring = dashboards_refreshed
+    client_as(bureau_user).get("/portal/services/dashboard.json")
+    # while another worker's refresh holds the lock, a second one does nothing
+    cache.add(monitoring.REFRESH_LOCK_KEY, True, 60)
+    assert monitoring.refresh_month_figures() == 0
+    # and once it is done, the next one runs and leaves the lock free
+    cache.delete(monitoring.REFRESH_LOCK_KEY)
+    assert monitoring.refresh_month_figures() == 1
+    assert cache.get(monitoring.REFRESH_LOCK_KEY) is None
+
+
+def test_without_month_figures_kept_there_is_nothing_to_refresh(client_as, bureau_user, settings):
+    from services import monitoring
+
+    settings.DASHBOARD_MONTH_SECONDS = 0
+    client_as(bureau_user).get("/portal/services/dashboard.json")
+    assert monitoring.refresh_month_figures() == 0
+
+
+def test_beat_refreshes_the_open_dashboards_every_30_seconds(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["dashboard-refresh"]
+    assert entry["task"] == "services.tasks.dashboard_refresh_task"
+    # more often than the figures lapse, so an open dashboard never waits for them
+    assert entry["schedule"] == 30.0
+    assert entry["options"]["expires"] < entry["schedule"]

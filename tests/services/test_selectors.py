@@ -1,5 +1,5 @@
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from services.models import ServiceStandard, Visit, VisitStatus
 from services.selectors import provider_visit_figures, required_from_days
@@ -13,6 +13,21 @@ def test_required_from_days_full_month_is_the_standard_and_partial_rounds_half_u
     assert required_from_days(8, 15, 30) == 4
     assert required_from_days(4, 4, 31) == 1  # 0.516 → 1
     assert required_from_days(4, 3, 31) == 0  # 0.387 → 0
+    assert required_from_days(16, 1, 30) == 1  # 0.5333 → 1
+    assert required_from_days(4, 15, 30) == 2  # exactly 2
+    assert required_from_days(1, 15, 30) == 1  # exactly half: up, not to even
+    assert required_from_days(1, 14, 28) == 1  # half of February's 28 days
+    assert required_from_days(3, 5, 30) == 1  # exactly half again: 0.5 → 1
+
+
+def test_required_from_days_is_the_decimal_half_up_rounding_for_every_standard_and_month_length():
+    # the whole-number formula must agree with standard × days ÷ days in the month, rounded half-up once, everywhere
+    for days_in_month in (28, 29, 30, 31):
+        for standard in range(0, 41):
+            for days in range(0, days_in_month + 1):
+                exact = Decimal(standard * days) / Decimal(days_in_month)
+                expected = int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+                assert required_from_days(standard, days, days_in_month) == expected, (standard, days, days_in_month)
 
 
 def test_provider_visit_figures_counts_visits_minutes_and_compliance(db, provider):
