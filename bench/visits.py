@@ -37,6 +37,8 @@ from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# before anything of the project is imported: its Celery app would otherwise default to the production settings
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenxian_care.settings.test")
 
 from shenxian_care.months import days_in_month, month_end, previous_month  # noqa: E402
 
@@ -855,6 +857,22 @@ def measure(args, month, data, load_seconds, ingestion):
     dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}", before=forget_dashboard)
     dashboard_json_warm_s, dashboard_json_warm_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
     dashboard_warm_s, dashboard_warm_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
+    # with beat running, an open dashboard's month figures are computed by the refresh every 30 s, never by a
+    # viewer's request: the refresh's own time (a worker's, once per scope watched) and the page after it
+    from services.monitoring import refresh_month_figures
+
+    refresh_times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        if refresh_month_figures() != 1:
+            raise SystemExit("the dashboard refresh did not compute the bureau's open dashboard")
+        refresh_times.append(time.perf_counter() - t0)
+    dashboard_refreshed_s, dashboard_refreshed_q = timed_get(
+        client, f"/portal/services/dashboard/?month={m}", before=refresh_month_figures
+    )
+    dashboard_json_refreshed_s, dashboard_json_refreshed_q = timed_get(
+        client, f"/portal/services/dashboard.json?month={m}", before=refresh_month_figures
+    )
     report_page_s, report_page_q = timed_get(client, f"/portal/services/report/?month={m}&group=town")
     report_recipient_page_s, report_recipient_page_q = timed_get(
         client, f"/portal/services/report/?month={m}&group=recipient&page=3"
@@ -906,6 +924,11 @@ def measure(args, month, data, load_seconds, ingestion):
         "dashboard_warm_queries": dashboard_warm_q,
         "dashboard_json_warm_seconds": round(dashboard_json_warm_s, 3),
         "dashboard_json_warm_queries": dashboard_json_warm_q,
+        "dashboard_refresh_seconds": round(statistics.median(refresh_times), 3),
+        "dashboard_after_refresh_seconds": round(dashboard_refreshed_s, 3),
+        "dashboard_after_refresh_queries": dashboard_refreshed_q,
+        "dashboard_json_after_refresh_seconds": round(dashboard_json_refreshed_s, 3),
+        "dashboard_json_after_refresh_queries": dashboard_json_refreshed_q,
         "report_page_seconds": round(report_page_s, 3),
         "report_page_queries": report_page_q,
         "report_recipient_page_seconds": round(report_recipient_page_s, 3),
@@ -944,8 +967,11 @@ TARGETS = {
     ),
     "ingest_queries_per_request": ("<= 10 queries a request (check-in, check-out each)", lambda v: v <= 10),
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
-    "dashboard_json_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
-    "dashboard_seconds": ("< 0.3 s at city, < 1 s at province", lambda v: v < 0.3),
+    "dashboard_json_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
+    "dashboard_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
+    "dashboard_refresh_seconds": ("beat's refresh of one open view: < 30 s, its period", lambda v: v < 30),
+    "dashboard_after_refresh_seconds": ("< 0.3 s at city (beat running: every view)", lambda v: v < 0.3),
+    "dashboard_json_after_refresh_seconds": ("< 0.3 s at city (beat running: every poll)", lambda v: v < 0.3),
     "dashboard_json_warm_seconds": ("< 0.3 s at city (the poll, month figures <= 1 min old)", lambda v: v < 0.3),
     "dashboard_warm_seconds": ("< 0.3 s at city (month figures <= 1 min old)", lambda v: v < 0.3),
     "report_ratio_vs_sql": ("<= 1.5x the best hand-written SQL", lambda v: v <= 1.5),
