@@ -1,4 +1,7 @@
+import datetime
+
 from django import forms
+from django.utils import timezone
 
 from recipients.models import Recipient
 
@@ -28,8 +31,12 @@ class AgreementForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices are what the user may see, and nothing else.
+        # people in support today or later (an exit approved for a later day still leaves days to serve; the
+        # agreement's start is then checked against it by `agreement_create`)
         self.fields["recipient"].queryset = (
-            Recipient.objects.for_actor(actor).filter(exit_date__isnull=True).select_related("town", "village")
+            Recipient.objects.for_actor(actor)
+            .in_support_between(timezone.localdate(), datetime.date.max)
+            .select_related("town", "village")
         )
         self.fields["caregiver"].queryset = Caregiver.objects.for_actor(actor).filter(is_active=True)
         if actor.role == "provider" and not actor.is_superuser:

@@ -4,7 +4,7 @@ from django import forms
 
 from shenxian_care.months import next_month
 
-from .models import Assessment, CareLevel, ExitReason, Town
+from .models import ApprovalStatus, Assessment, CareLevel, ExitReason, Town
 
 
 class ChineseForm(forms.Form):
@@ -111,3 +111,19 @@ class AssessmentDecisionForm(DecisionForm):
 
 class ExitDecisionForm(DecisionForm):
     pass
+
+
+# 待审定's queues: what the bureau decides
+APPROVAL_KINDS = {"first": "初次评估", "change": "等级变更", "exit": "退出供养"}
+
+
+class ApprovalQueueQuery(ChineseForm):
+    """`?kind=` of 待审定: one kind of request, or all of them."""
+
+    kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部"), *APPROVAL_KINDS.items()])
+
+
+class ReportStatusQuery(ChineseForm):
+    """`?status=` of 我的报告: the town's reports in one state, or all of them."""
+
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *ApprovalStatus.choices])

@@ -13,16 +13,19 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.progress import progress_of
 from shenxian_care.scoping import actor_role
-from shenxian_care.views_helpers import form_error_from, paginate, role_required
+from shenxian_care.views_helpers import form_error_from, paginate, query_values, role_required
 
 from . import actions, selectors
 from .forms import (
+    APPROVAL_KINDS,
+    ApprovalQueueQuery,
     AssessmentDecisionForm,
     AssessmentForm,
     ExitDecisionForm,
     ExitReportForm,
     FindByIdForm,
     RecipientFilterForm,
+    ReportStatusQuery,
     RosterUploadForm,
 )
 from .imports import template_workbook_bytes
@@ -208,12 +211,10 @@ def roster_progress(request, pk):
 
 # --- 待审定: the bureau decides reported changes, one by one or several at once -----------------------------------
 
-APPROVAL_KINDS = {"first": "初次评估", "change": "等级变更", "exit": "退出供养"}
-
 
 @role_required(Role.BUREAU)
 def approval_list(request):
-    kind = request.GET.get("kind") if request.GET.get("kind") in APPROVAL_KINDS else None
+    kind = query_values(request, ApprovalQueueQuery).get("kind")
     pending = ApprovalStatus.PENDING
     assessments, exits = [], []
     if kind != "exit":
@@ -346,7 +347,7 @@ REPORTS_SHOWN = 200
 
 @role_required(Role.TOWN)
 def report_list(request):
-    status = request.GET.get("status") if request.GET.get("status") in ApprovalStatus.values else None
+    status = query_values(request, ReportStatusQuery).get("status")
     assessments = selectors.assessment_list(actor=request.user, status=status).filter(created_by__role=Role.TOWN)
     exits = selectors.exit_list(actor=request.user, status=status).filter(created_by__role=Role.TOWN)
     return render(

@@ -77,3 +77,29 @@ def test_provider_registers_a_caregiver_with_a_login(client_as, provider_user):
 @pytest.mark.django_db
 def test_town_cannot_draft_agreements(client_as, town_user):
     assert client_as(town_user).get(reverse("contracts:agreement_create")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_agreement_form_offers_everyone_in_support_today_or_later_and_nobody_out_of_support(
+    client_as, provider, provider_user, bureau_user
+):
+    from django.utils import timezone
+
+    from contracts.forms import AgreementForm
+
+    today = timezone.localdate()
+    ContractFactory(provider=provider, towns=[town("燕塔街道")], start_date=today - datetime.timedelta(days=60))
+    RecipientFactory(name="在供人", entry_date=today - datetime.timedelta(days=30))
+    # an exit approved for a later day (moved out, paid to the end of the month): days still to serve
+    leaving = RecipientFactory(name="将退人", entry_date=today - datetime.timedelta(days=30))
+    leaving.exit_date = today + datetime.timedelta(days=10)
+    leaving.save()
+    gone = RecipientFactory(name="已退人", entry_date=today - datetime.timedelta(days=30))
+    gone.exit_date = today  # out of support from today
+    gone.save()
+
+    for actor in (provider_user, bureau_user):
+        offered = set(AgreementForm(actor=actor).fields["recipient"].queryset.values_list("name", flat=True))
+        assert {"在供人", "将退人"} <= offered and "已退人" not in offered, actor.role
+    page = client_as(provider_user).get(reverse("contracts:agreement_create")).content.decode()
+    assert "将退人" in page and "已退人" not in page

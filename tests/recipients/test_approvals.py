@@ -93,6 +93,19 @@ def test_the_list_shows_each_kind_with_a_button_for_each_pending_request(client_
     assert "变更人" in only_changes and "初评人" not in only_changes and "退出人" not in only_changes
 
 
+@pytest.mark.parametrize("bad", ["exits", "", "first' OR 1=1", "\x00"])
+def test_a_kind_that_is_not_one_is_named_in_chinese_and_every_kind_is_shown(client_as, bureau_user, town_user, bad):
+    report_change(bureau_user, RecipientFactory(name="初评人", level=False))
+    report_exit(town_user, RecipientFactory(name="退出人"))
+
+    response = client_as(bureau_user).get(reverse("recipients:approval_list"), {"kind": bad})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "初评人" in page and "退出人" in page
+    assert ("参数“类型”无效" in page) is (bad != "")
+
+
 def test_bureau_approves_one_assessment_from_a_chosen_date(client_as, bureau_user, town_user):
     recipient = RecipientFactory(level="self_care")
     assessment = report_change(town_user, recipient, lost=5)
@@ -224,6 +237,9 @@ def test_the_town_sees_its_reports_and_where_each_stands(client_as, bureau_user,
     assert pending.status == "pending"
     only_rejected = client_as(town_user).get(reverse("recipients:report_list"), {"status": "rejected"})
     assert "退回人" in only_rejected.content.decode() and "待审人" not in only_rejected.content.decode()
+    # a state that is not one is named, and every report is shown
+    unknown = client_as(town_user).get(reverse("recipients:report_list"), {"status": "lost"}).content.decode()
+    assert "参数“状态”无效" in unknown and "退回人" in unknown and "待审人" in unknown
 
 
 def test_another_towns_report_is_not_found(client_as, town_user, other_town_user, bureau_user):
