@@ -3,7 +3,16 @@
 from django import forms
 
 from contracts.models import Agreement
-from shenxian_care.filters import ChoiceFilter, DateFilter, FilterSet, IdFilter, MonthFilter, PageField, TextFilter
+from shenxian_care.filters import (
+    ChoiceFilter,
+    DateFilter,
+    FilterSet,
+    IdFilter,
+    MonthFilter,
+    PageField,
+    TextField,
+    TextFilter,
+)
 from shenxian_care.months import month_end
 
 from .models import ExceptionReason, Visit, VisitStatus
@@ -13,6 +22,12 @@ class PageQuery(forms.Form):
     """`?page=` of the compliance report (paged by the report itself, not a Paginator)."""
 
     page = PageField(required=False, label="页码")
+
+
+class CardSearchQuery(forms.Form):
+    """`?q=` of the confirmation-card list: a name or a masked ID fragment, bounded like every list's search."""
+
+    q = TextField(required=False, max_length=32, label="姓名或身份证号片段")
 
 
 class MonitoringFilter(FilterSet):

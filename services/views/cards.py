@@ -13,8 +13,10 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.scoping import actor_role, get_for_actor_or_404
+from shenxian_care.views_helpers import query_values
 
 from .. import actions, selectors
+from ..filters import CardSearchQuery
 from ..models import ConfirmationCard
 
 PER_PAGE = 50
@@ -34,8 +36,8 @@ def _recipient(request, pk):
 @login_required
 def card_list(request):
     _town_or_bureau(request)
-    # a name or a masked ID fragment; a NUL byte (which PostgreSQL refuses in text) or a novel is no search
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:32]
+    # a name or a masked ID fragment; a NUL byte (which PostgreSQL refuses in text) or a novel is named and ignored
+    q = query_values(request, CardSearchQuery).get("q", "").strip()
     page = Paginator(selectors.confirmation_card_list(actor=request.user, q=q), PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -245,3 +245,18 @@ def test_the_check_out_form_asks_for_a_six_digit_code(client_as, caregiver_user,
 def test_a_user_of_no_town_issues_nothing(agreement):
     with pytest.raises(Exception):  # noqa: B017,PT011 - refused whatever the form of the refusal
         confirmation_card_issue(actor=UserFactory(username="nobody", role="finance"), recipient=agreement.recipient)
+
+
+def test_the_card_list_searches_by_name_and_names_a_search_it_cannot_run(client_as, town_user):
+    RecipientFactory(name="李找到", village=VillageFactory(town=town("燕塔街道")))
+    RecipientFactory(name="王其他", village=VillageFactory(town=town("燕塔街道")))
+    client = client_as(town_user)
+
+    found = client.get(reverse("services:card_list"), {"q": " 李找 "}).content.decode()
+    assert "李找到" in found and "王其他" not in found
+    # a NUL byte (PostgreSQL refuses one in text) or a search longer than 32 characters is said, and no search is run
+    for bad, message in (("李\x00", "查询内容含有不允许的空字符"), ("李" * 33, "查询内容过长（最多 32 个字符）")):
+        response = client.get(reverse("services:card_list"), {"q": bad})
+        page = response.content.decode()
+        assert response.status_code == 200 and message in page
+        assert "李找到" in page and "王其他" in page
