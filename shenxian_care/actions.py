@@ -31,7 +31,7 @@ from .models import (
 )
 from .permissions import ensure_role
 from .progress import SideProgress, job_key, run_alive
-from .queue import enqueue
+from .queue import another_run_has_it, enqueue
 from .scoping import actor_role, caregiver_of, scope_key
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,10 @@ def export_run(*, job_id):
                 .filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
                 .first()
             )
-            if job is None or (job.status == ExportStatus.RUNNING and run_alive(job)):
+            if job is None:
+                return None
+            if job.status == ExportStatus.RUNNING and run_alive(job):
+                another_run_has_it()  # if that run dies, the outbox sends this again and it is built here
                 return None
             # The lease first: from the moment the claim is committed the run beats.
             progress = SideProgress(job)

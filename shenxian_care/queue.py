@@ -90,8 +90,26 @@ def relay_pending(limit=500):
     return sent
 
 
+KEEP_PENDING = "outbox_keep_pending"
+
+
+def another_run_has_it():
+    """Say, from inside a task, that another run is doing its work right now (its lease beats, or it holds the
+    work's lock): this task then ends without marking its outbox entry done. If that other run finishes, it marks
+    the entry done when it is the same entry (a resend); if it dies, the entry is still pending and the outbox sends
+    it again after OUTBOX_RESEND_AFTER, so the work is picked up without anyone asking again."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    if request is not None:
+        setattr(request, KEEP_PENDING, True)
+
+
 def mark_done(task_request):
-    """Called in the worker when a task has finished (succeeded or failed for good): its entry is done."""
+    """Called in the worker when a task has finished (succeeded or failed for good): its entry is done, unless the
+    task found its work in another run's hands (`another_run_has_it`)."""
+    if getattr(task_request, KEEP_PENDING, False):
+        return
     outbox_id = getattr(task_request, HEADER, None) or (getattr(task_request, "headers", None) or {}).get(HEADER)
     if outbox_id:
         OutboxTask.objects.filter(pk=outbox_id, done_at__isnull=True).update(done_at=timezone.now())

@@ -110,6 +110,44 @@ def test_a_second_delivery_while_a_worker_builds_the_job_leaves_it_alone(town_us
     assert job.status == ExportStatus.RUNNING and not job.file
 
 
+def test_a_resend_that_finds_another_run_building_the_job_leaves_its_outbox_entry_pending(town_user, people, start):
+    from shenxian_care.queue import HEADER, relay_pending
+    from shenxian_care.tasks import export_run_task
+
+    # given a job a worker is building now (its lease beats), whose message the outbox sent again
+    job = start(town_user, execute=False)
+    entry = OutboxTask.objects.get()
+    OutboxTask.objects.filter(pk=entry.pk).update(sent_at=timezone.now() - datetime.timedelta(hours=1))
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now())
+    JobProgress.objects.create(job=job_key(job), done=3, total=10)
+
+    # when the resent message reaches a worker: the job is left to the run that has it
+    export_run_task.apply(args=[job.pk], headers={HEADER: entry.pk})
+    job.refresh_from_db()
+    assert job.status == ExportStatus.RUNNING and not job.file
+    # then the entry is not done: if that run dies, the outbox sends the job again
+    entry.refresh_from_db()
+    assert entry.done_at is None
+
+    # when that run dies (no beat for longer than the lease), the outbox's next relay sends it and it is built
+    JobProgress.objects.filter(job=job_key(job)).update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert relay_pending() == 1  # in-process here: sending is running it
+    job.refresh_from_db()
+    entry.refresh_from_db()
+    assert job.status == ExportStatus.DONE and entry.done_at is not None
+
+
+def test_a_task_that_finishes_marks_its_outbox_entry_done(town_user, people, start):
+    from shenxian_care.queue import HEADER
+    from shenxian_care.tasks import export_run_task
+
+    job = start(town_user, execute=False)
+    entry = OutboxTask.objects.get()
+    export_run_task.apply(args=[job.pk], headers={HEADER: entry.pk})
+    entry.refresh_from_db()
+    assert ExportJob.objects.get(pk=job.pk).status == ExportStatus.DONE and entry.done_at is not None
+
+
 def test_a_job_whose_worker_stopped_beating_is_dead_at_once_not_after_half_an_hour(
     town_user, people, start, client_as, settings
 ):
