@@ -15,9 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from contracts.models import Agreement, agreement_window, served_pieces
+from contracts.models import Agreement, Caregiver, Provider, agreement_window, served_pieces
 from contracts.selectors import contract_windows
-from recipients.models import CareLevel, in_support_q, support_window
+from recipients.models import CareLevel, Town, in_support_q, support_window
 from recipients.selectors import levels_on
 from shenxian_care.months import days_in_month as month_days
 from shenxian_care.months import month_end, window_days
@@ -127,7 +127,40 @@ def _visit_totals(month, agreement_ids=None):
     return {agreement_id: (n, max(m or 0, 0)) for agreement_id, n, m in rows}
 
 
-def _recipient_row(values, levels, totals, month, until, days_in_month, standard, contracts):
+@dataclass
+class _Judged:
+    """What one month is judged by: the days due (`until`), the standard, and the month's levels, visit totals and
+    contract windows as read once for the whole report."""
+
+    month: datetime.date
+    until: datetime.date
+    days_in_month: int
+    standard: object
+    levels: dict
+    totals: dict
+    contracts: dict
+
+
+def _judge(j, pk, recipient_id, entry, exit_date, town_id, provider_id, start, end, status, signed_on):
+    """One agreement-month's figures, the rule every row and every group sums: (level, days served, visits
+    required, visits, minutes). Days served: in support, the agreement in force and a contract of the provider for
+    the town in force (`contracts.models.served_pieces`), up to the day due; the standard prorated to those days."""
+    level = j.levels.get(recipient_id)
+    days = sum(
+        window_days((first, last))
+        for first, last, _ in served_pieces(
+            within=(j.month, j.until),
+            support=support_window(entry, exit_date),
+            agreement=agreement_window(status, start, signed_on, end),
+            contracts=j.contracts.get((provider_id, town_id), ()),
+        )
+    )
+    required = required_from_days(j.standard.visits_for(level), days, j.days_in_month)
+    visits, minutes = j.totals.get(pk, (0, 0))
+    return level, days, required, visits, minutes
+
+
+def _recipient_row(values, j):
     (
         pk,
         recipient_id,
@@ -147,18 +180,9 @@ def _recipient_row(values, levels, totals, month, until, days_in_month, standard
         status,
         signed_on,
     ) = values
-    level = levels.get(recipient_id)
-    days = sum(
-        window_days((first, last))
-        for first, last, _ in served_pieces(
-            within=(month, until),
-            support=support_window(entry, exit_date),
-            agreement=agreement_window(status, start, signed_on, end),
-            contracts=contracts.get((provider_id, town_id), ()),
-        )
+    level, days, required, visits, minutes = _judge(
+        j, pk, recipient_id, entry, exit_date, town_id, provider_id, start, end, status, signed_on
     )
-    required = required_from_days(standard.visits_for(level), days, days_in_month)
-    visits, minutes = totals.get(pk, (0, 0))
     row = Row(
         key=pk,
         label=name,
@@ -170,7 +194,7 @@ def _recipient_row(values, levels, totals, month, until, days_in_month, standard
         recipients=1,
         days=days,
         required_visits=required,
-        required_minutes=required * standard.minimum_minutes,
+        required_minutes=required * j.standard.minimum_minutes,
         visits=visits,
         minutes=minutes,
         met_visits=min(visits, required),
@@ -185,6 +209,22 @@ def _recipient_row(values, levels, totals, month, until, days_in_month, standard
     return row
 
 
+# A grouped report reads no names per agreement and sorts nothing: the few groups' names are read after.
+GROUPED_FIELDS = (
+    "pk",
+    "recipient_id",
+    "recipient__entry_date",
+    "recipient__exit_date",
+    "town_id",
+    "provider_id",
+    "caregiver_id",
+    "start_date",
+    "end_date",
+    "status",
+    "signed_on",
+)
+
+
 def compliance_rows(
     *, actor, month: datetime.date, group="recipient", filters=None, page=None, per_page=50, today=None
 ):
@@ -196,8 +236,6 @@ def compliance_rows(
     filters = filters or {}
     month = month.replace(day=1)
     until = due_through(month, today or timezone.localdate())
-    standard = standard_on(month)
-    days_in_month = month_days(month)
     agreements = _agreements(actor=actor, month=month, filters=filters)
     total = None
     if group == "recipient" and page is not None:
@@ -207,41 +245,76 @@ def compliance_rows(
         totals = _visit_totals(month, [v[0] for v in values])
         levels = levels_on({v[1] for v in values}, max(until, month))
     else:
-        values = list(agreements.values_list(*AGREEMENT_FIELDS))
+        fields = AGREEMENT_FIELDS if group == "recipient" else GROUPED_FIELDS
+        values = list((agreements if group == "recipient" else agreements.order_by()).values_list(*fields))
         totals = (
             _visit_totals(month) if not filters and is_bureau(actor) else _visit_totals(month, agreements.values("pk"))
         )
         # every recipient's level in one pass over the approvals, not a lookup per agreement
         levels = levels_on(agreements.values("recipient_id"), max(until, month))
-    contracts = contract_windows(first=month, last=month_end(month))
-    rows = [_recipient_row(v, levels, totals, month, until, days_in_month, standard, contracts) for v in values]
+    judged = _Judged(
+        month=month,
+        until=until,
+        days_in_month=month_days(month),
+        standard=standard_on(month),
+        levels=levels,
+        totals=totals,
+        contracts=contract_windows(first=month, last=month_end(month)),
+    )
     if group != "recipient":
-        rows = _group(rows, group)
+        return _grouped(values, judged, group)
+    rows = [_recipient_row(v, judged) for v in values]
     return (rows, total if total is not None else len(rows)) if page is not None else rows
 
 
-def _group(rows, group):
-    key_field = {"caregiver": "caregiver_id", "provider": "provider_id", "town": "town_id"}[group]
-    grouped = {}
-    for row in rows:
-        key = row.extra[key_field]
-        target = grouped.get(key)
+def _grouped(values, j, group):
+    """The rows of a caregiver, provider or town report: sums of their agreements' figures (`_judge`), named and
+    ordered after (towns by their order; providers by name; caregivers by their first town's order, then name)."""
+    key_index = {"caregiver": 6, "provider": 5, "town": 4}[group]
+    sums, first_town = {}, {}
+    for v in values:
+        _, days, required, visits, minutes = _judge(j, *v[:6], *v[7:])
+        key = v[key_index]
+        target = sums.get(key)
         if target is None:
-            label = {"caregiver": row.caregiver, "provider": row.provider, "town": row.town}[group]
-            target = grouped[key] = Row(
-                key=key,
-                label=label,
-                town=row.town if group != "provider" else "",
-                provider=row.provider if group == "caregiver" else "",
-            )
+            target = sums[key] = Row(key=key, label="", provider=v[5])  # provider: an id until named below
         target.recipients += 1
-        target.days += row.days
-        target.required_visits += row.required_visits
-        target.required_minutes += row.required_minutes
-        target.visits += row.visits
-        target.minutes += row.minutes
-        target.met_visits += row.met_visits
-    return list(grouped.values())
+        target.days += days
+        target.required_visits += required
+        target.required_minutes += required * j.standard.minimum_minutes
+        target.visits += visits
+        target.minutes += minutes
+        target.met_visits += min(visits, required)
+        if group == "caregiver":
+            first_town.setdefault(key, set()).add(v[4])
+    town_ids = {v[4] for v in values} if group != "provider" else set()
+    towns = {
+        pk: (order, name)
+        for pk, name, order in Town.objects.filter(pk__in=town_ids).values_list("pk", "name", "sort_order")
+    }
+    if group == "town":
+        for row in sums.values():
+            row.label = row.town = towns[row.key][1]
+            row.provider = ""
+        return sorted(sums.values(), key=lambda r: (towns[r.key][0], r.key))
+    provider_names = dict(
+        Provider.objects.filter(pk__in={row.provider for row in sums.values()}).values_list("pk", "name")
+    )
+    if group == "provider":
+        for row in sums.values():
+            row.label, row.provider = provider_names.get(row.key, ""), ""
+        return sorted(sums.values(), key=lambda r: (r.label, r.key))
+    names = dict(Caregiver.objects.filter(pk__in=list(sums)).values_list("pk", "name"))
+    order = {}
+    for row in sums.values():
+        town_id = min(first_town[row.key], key=lambda t: (towns[t][0], t))
+        row.label, row.town, row.provider = (
+            names.get(row.key, ""),
+            towns[town_id][1],
+            provider_names.get(row.provider, ""),
+        )
+        order[row.key] = (towns[town_id][0], town_id)
+    return sorted(sums.values(), key=lambda r: (*order[r.key], r.label, r.key))
 
 
 def totals_of(rows) -> Row:

@@ -72,9 +72,10 @@ DASHBOARD = {
     # time (from the plans' grace time after midnight), the flags (4 lists);
     # today's visits by town and provider with the two names (3), the counts (in progress, exceptions, emergencies,
     # late sync: 4); and, when not cached, the month's visits by town and provider with their names (3), the
-    # overdue list and count (2), the providers' compliance (agreements, visit totals, levels, contracts: 4)
-    "/portal/services/dashboard/": {"cold": 29, "warm": 20},
-    "/portal/services/dashboard.json": {"cold": 28, "warm": 19},
+    # overdue list and count (2), the providers' compliance (agreements, visit totals, levels, contracts, the
+    # providers' names: 5)
+    "/portal/services/dashboard/": {"cold": 30, "warm": 20},
+    "/portal/services/dashboard.json": {"cold": 29, "warm": 19},
 }
 
 
@@ -102,10 +103,11 @@ def test_the_dashboard_and_its_json_cost_the_same_at_any_size(
 
 REPORT = {
     # the session, its user and the portal's own per-request reads; the viewer's towns and providers (2); agreements,
-    # visit totals, levels, contract windows (4); with the recipient level's page also the count (1)
-    "town": 12,
-    "provider": 12,
-    "caregiver": 12,
+    # visit totals, levels, contract windows (4); a group's names, read after (the towns' 1, the providers' 1, the
+    # caregivers' 3: theirs, their towns', their providers'); with the recipient level's page also the count (1)
+    "town": 13,
+    "provider": 13,
+    "caregiver": 15,
     "recipient": 13,
 }
 

@@ -114,3 +114,59 @@ def test_a_town_exports_only_its_own_rows(client_as, town_user, march, exported)
 def test_the_export_is_started_by_a_post_only(client_as, bureau_user, caregiver_user):
     assert client_as(bureau_user).get("/portal/services/report/export/").status_code == 405
     assert client_as(caregiver_user).post("/portal/services/report/export/").status_code == 403
+
+
+def test_every_group_is_the_sum_of_its_recipients_rows_named_and_ordered(bureau_user):
+    from tests.factories import CaregiverFactory, ProviderFactory
+
+    # given two providers (乙 named after 甲 in the alphabet of names) in two towns, one caregiver working in both
+    first, second = ProviderFactory(name="甲服务中心"), ProviderFactory(name="乙服务中心")
+    busy = CaregiverFactory(provider=first, name="忙护理")
+    quiet = CaregiverFactory(provider=second, name="静护理")
+    yanta, chaocheng = town("燕塔街道"), town("朝城镇")
+    made = [
+        AgreementFactory(provider=first, caregiver=busy, recipient=_recipient_in("朝城镇", "full")),
+        AgreementFactory(provider=first, caregiver=busy, recipient=_recipient_in("燕塔街道", "self_care")),
+        AgreementFactory(provider=second, caregiver=quiet, recipient=_recipient_in("燕塔街道", "partial")),
+        AgreementFactory(
+            provider=second,
+            caregiver=quiet,
+            recipient=_recipient_in("朝城镇", "partial", entry_date=datetime.date(2025, 3, 11)),
+        ),
+    ]
+    for i, agreement in enumerate(made):
+        for day in range(1, 3 + 3 * i):
+            VisitFactory(agreement=agreement, started_at=local(2025, 3, 10 + day), minutes=35 + i)
+
+    people = compliance_rows(actor=bureau_user, month=MARCH)
+    figures = ("recipients", "days", "required_visits", "required_minutes", "visits", "minutes", "met_visits")
+
+    def summed(key):
+        sums = {}
+        for row in people:
+            target = sums.setdefault(row.extra[key], dict.fromkeys(figures, 0))
+            for name in figures:
+                target[name] += getattr(row, name)
+        return sums
+
+    for group, key in (("town", "town_id"), ("provider", "provider_id"), ("caregiver", "caregiver_id")):
+        rows = compliance_rows(actor=bureau_user, month=MARCH, group=group)
+        assert {row.key: {name: getattr(row, name) for name in figures} for row in rows} == summed(key), group
+    # the town nearer the county seat first; 21 days of 朝城's late entrant: 8 × 21 ÷ 31 = 5.42 → 5 required
+    towns = compliance_rows(actor=bureau_user, month=MARCH, group="town")
+    in_order = sorted((yanta, chaocheng), key=lambda t: (t.sort_order, t.pk))
+    assert [row.label for row in towns] == [t.name for t in in_order]
+    assert [row.town for row in towns] == [t.name for t in in_order]
+    late = next(row for row in people if row.days == 21)
+    assert (late.required_visits, late.level) == (5, "partial")
+    # providers by name
+    assert [row.label for row in compliance_rows(actor=bureau_user, month=MARCH, group="provider")] == sorted(
+        ["甲服务中心", "乙服务中心"]
+    )
+    # caregivers under their first town's order, each named with their provider
+    caregivers = compliance_rows(actor=bureau_user, month=MARCH, group="caregiver")
+    assert {(row.label, row.provider, row.town) for row in caregivers} == {
+        ("忙护理", "甲服务中心", in_order[0].name),
+        ("静护理", "乙服务中心", in_order[0].name),
+    }
+    assert [row.label for row in caregivers] == sorted(["忙护理", "静护理"])
