@@ -25,6 +25,7 @@ from django.dispatch import receiver
 from django.utils import timezone as django_timezone
 from django.utils.encoding import smart_str
 
+from .copy import copy_instances
 from .models import SecurityEvent, SecurityEventKind, UserSession
 from .privacy import SENSITIVE_FIELDS, mask_sign_in_name
 
@@ -158,10 +159,12 @@ def created_changes(instance):
     return plan.changes(instance)
 
 
-def log_created_in_bulk(instances):
+def log_created_in_bulk(instances, *, ids=None):
     """django-auditlog's "create" record for each of `instances` (saved, of one registered model), written in one
-    INSERT: the same record its post_save receiver writes one at a time (same changes and masking, actor, address,
-    correlation id). For batches (a phone's queue); `tests/services/test_api.py` holds the two paths equal."""
+    statement: the same record its post_save receiver writes one at a time (same changes and masking, actor,
+    address, correlation id). For batches (a phone's queue); `tests/services/test_api.py` holds the two paths equal.
+    `ids`: the records' keys, allocated by the caller (`shenxian_care.copy.allocate_ids`) on PostgreSQL: the records
+    then go in by COPY; otherwise one INSERT."""
     if not instances or auditlog_disabled.get():
         return []
     model = type(instances[0])
@@ -185,7 +188,10 @@ def log_created_in_bulk(instances):
         # and only while that context is open
         pre_save.send(sender=LogEntry, instance=entry, raw=False, using=db, update_fields=None)
         entries.append(entry)
-    LogEntry.objects.bulk_create(entries)
+    if ids is not None:
+        copy_instances(entries, ids)
+    else:
+        LogEntry.objects.bulk_create(entries)
     for entry in entries:
         post_save.send(sender=LogEntry, instance=entry, created=True, update_fields=None, raw=False, using=db)
     return entries

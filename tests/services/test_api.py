@@ -429,8 +429,11 @@ def test_sync_query_count_does_not_grow_with_the_batch(
     ContentType.objects.get_for_model(Visit)
     # fixed reads (caregiver, known client ids, recipients, agreements, contract windows, GPS rules, neighbours), a
     # savepoint and its release, one INSERT for the visits and one for their audit records (a new visit's
-    # confirmation code is not read: it has none)
-    with django_assert_num_queries(10):
+    # confirmation code is not read: it has none); on PostgreSQL a COPY each instead of the INSERTs, their keys
+    # taken first in one query (one statement more, and less time: services.actions.visits._insert)
+    from django.db import connection
+
+    with django_assert_num_queries(10 + (connection.vendor == "postgresql")):
         response = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
     assert all(r["outcome"] == "created" for r in response.json())
 
