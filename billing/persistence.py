@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contracts.models import Agreement
 from recipients.models import LevelApproval, Recipient, in_support_q
+from shenxian_care.copy import copy_from
 from shenxian_care.exceptions import ApplicationError
 from shenxian_care.progress import Lease, SideWriter
 
@@ -184,10 +185,8 @@ class LineWriter:
         try:
             if self.count:
                 self._file.seek(0)
-                with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(
-                        f"COPY billing_settlementline ({', '.join(_COLUMNS)}) FROM STDIN", self._file, size=1 << 20
-                    )
+                # counted by the writer (`statements`), as the ORM batches are
+                copy_from("billing_settlementline", _COLUMNS, self._file, logged=False)
                 self.statements += 1
         finally:
             self._file.close()

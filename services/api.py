@@ -5,6 +5,8 @@ returns what the first request made (200 instead of 201), never a second record.
 other content is a conflict (409, with the record saved and what was sent), never silently the first record.
 """
 
+import copy
+
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -71,6 +73,16 @@ class VisitSerializer(serializers.ModelSerializer):
             "photo_count",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        # DRF works a ModelSerializer's fields out from the model for every instance, each answer (about 2 ms of a
+        # check-in's or check-out's response): they depend on Meta alone, so they are worked out once and copied, as
+        # DRF copies declared fields
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
 
 
 class CheckInSerializer(serializers.Serializer):

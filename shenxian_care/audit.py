@@ -1,11 +1,14 @@
 """The audit trail: who did what, from where. Object changes are recorded by django-auditlog (registered
 per model in each app's AppConfig.ready); sign-ins, exports and full views of sensitive data here."""
 
+import contextlib
+import datetime
 import ipaddress
+import json
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled, disable_auditlog, set_actor
-from auditlog.diff import model_instance_diff
+from auditlog.diff import get_field_value, get_mask_function, is_primitive, track_field
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
@@ -14,11 +17,15 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import router
+from django.db.models import NOT_PROVIDED, DateTimeField, JSONField
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone as django_timezone
 from django.utils.encoding import smart_str
 
+from .copy import copy_instances
 from .models import SecurityEvent, SecurityEventKind, UserSession
 from .privacy import SENSITIVE_FIELDS, mask_sign_in_name
 
@@ -45,10 +52,119 @@ def mark_new(instance):
             relation.set_cached_value(instance, None)
 
 
-def log_created_in_bulk(instances):
+class _CreatePlan:
+    """django-auditlog's `model_instance_diff(None, instance)` for new rows of one model, with what does not depend on
+    the row worked out once: the fields it compares (in its order, filtered and masked as registered) and the "old"
+    value of each (a new row has none: auditlog's default, the same for every row). Each field's new value is read
+    as auditlog's `get_field_value` reads it, branch for branch; a field that is not a plain column of the row (a
+    reverse relation) is handed to `get_field_value` itself. `tests/test_audit_changes.py` holds the two equal."""
+
+    def __init__(self, model, use_json):
+        self.use_json = use_json
+        # the same set, and so the same order, model_instance_diff iterates
+        fields = {f for f in model._meta.get_fields() if track_field(f)}
+        registered = auditlog.get_model_fields(model)
+        if registered["include_fields"] or registered["exclude_fields"]:
+            if registered["include_fields"]:
+                fields = [f for f in fields if f.name in registered["include_fields"]]
+            if registered["exclude_fields"]:
+                fields = [f for f in fields if f.name not in registered["exclude_fields"]]
+        mask = get_mask_function(registered.get("mask_callable"))
+        fk_as_id = not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION
+        self.steps = []
+        for field in fields:
+            if not field.concrete:
+                kind = "auditlog"
+            elif isinstance(field, DateTimeField):
+                kind = "datetime"
+            elif isinstance(field, JSONField):
+                kind = "json"
+            elif fk_as_id and (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class"):
+                kind = "fk"
+            else:
+                kind = "plain"
+            masked = mask if field.name in registered["mask_fields"] else None
+            old = get_field_value(None, field, use_json)
+            self.steps.append((field, kind, field.attname if kind == "fk" else field.name, old, masked))
+
+    def default(self, field):
+        # get_field_value's fallback (a relation not there): the field's default
+        default = getattr(field, "default", NOT_PROVIDED)
+        if default is NOT_PROVIDED:
+            default = None
+        elif callable(default):
+            default = default()
+        return default if self.use_json else smart_str(default)
+
+    def value(self, instance, field, kind, name):
+        use_json = self.use_json
+        if kind == "auditlog":
+            return get_field_value(instance, field, use_json)
+        try:
+            value = getattr(instance, name)
+        except (ObjectDoesNotExist, AttributeError):
+            return self.default(field)
+        if kind == "datetime":
+            try:
+                value = field.to_python(value)
+            except TypeError:
+                return value
+            if value is not None and settings.USE_TZ and not django_timezone.is_naive(value):
+                value = django_timezone.make_naive(value, timezone=datetime.UTC)
+            return value
+        if kind == "json":
+            value = field.to_python(value)
+            if not use_json:
+                with contextlib.suppress(TypeError):
+                    value = json.dumps(value, sort_keys=True, cls=field.encoder)
+            return value
+        if kind == "fk":
+            return smart_str(value, strings_only=True)
+        if not use_json:
+            value = smart_str(value)
+            if type(value).__name__ == "__proxy__":
+                value = str(value)
+        return value
+
+    def changes(self, instance):
+        diff = {}
+        for field, kind, name, old, masked in self.steps:
+            new = self.value(instance, field, kind, name)
+            if old == new:
+                continue
+            if masked is not None:
+                diff[field.name] = (masked(smart_str(old)), masked(smart_str(new)))
+            elif not self.use_json:
+                diff[field.name] = (smart_str(old), smart_str(new))
+            else:
+                diff[field.name] = (
+                    old if is_primitive(old) else smart_str(old),
+                    new if is_primitive(new) else smart_str(new),
+                )
+        return diff or None
+
+
+_plans = {}
+
+
+def created_changes(instance):
+    """The `changes` of django-auditlog's "create" record for `instance` (a new row of a registered model): exactly
+    what `model_instance_diff(None, instance)` gives, without working out again per row what is the same for every
+    row of the model."""
+    use_json = settings.AUDITLOG_STORE_JSON_CHANGES
+    key = (type(instance), use_json)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = _CreatePlan(type(instance), use_json)
+    return plan.changes(instance)
+
+
+def log_created_in_bulk(instances, *, ids=None):
     """django-auditlog's "create" record for each of `instances` (saved, of one registered model), written in one
-    INSERT: the same record its post_save receiver writes one at a time (same changes and masking, actor, address,
-    correlation id). For batches (a phone's queue); `tests/services/test_api.py` holds the two paths equal."""
+    statement: the same record its post_save receiver writes one at a time (same changes and masking, actor,
+    address, correlation id). For batches (a phone's queue); `tests/services/test_api.py` holds the two paths equal.
+    `ids`: the records' keys, allocated by the caller (`shenxian_care.copy.allocate_ids`) on PostgreSQL: the records
+    then go in by COPY; otherwise one INSERT."""
     if not instances or auditlog_disabled.get():
         return []
     model = type(instances[0])
@@ -65,14 +181,17 @@ def log_created_in_bulk(instances):
             object_repr=smart_str(instance),
             serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
             action=LogEntry.Action.CREATE,
-            changes=model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES),
+            changes=created_changes(instance),
             cid=cid,
         )
         # the signals a save() sends: auditlog fills in the actor and address of the request (set_actor) here,
         # and only while that context is open
         pre_save.send(sender=LogEntry, instance=entry, raw=False, using=db, update_fields=None)
         entries.append(entry)
-    LogEntry.objects.bulk_create(entries)
+    if ids is not None:
+        copy_instances(entries, ids)
+    else:
+        LogEntry.objects.bulk_create(entries)
     for entry in entries:
         post_save.send(sender=LogEntry, instance=entry, created=True, update_fields=None, raw=False, using=db)
     return entries
