@@ -422,19 +422,19 @@ def _insert(visits):
     if not visits:
         return
     db = router.db_for_write(Visit)
-    copy = connections[db].vendor == "postgresql"
+    by_copy = connections[db].vendor == "postgresql"
     audited = not auditlog_disabled.get()
     with disable_auditlog():
         for visit in visits:
             pre_save.send(sender=Visit, instance=visit, raw=False, using=db, update_fields=None)
-        if copy:
+        if by_copy:
             visit_ids, entry_ids = allocate_ids((Visit, len(visits)), (LogEntry, len(visits) if audited else 0))
             copy_instances(visits, visit_ids)
         else:
             Visit.objects.bulk_create(visits)
         for visit in visits:
             post_save.send(sender=Visit, instance=visit, created=True, update_fields=None, raw=False, using=db)
-    log_created_in_bulk(visits, ids=entry_ids if copy else None)
+    log_created_in_bulk(visits, ids=entry_ids if by_copy else None)
 
 
 def check_image(upload):
