@@ -10,11 +10,20 @@ from decimal import Decimal
 import pytest
 
 from billing.models import SettlementLine
-from contracts.models import PayeeMode
-from recipients.models import Recipient
+from contracts.models import AgreementStatus, PayeeMode
+from recipients.models import LevelApproval, LevelSource, Recipient
 from shenxian_care.models import Role
 from supervision.actions import deduction_correction_approve, deduction_correction_request
-from tests.factories import CaregiverFactory, ContractFactory, ProviderFactory, UserFactory
+from tests.factories import (
+    AgreementFactory,
+    CaregiverFactory,
+    ContractFactory,
+    ProviderFactory,
+    RecipientFactory,
+    UserFactory,
+    VillageFactory,
+    town,
+)
 
 from .conftest import confirm_month
 from .factories import DeductionFactory
@@ -96,3 +105,264 @@ def test_a_caregiver_left_with_one_fen_is_paid_that_fen(settle, billed, caring):
 
     assert march.net == Decimal("189.01")
     assert paid(march) == {jia.pk: (Decimal("0.01"), 31), yi.pk: (Decimal("189.00"), 31)}
+
+
+# --- Corrections of a frozen month: what it should be now minus what was billed for it, per (person, provider) ---
+
+
+def approve(recipient, level, effective, by):
+    return LevelApproval.objects.create(
+        recipient=recipient, level=level, effective_date=effective, source=LevelSource.ASSESSMENT, approved_by=by
+    )
+
+
+def adjustments(settlement):
+    return {
+        a.recipient_id: a
+        for a in SettlementLine.objects.filter(settlement=settlement, kind="adjustment").order_by("recipient_id")
+    }
+
+
+def test_people_added_to_a_confirmed_month_are_billed_in_an_adjustment_naming_their_contract_and_caregiver(
+    settle, billed, bureau_user, provider
+):
+    """March 2024 is confirmed with only 乙 (自理, 189.00): 甲 and 丙 had no approved level yet. Their assessments
+    are then approved with effect in March: 甲 失能 from 1 March (626.00 for 31 days), 丙 半失能 from 17 March
+    (313 × 15 / 31 = 151.451… → 151.45). April adds both as adjustments of March, each naming its own contract,
+    caregiver and level (nothing frozen to correct), 甲 before and 丙 after the one frozen line in id order; 乙
+    is unchanged. April: 626.00 + 189.00 + 313.00 of its own, + 626.00 + 151.45 = 1905.45, 30 × 3 + 31 + 15 =
+    136 days, three people."""
+    jia = billed(level=False)
+    yi = billed()
+    bing = billed(level=False)
+    assert jia.pk < yi.pk < bing.pk
+    confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    approve(jia, "full", D(2024, 3, 1), bureau_user)
+    approve(bing, "partial", D(2024, 3, 17), bureau_user)
+
+    april = settle(2024, 4)
+
+    found = adjustments(april)
+    assert set(found) == {jia.pk, bing.pk}
+    for person, amount, days, full, partial, level, rate in (
+        (jia, "626.00", 31, 31, 0, "full", "626.00"),
+        (bing, "151.45", 15, 0, 15, "partial", "313.00"),
+    ):
+        line, agreement = found[person.pk], person.agreements.get()
+        assert (line.amount, line.days, line.days_full, line.days_partial, line.days_self_care) == (
+            Decimal(amount),
+            days,
+            full,
+            partial,
+            0,
+        )
+        assert (line.period_month, line.corrects_id, line.level, line.rate) == (
+            D(2024, 3, 1),
+            None,
+            level,
+            Decimal(rate),
+        )
+        assert (line.provider_id, line.contract_id, line.caregiver_id) == (
+            provider.pk,
+            agreement.contract_id,
+            agreement.caregiver_id,
+        )
+    assert april.gross == Decimal("1905.45")
+    totals = april.provider_totals.get()
+    assert (totals.days, totals.recipients) == (136, 3)
+
+
+def test_a_person_taken_out_of_a_confirmed_month_is_reversed_at_their_lines_level_contract_and_caregiver(
+    settle, billed, bureau_user
+):
+    """March 2024 confirmed: 甲 失能 626.00 and 乙 自理 189.00. 甲's exit is then approved with effect from
+    1 March (no day in support): April reverses 甲's frozen line in full, −626.00 and −31 days at 失能 (rate
+    626.00), under the contract and caregiver of that line, and 乙, whose id comes after, is not corrected."""
+    jia = billed(level="full")
+    yi = billed()
+    assert jia.pk < yi.pk
+    march = settle(2024, 3)
+    confirm_month(actor=bureau_user, settlement=march)
+    frozen = SettlementLine.objects.get(settlement=march, recipient=jia)
+    Recipient.objects.filter(pk=jia.pk).update(exit_date=D(2024, 3, 1))
+
+    april = settle(2024, 4)
+
+    assert set(adjustments(april)) == {jia.pk}
+    line = adjustments(april)[jia.pk]
+    assert (line.amount, line.days, line.days_full, line.level, line.rate) == (
+        Decimal("-626.00"),
+        -31,
+        -31,
+        "full",
+        Decimal("626.00"),
+    )
+    assert (line.corrects_id, line.contract_id, line.caregiver_id) == (frozen.pk, frozen.contract_id, frozen.caregiver_id)
+    assert frozen.caregiver_id is not None and frozen.contract_id is not None
+    assert april.gross == Decimal("189.00") - Decimal("626.00")
+
+
+def test_a_correction_that_changes_the_days_but_not_the_money_is_still_a_line(settle, billed, bureau_user):
+    """March 2024 confirmed: 半失能 all month, 313.00 for 31 days. Then a reassessment to 失能 from 30 March and a
+    death on 30 March (exit 31 March: the day of death is paid) are recorded: March should have been 29 days at
+    313 and 1 at 626, (313 × 29 + 626) / 31 = 9703 / 31 = 313.00 exactly. The money is the same but the days are
+    not: April has a line of 0.00 with −2 days 半失能 and +1 day 失能 (−1 day)."""
+    person = billed(level="partial")
+    confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    approve(person, "full", D(2024, 3, 30), bureau_user)
+    Recipient.objects.filter(pk=person.pk).update(exit_date=D(2024, 3, 31))
+
+    april = settle(2024, 4)
+
+    line = adjustments(april)[person.pk]
+    assert (line.amount, line.days, line.days_partial, line.days_full) == (Decimal("0.00"), -1, -2, 1)
+    assert april.gross == Decimal("0.00")
+    assert april.provider_totals.get().days == -1
+
+
+def test_a_month_corrected_twice_counts_what_the_first_correction_paid(
+    settle, billed, bureau_user, provider, other_provider
+):
+    """March 2024: 甲 with 颐和 all month (189.00); 乙 with 康乐 to 14 March (189 × 14 / 31 = 85.35) then 颐和 from
+    15 March (17 days: 103.65). Confirmed. 乙's exit is then approved with effect from 26 March: 颐和 should have
+    had 11 days (67.06), so April corrects 颐和's line by −36.59 and −6 days. April confirmed, May settles: March
+    is already right (its lines plus April's correction), so May corrects nothing; 甲 alone is billed, 189.00."""
+    assert provider.pk < other_provider.pk
+    jia = billed(provider=other_provider)
+    yi = billed(end=D(2024, 3, 14), status=AgreementStatus.TERMINATED)
+    AgreementFactory(
+        recipient=yi,
+        provider=other_provider,
+        contract=other_provider.contracts.first(),
+        caregiver=CaregiverFactory(provider=other_provider),
+        start_date=D(2024, 3, 15),
+    )
+    assert jia.pk < yi.pk
+    confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    Recipient.objects.filter(pk=yi.pk).update(exit_date=D(2024, 3, 26))
+
+    april = settle(2024, 4)
+    line = adjustments(april)[yi.pk]
+    assert (line.provider_id, line.amount, line.days) == (other_provider.pk, Decimal("-36.59"), -6)
+    assert len(adjustments(april)) == 1
+    confirm_month(actor=bureau_user, settlement=april)
+
+    may = settle(2024, 5)
+
+    assert adjustments(may) == {}
+    assert may.gross == Decimal("189.00")
+
+
+def test_a_held_correction_is_paid_once_the_county_lifts_its_look_back_limit(settle, billed, bureau_user, settings):
+    """With a limit of one month, May lists March's correction (exit on 20 March: −73.16) as 待处理追溯, outside
+    the money, and May is confirmed. The county then lifts the limit: June pays March's −73.16 as an adjustment,
+    since a held line was never billed, and April's correction, already paid in May, is not repeated."""
+    settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS = 1
+    person = billed()
+    for month in (3, 4):
+        confirm_month(actor=bureau_user, settlement=settle(2024, month))
+    Recipient.objects.filter(pk=person.pk).update(exit_date=D(2024, 3, 20))
+    may = confirm_month(actor=bureau_user, settlement=settle(2024, 5))
+    assert SettlementLine.objects.get(settlement=may, kind="held").amount == Decimal("-73.16")
+    settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS = None
+
+    june = settle(2024, 6)
+
+    found = list(SettlementLine.objects.filter(settlement=june).values_list("kind", "period_month", "amount"))
+    assert found == [("adjustment", D(2024, 3, 1), Decimal("-73.16"))]
+    assert june.gross == Decimal("-73.16")
+
+
+def test_a_contract_that_begins_on_the_last_day_of_a_confirmed_month_still_pays_that_day(
+    settle, billed, bureau_user, provider
+):
+    """The provider's contract starts on 31 March 2024: March pays one day, 189 / 31 = 6.096… → 6.10, and is
+    confirmed. Recomputing March for April's corrections reads the same contract: nothing to correct."""
+    ContractFactory(provider=provider, start_date=D(2024, 3, 31), signed_on=D(2024, 3, 20))
+    billed()
+    march = confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    assert march.gross == Decimal("6.10")
+
+    april = settle(2024, 4)
+
+    assert adjustments(april) == {}
+    assert april.gross == Decimal("189.00")
+
+
+def test_the_progress_of_a_run_counts_the_people_of_each_confirmed_month_it_recomputes(
+    settle, billed, bureau_user, monkeypatch
+):
+    """Two people in March (confirmed) and in April: April's run recomputes March for corrections, so its progress
+    bar has 2 + 2 people and moves once for each, ending at its total."""
+    from billing import persistence
+
+    billed()
+    billed()
+    confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    ticks = []
+    tick = persistence.Progress.tick
+    monkeypatch.setattr(persistence.Progress, "tick", lambda self: (ticks.append(1), tick(self))[1])
+
+    april = settle(2024, 4)
+
+    assert len(ticks) == april.progress_total == 4
+
+
+# --- The provider's month: its contract, its people, and its caregivers' shares ---
+
+
+def test_a_providers_month_falls_under_the_contract_with_the_most_days_and_counts_its_people(settle):
+    """One provider, two contracts: the first (燕塔街道, paid to the provider) with 甲 and 乙 all March 2024 (62
+    days), a later one (朝城镇, paid to the caregivers) with 丙 (31 days). The month is under the first contract:
+    one payment of 3 × 189.00 = 567.00 to the provider, and the month counts 3 people and 93 days."""
+    provider = ProviderFactory()
+    yanta = ContractFactory(provider=provider, towns=[town("燕塔街道")], payee_mode=PayeeMode.PROVIDER)
+    chaocheng = ContractFactory(provider=provider, towns=[town("朝城镇")], payee_mode=PayeeMode.CAREGIVERS)
+    assert yanta.pk < chaocheng.pk
+    for village, contract in (
+        (VillageFactory(town=town("燕塔街道")), yanta),
+        (VillageFactory(town=town("燕塔街道")), yanta),
+        (VillageFactory(town=town("朝城镇")), chaocheng),
+    ):
+        AgreementFactory(
+            recipient=RecipientFactory(village=village, level="self_care"),
+            provider=provider,
+            contract=contract,
+            caregiver=CaregiverFactory(provider=provider),
+        )
+
+    march = settle(2024, 3)
+
+    totals = march.provider_totals.get()
+    assert (totals.contract_id, totals.payee_mode, totals.recipients, totals.days) == (
+        yanta.pk,
+        PayeeMode.PROVIDER,
+        3,
+        93,
+    )
+    assert [(p.payee_kind, p.caregiver_id, p.amount) for p in march.payments.all()] == [
+        ("provider", None, Decimal("567.00"))
+    ]
+
+
+def test_a_line_shared_by_two_caregivers_weighs_each_by_their_days_beside_other_lines(settle, caring):
+    """Caregivers paid directly. X (自理, 189.00) is served by 甲 to 15 March 2024 and 乙 from 16 March; Y (自理,
+    189.00) by 乙 all month. 甲's share is 18900 × 15 / 31 = 9145.16… fen, 乙's 18900 × 16 / 31 + 18900 =
+    28654.83… fen: 甲 91.45 for 15 days, 乙 286.55 for 47 (the larger remainder takes the last fen)."""
+    provider, contract, jia, yi = caring
+    x = RecipientFactory(level="self_care")
+    AgreementFactory(
+        recipient=x,
+        provider=provider,
+        contract=contract,
+        caregiver=jia,
+        end_date=D(2024, 3, 15),
+        status=AgreementStatus.TERMINATED,
+    )
+    AgreementFactory(recipient=x, provider=provider, contract=contract, caregiver=yi, start_date=D(2024, 3, 16))
+    AgreementFactory(recipient=RecipientFactory(level="self_care"), provider=provider, contract=contract, caregiver=yi)
+
+    march = settle(2024, 3)
+
+    assert march.net == Decimal("378.00")
+    assert paid(march) == {jia.pk: (Decimal("91.45"), 15), yi.pk: (Decimal("286.55"), 47)}
