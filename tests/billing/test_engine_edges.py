@@ -171,6 +171,21 @@ def test_people_added_to_a_confirmed_month_are_billed_in_an_adjustment_naming_th
     totals = april.provider_totals.get()
     assert (totals.days, totals.recipients) == (136, 3)
 
+    # April confirmed, 丙's exit is then approved with effect from 1 March: May reverses what was paid for March
+    # (April's adjustment, there is no frozen line of March's own to name) and April's own line; 甲 is right.
+    confirm_month(actor=bureau_user, settlement=april)
+    Recipient.objects.filter(pk=bing.pk).update(exit_date=D(2024, 3, 1))
+
+    may = settle(2024, 5)
+
+    found = SettlementLine.objects.filter(settlement=may, kind="adjustment").order_by("period_month")
+    assert [
+        (a.recipient_id, a.period_month, a.amount, a.days_partial, a.level, a.corrects_id is None) for a in found
+    ] == [
+        (bing.pk, D(2024, 3, 1), Decimal("-151.45"), -15, "partial", True),
+        (bing.pk, D(2024, 4, 1), Decimal("-313.00"), -30, "partial", False),
+    ]
+
 
 def test_a_person_taken_out_of_a_confirmed_month_is_reversed_at_their_lines_level_contract_and_caregiver(
     settle, billed, bureau_user
@@ -223,13 +238,16 @@ def test_a_correction_that_changes_the_days_but_not_the_money_is_still_a_line(se
 def test_a_month_corrected_twice_counts_what_the_first_correction_paid(
     settle, billed, bureau_user, provider, other_provider
 ):
-    """March 2024: 甲 with 颐和 all month (189.00); 乙 with 康乐 to 14 March (189 × 14 / 31 = 85.35) then 颐和 from
-    15 March (17 days: 103.65). Confirmed. 乙's exit is then approved with effect from 26 March: 颐和 should have
-    had 11 days (67.06), so April corrects 颐和's line by −36.59 and −6 days. April confirmed, May settles: March
-    is already right (its lines plus April's correction), so May corrects nothing; 甲 alone is billed, 189.00."""
+    """March 2024: 甲 with 颐和 all month (自理, 189.00); 乙, 半失能 and 失能 from 21 March, with 康乐 to 14 March
+    (313 × 14 / 31 = 141.35) then 颐和 from 15 March: 6 days at 313 and 11 at 626, (1878 + 6886) / 31 = 282.709…
+    → 282.71. Confirmed. 乙's exit is then approved with effect from 18 March: 颐和 should have had 3 days at 313,
+    939 / 31 = 30.29, so April corrects 颐和's line by −252.42 (−3 days 半失能, −11 失能). April confirmed, May
+    settles: March is already right (its lines plus April's correction, summed per person and provider, each
+    level's days too), so May corrects nothing; 甲 alone is billed, 189.00."""
     assert provider.pk < other_provider.pk
     jia = billed(provider=other_provider)
-    yi = billed(end=D(2024, 3, 14), status=AgreementStatus.TERMINATED)
+    yi = billed(level="partial", end=D(2024, 3, 14), status=AgreementStatus.TERMINATED)
+    approve(yi, "full", D(2024, 3, 21), bureau_user)
     AgreementFactory(
         recipient=yi,
         provider=other_provider,
@@ -239,11 +257,16 @@ def test_a_month_corrected_twice_counts_what_the_first_correction_paid(
     )
     assert jia.pk < yi.pk
     confirm_month(actor=bureau_user, settlement=settle(2024, 3))
-    Recipient.objects.filter(pk=yi.pk).update(exit_date=D(2024, 3, 26))
+    Recipient.objects.filter(pk=yi.pk).update(exit_date=D(2024, 3, 18))
 
     april = settle(2024, 4)
     line = adjustments(april)[yi.pk]
-    assert (line.provider_id, line.amount, line.days) == (other_provider.pk, Decimal("-36.59"), -6)
+    assert (line.provider_id, line.amount, line.days_partial, line.days_full) == (
+        other_provider.pk,
+        Decimal("-252.42"),
+        -3,
+        -11,
+    )
     assert len(adjustments(april)) == 1
     confirm_month(actor=bureau_user, settlement=april)
 
