@@ -212,7 +212,11 @@ def test_a_person_taken_out_of_a_confirmed_month_is_reversed_at_their_lines_leve
         "full",
         Decimal("626.00"),
     )
-    assert (line.corrects_id, line.contract_id, line.caregiver_id) == (frozen.pk, frozen.contract_id, frozen.caregiver_id)
+    assert (line.corrects_id, line.contract_id, line.caregiver_id) == (
+        frozen.pk,
+        frozen.contract_id,
+        frozen.caregiver_id,
+    )
     assert frozen.caregiver_id is not None and frozen.contract_id is not None
     assert april.gross == Decimal("189.00") - Decimal("626.00")
 
