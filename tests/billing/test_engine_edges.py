@@ -393,3 +393,36 @@ def test_a_line_shared_by_two_caregivers_weighs_each_by_their_days_beside_other_
 
     assert march.net == Decimal("378.00")
     assert paid(march) == {jia.pk: (Decimal("91.45"), 15), yi.pk: (Decimal("286.55"), 47)}
+
+
+def test_computing_a_month_proposes_its_deductions_from_the_evidence(billed, bureau_user):
+    """No visit at all in March 2024: computing the month proposes 康乐's whole 189.00 (tests/billing/
+    test_proposals.py covers the proposals themselves), and the run counts the proposal it made."""
+    from billing.actions import settlement_compute
+    from billing.models import DeductionProposal
+
+    billed()
+    stats = {}
+
+    march = settlement_compute(actor=bureau_user, month=D(2024, 3, 1), stats=stats)
+
+    assert [(p.kind, p.amount) for p in DeductionProposal.objects.filter(settlement=march)] == [
+        ("no_visits", Decimal("189.00"))
+    ]
+    assert stats["proposals"] == 1
+
+
+def test_a_successful_run_clears_the_last_failure_and_records_when_it_finished(settle, billed):
+    from billing.models import Settlement
+
+    billed()
+    march = settle(2024, 3)
+    Settlement.objects.filter(pk=march.pk).update(
+        run_state="failed", run_error="OperationalError", run_finished_at=None
+    )
+
+    march = settle(2024, 3)
+
+    march.refresh_from_db()
+    assert (march.run_state, march.run_error) == ("done", "")
+    assert march.run_finished_at is not None
