@@ -426,3 +426,98 @@ def test_a_successful_run_clears_the_last_failure_and_records_when_it_finished(s
     march.refresh_from_db()
     assert (march.run_state, march.run_error) == ("done", "")
     assert march.run_finished_at is not None
+
+
+def test_the_payment_list_names_each_payee_with_their_bank_account_and_days(settle, billed, provider, other_provider):
+    """March 2024. 康乐 (自理 189.00 + 失能 626.00, a deduction of 100.00) is paid 715.00 for 62 days into the
+    account in the name of its 基本户; 颐和 (半失能 313.00), whose account name was left empty, is paid under its own
+    name; 福寿 pays its caregivers directly: 王护理 189.00 for 31 days into her own account. The month: gross
+    815.00 + 313.00 + 189.00 = 1317.00, 100.00 deducted, 1217.00 paid."""
+    type(provider).objects.filter(pk=provider.pk).update(bank_account_name="莘县康乐养老服务中心（基本户）")
+    type(other_provider).objects.filter(pk=other_provider.pk).update(bank_account_name="", bank_name="莘县建设银行")
+    fushou = ProviderFactory(name="莘县福寿养老服务中心")
+    ContractFactory(provider=fushou, payee_mode=PayeeMode.CAREGIVERS)
+    wang = CaregiverFactory(provider=fushou, name="王护理", bank_name="莘县邮储银行")
+    billed()
+    billed(level="full")
+    DeductionFactory(provider=provider, contract=provider.contracts.first(), amount=Decimal("100.00"))
+    billed(level="partial", provider=other_provider)
+    billed(provider=fushou, caregiver=wang)
+    provider.refresh_from_db()
+    other_provider.refresh_from_db()
+
+    march = settle(2024, 3)
+
+    assert (march.gross, march.deductions_applied, march.net) == (
+        Decimal("1317.00"),
+        Decimal("100.00"),
+        Decimal("1217.00"),
+    )
+    rows = {row.provider_id: row for row in march.provider_totals.all()}
+    found = sorted(
+        (p.provider_id, p.provider_settlement_id, p.payee_kind, p.caregiver_id, p.payee_name, p.bank_name)
+        + (p.account_number, p.days, p.amount)
+        for p in march.payments.all()
+    )
+    assert found == sorted(
+        [
+            (provider.pk, rows[provider.pk].pk, "provider", None, "莘县康乐养老服务中心（基本户）", "莘县农商银行")
+            + (provider.bank_account_number, 62, Decimal("715.00")),
+            (other_provider.pk, rows[other_provider.pk].pk, "provider", None, other_provider.name, "莘县建设银行")
+            + (other_provider.bank_account_number, 31, Decimal("313.00")),
+            (fushou.pk, rows[fushou.pk].pk, "caregiver", wang.pk, "王护理", "莘县邮储银行")
+            + (wang.bank_account_number, 31, Decimal("189.00")),
+        ]
+    )
+
+
+def test_what_every_provider_cannot_pay_this_month_is_carried_and_the_month_sums_it(
+    settle, billed, provider, other_provider
+):
+    """March 2024: 康乐 189.00 owes 200.00 (189.00 deducted, 11.00 carried), 颐和 313.00 owes 400.00 (313.00
+    deducted, 87.00 carried). The month: 502.00 gross, 502.00 deducted, 98.00 carried forward, 0.00 paid."""
+    billed()
+    DeductionFactory(provider=provider, contract=provider.contracts.first(), amount=Decimal("200.00"))
+    billed(level="partial", provider=other_provider)
+    DeductionFactory(provider=other_provider, contract=other_provider.contracts.first(), amount=Decimal("400.00"))
+
+    march = settle(2024, 3)
+
+    assert (march.gross, march.deductions_applied, march.carried_forward, march.net) == (
+        Decimal("502.00"),
+        Decimal("502.00"),
+        Decimal("98.00"),
+        Decimal("0.00"),
+    )
+    rows = {row.provider_id: row for row in march.provider_totals.all()}
+    assert (rows[provider.pk].deductions_due, rows[provider.pk].carried_forward) == (
+        Decimal("200.00"),
+        Decimal("11.00"),
+    )
+    assert (rows[other_provider.pk].deductions_due, rows[other_provider.pk].carried_forward) == (
+        Decimal("400.00"),
+        Decimal("87.00"),
+    )
+
+
+def test_deductions_are_taken_oldest_verified_first(settle, billed, provider):
+    """康乐's month is 189.00. A deduction of 100.00 verified on 10 March was entered before one of 150.00 verified
+    on 2 March: the older one (2 March) is taken first, in full, and 39.00 of the other, 61.00 carried."""
+    from billing.models import DeductionApplication
+
+    billed()
+    contract = provider.contracts.first()
+    later = DeductionFactory(provider=provider, contract=contract, amount=Decimal("100.00"), verified_on=D(2024, 3, 10))
+    older = DeductionFactory(provider=provider, contract=contract, amount=Decimal("150.00"), verified_on=D(2024, 3, 2))
+    assert later.pk < older.pk
+
+    march = settle(2024, 3)
+
+    applied = {
+        a.deduction_id: (a.amount_due, a.amount_applied, a.amount_carried)
+        for a in DeductionApplication.objects.filter(settlement=march)
+    }
+    assert applied == {
+        older.pk: (Decimal("150.00"), Decimal("150.00"), Decimal("0.00")),
+        later.pk: (Decimal("100.00"), Decimal("39.00"), Decimal("61.00")),
+    }
