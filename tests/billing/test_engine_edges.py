@@ -410,6 +410,9 @@ def test_computing_a_month_proposes_its_deductions_from_the_evidence(billed, bur
         ("no_visits", Decimal("189.00"))
     ]
     assert stats["proposals"] == 1
+    # and reports what it wrote (bench/settlement.py reads these): one line, no adjustment, in some statements
+    assert (stats["lines"], stats["adjustments"]) == (1, 0)
+    assert stats["line_write_statements"] >= 1
 
 
 def test_a_successful_run_clears_the_last_failure_and_records_when_it_finished(settle, billed):
