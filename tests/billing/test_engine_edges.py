@@ -346,10 +346,10 @@ def test_a_providers_month_falls_under_the_contract_with_the_most_days_and_count
     yanta = ContractFactory(provider=provider, towns=[town("燕塔街道")], payee_mode=PayeeMode.PROVIDER)
     chaocheng = ContractFactory(provider=provider, towns=[town("朝城镇")], payee_mode=PayeeMode.CAREGIVERS)
     assert yanta.pk < chaocheng.pk
-    for village, contract in (
-        (VillageFactory(town=town("燕塔街道")), yanta),
-        (VillageFactory(town=town("燕塔街道")), yanta),
+    for village, contract in (  # 丙 first: the month's first line is under the other contract
         (VillageFactory(town=town("朝城镇")), chaocheng),
+        (VillageFactory(town=town("燕塔街道")), yanta),
+        (VillageFactory(town=town("燕塔街道")), yanta),
     ):
         AgreementFactory(
             recipient=RecipientFactory(village=village, level="self_care"),
@@ -524,3 +524,59 @@ def test_deductions_are_taken_oldest_verified_first(settle, billed, provider):
         older.pk: (Decimal("150.00"), Decimal("150.00"), Decimal("0.00")),
         later.pk: (Decimal("100.00"), Decimal("39.00"), Decimal("61.00")),
     }
+
+
+def test_a_deficit_however_small_is_brought_forward_from_the_month_before_only(settle, billed, bureau_user):
+    """March 2024: X (自理) 189.00, confirmed; X's exit is then approved with effect from 20 March (−73.16). Y (半失能)
+    enters on 24 April: 313 × 7 / 30 = 73.033… → 73.03. April: 73.03 − 73.16 = −0.13, nothing paid, 0.13 carried.
+    May brings those 0.13 in: 313.00 − 0.13 = 312.87. June brings nothing (May carried nothing): 313.00."""
+    x = billed()
+    confirm_month(actor=bureau_user, settlement=settle(2024, 3))
+    Recipient.objects.filter(pk=x.pk).update(exit_date=D(2024, 3, 20))
+    billed(level="partial", entry=D(2024, 4, 24))
+
+    april = confirm_month(actor=bureau_user, settlement=settle(2024, 4))
+    totals = april.provider_totals.get()
+    assert (totals.gross, totals.net, totals.deficit_carried) == (Decimal("-0.13"), Decimal("0.00"), Decimal("0.13"))
+    may = confirm_month(actor=bureau_user, settlement=settle(2024, 5))
+    totals = may.provider_totals.get()
+    assert (totals.deficit_brought, totals.net, totals.deficit_carried) == (
+        Decimal("0.13"),
+        Decimal("312.87"),
+        Decimal("0.00"),
+    )
+
+    june = settle(2024, 6)
+
+    totals = june.provider_totals.get()
+    assert (totals.deficit_brought, totals.net) == (Decimal("0.00"), Decimal("313.00"))
+
+
+def test_a_provider_with_no_one_billed_but_a_deduction_has_its_month_under_the_deductions_contract(
+    settle, billed, provider, other_provider
+):
+    """March 2024: 康乐 bills 189.00; 颐和 bills no one but a deduction of 100.00 is verified against its contract
+    (caregivers paid directly): 颐和's month is 0.00 under that contract, 100.00 due, none of it applied, all of it
+    carried forward, nothing paid."""
+    billed()
+    theirs = ContractFactory(provider=other_provider, payee_mode=PayeeMode.CAREGIVERS)
+    DeductionFactory(provider=other_provider, contract=theirs, amount=Decimal("100.00"))
+
+    march = settle(2024, 3)
+
+    rows = {row.provider_id: row for row in march.provider_totals.all()}
+    assert set(rows) == {provider.pk, other_provider.pk}
+    row = rows[other_provider.pk]
+    assert (row.contract_id, row.payee_mode, row.recipients, row.gross) == (
+        theirs.pk,
+        PayeeMode.CAREGIVERS,
+        0,
+        Decimal("0.00"),
+    )
+    assert (row.deductions_due, row.deductions_applied, row.carried_forward, row.net) == (
+        Decimal("100.00"),
+        Decimal("0.00"),
+        Decimal("100.00"),
+        Decimal("0.00"),
+    )
+    assert [p.provider_id for p in march.payments.all()] == [provider.pk]
