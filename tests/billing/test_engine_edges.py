@@ -555,20 +555,21 @@ def test_a_deficit_however_small_is_brought_forward_from_the_month_before_only(s
 def test_a_provider_with_no_one_billed_but_a_deduction_has_its_month_under_the_deductions_contract(
     settle, billed, provider, other_provider
 ):
-    """March 2024: 康乐 bills 189.00; 颐和 bills no one but a deduction of 100.00 is verified against its contract
-    (caregivers paid directly): 颐和's month is 0.00 under that contract, 100.00 due, none of it applied, all of it
-    carried forward, nothing paid."""
-    billed()
-    theirs = ContractFactory(provider=other_provider, payee_mode=PayeeMode.CAREGIVERS)
-    DeductionFactory(provider=other_provider, contract=theirs, amount=Decimal("100.00"))
+    """March 2024: 康乐 bills no one but a deduction of 100.00 is verified against its contract (caregivers paid
+    directly): 康乐's month is 0.00 under that contract, 100.00 due, none of it applied, all of it carried forward,
+    nothing paid. 颐和, after it in the list, bills 189.00 and is paid them."""
+    assert provider.pk < other_provider.pk
+    billed(provider=other_provider)
+    ours = ContractFactory(provider=provider, payee_mode=PayeeMode.CAREGIVERS)
+    DeductionFactory(provider=provider, contract=ours, amount=Decimal("100.00"))
 
     march = settle(2024, 3)
 
     rows = {row.provider_id: row for row in march.provider_totals.all()}
     assert set(rows) == {provider.pk, other_provider.pk}
-    row = rows[other_provider.pk]
+    row = rows[provider.pk]
     assert (row.contract_id, row.payee_mode, row.recipients, row.gross) == (
-        theirs.pk,
+        ours.pk,
         PayeeMode.CAREGIVERS,
         0,
         Decimal("0.00"),
@@ -579,4 +580,4 @@ def test_a_provider_with_no_one_billed_but_a_deduction_has_its_month_under_the_d
         Decimal("100.00"),
         Decimal("0.00"),
     )
-    assert [p.provider_id for p in march.payments.all()] == [provider.pk]
+    assert [(p.provider_id, p.amount) for p in march.payments.all()] == [(other_provider.pk, Decimal("189.00"))]
