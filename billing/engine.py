@@ -34,8 +34,9 @@ FROZEN = [SettlementStatus.CONFIRMED, SettlementStatus.PAID]
 
 
 def lookback_months():
-    """How far back corrections reach (months before the one computed); None, the default, is no limit."""
-    return getattr(settings, "BILLING_ADJUSTMENT_LOOKBACK_MONTHS", None)
+    """How far back corrections reach (months before the one computed); None, the default, is no limit (the
+    setting is always defined: shenxian_care/settings/base.py)."""
+    return settings.BILLING_ADJUSTMENT_LOOKBACK_MONTHS
 
 
 class _ProviderMonth:
@@ -285,7 +286,7 @@ def _difference(new, old, rates):
             provider_id=old["provider_id"],
             contract_id=old["contract"],
             caregiver_id=old["caregiver"],
-            level=old["last_level"] or "self_care",
+            level=old["last_level"],  # every frozen line has a level
         )
         new_days, new_amount = dict.fromkeys(calc.LEVELS, 0), 0
     line.days_by_level = {level: new_days[level] - old_days[level] for level in calc.LEVELS}
@@ -406,13 +407,14 @@ def _settle_providers(settlement, providers, due_info):
 def _caregiver_weights(month, applied, targets):
     """Where caregivers are paid directly: each caregiver's share of the gross, less the deductions applied this
     month that are tied to a recipient they served (those fall on that caregiver alone). What is left of the
-    month (provider-wide deductions, a deficit brought forward) is then shared pro rata to these weights."""
+    month (provider-wide deductions, a deficit brought forward) is then shared pro rata to these weights (the split
+    shares over the positive ones only: a caregiver whose deductions took all of their share is paid nothing)."""
     weights = dict(month.weights)
     for application in applied:
         caregiver_id = month.recipient_caregiver.get(targets.get(application.key))
         if caregiver_id is not None and application.applied_fen:
             weights[caregiver_id] = weights.get(caregiver_id, 0) - application.applied_fen
-    return {caregiver_id: weight for caregiver_id, weight in weights.items() if weight > 0}
+    return weights
 
 
 def _payments(settlement, rows, plans, provider_info, applications, targets):

@@ -10,8 +10,6 @@
 Each proposal carries its evidence; the bureau accepts (a verified deduction of this month, applied when the month
 is computed again) or waives with a reason. Undecided proposals are recomputed each time; decided ones stay."""
 
-from decimal import Decimal
-
 from django.db.models import Count
 
 from contracts.models import Agreement, DeductionBasis, DeductionRule
@@ -127,10 +125,3 @@ def _low_evaluations(settlement, row, rule, first):
                 "threshold": str(rule.threshold),
             },
         )
-
-
-def undecided_total(settlement) -> Decimal:
-    return sum(
-        DeductionProposal.objects.filter(settlement=settlement).undecided().values_list("amount", flat=True),
-        Decimal("0.00"),
-    )

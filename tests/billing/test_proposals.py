@@ -132,3 +132,179 @@ def test_only_the_bureau_decides_proposals(settle, billed, finance_user, provide
     for actor in (finance_user, provider_user):
         with pytest.raises(PermissionDenied):
             proposals_decide(actor=actor, settlement=march, proposal_ids=ids, accept=True)
+
+
+# --- The edges the mutation run of billing/proposals.py found untested ---
+
+
+def _evaluation(provider, town_name, month, score, *, submitted=True):
+    from supervision.selectors.evaluations import current_sheet
+    from tests.factories import UserFactory, town
+
+    official = UserFactory(username=f"town-{town_name}", role="town", town=town(town_name))
+    return Evaluation.objects.create(
+        town=town(town_name),
+        provider=provider,
+        month=month,
+        sheet=current_sheet(),
+        created_by=official,
+        status="submitted" if submitted else "draft",
+        total_score=Decimal(score),
+        submitted_by=official if submitted else None,
+        submitted_at=timezone.now() if submitted else None,
+    )
+
+
+def test_each_towns_submitted_evaluation_of_the_provider_for_the_month_below_the_line_is_its_own_proposal(
+    settle, billed, provider, other_provider
+):
+    """Threshold 80, 200.00 each: 燕塔街道 scored 75.00 and 朝城镇 79.99 in March 2024, two proposals in the towns'
+    order, each naming its evaluation, town and score. Not proposed: 莘亭街道's draft of 50.00 (not submitted),
+    燕塔街道's February evaluation of 50.00, and 颐和's own 50.00 from 燕塔街道 (another provider)."""
+    recipient = billed()
+    _visits(recipient, 4)
+    rule = _rule(provider, DeductionBasis.LOW_EVALUATION, "200.00", threshold=Decimal("80"))
+    yanta = _evaluation(provider, "燕塔街道", D(2024, 3, 1), "75.00")
+    chaocheng = _evaluation(provider, "朝城镇", D(2024, 3, 1), "79.99")
+    _evaluation(provider, "莘亭街道", D(2024, 3, 1), "50.00", submitted=False)
+    _evaluation(provider, "燕塔街道", D(2024, 2, 1), "50.00")
+    _evaluation(other_provider, "燕塔街道", D(2024, 3, 1), "50.00")
+
+    march = settle(2024, 3)
+
+    found = DeductionProposal.objects.filter(settlement=march).order_by("pk")
+    assert [(p.kind, p.provider_id, p.rule, p.amount, p.evidence) for p in found] == [
+        (
+            ProposalKind.LOW_EVALUATION,
+            provider.pk,
+            rule,
+            Decimal("200.00"),
+            {"evaluation": yanta.pk, "town": "燕塔街道", "score": "75.00", "threshold": "80.00"},
+        ),
+        (
+            ProposalKind.LOW_EVALUATION,
+            provider.pk,
+            rule,
+            Decimal("200.00"),
+            {"evaluation": chaocheng.pk, "town": "朝城镇", "score": "79.99", "threshold": "80.00"},
+        ),
+    ]
+
+
+def test_missed_visits_count_only_the_providers_own_visits_of_the_month(settle, billed, provider, other_provider):
+    """10.00 a missed visit. 甲 (半失能, 8 a month) moves from 颐和 to 康乐 on 11 March 2024: 康乐 served 21 of 31
+    days, so needs 8 × 21 / 31 = 5.4… → 5; 颐和 made 4 visits before the move and 康乐 4 after: 康乐 missed 1,
+    10.00 (颐和's visits are not 康乐's). 乙 (自理, 4 a month) had visits on 29 February and 1 April only: none in
+    March, 4 missed, 40.00. Each proposal names its recipient and the rule."""
+    from tests.factories import AgreementFactory, CaregiverFactory, ContractFactory
+
+    ContractFactory(provider=provider)
+    jia = billed(level="partial", provider=other_provider, end=D(2024, 3, 10), status="terminated")
+    ours = AgreementFactory(
+        recipient=jia,
+        provider=provider,
+        contract=provider.contracts.first(),
+        caregiver=CaregiverFactory(provider=provider),
+        start_date=D(2024, 3, 11),
+    )
+    theirs = jia.agreements.get(provider=other_provider)
+    for day in (2, 4, 6, 8):
+        make_visit(theirs, D(2024, 3, day))
+    for day in (12, 14, 16, 18):
+        make_visit(ours, D(2024, 3, day))
+    yi = billed()
+    for day in (D(2024, 2, 29), D(2024, 4, 1)):
+        make_visit(yi.agreements.get(), day)
+    rule = _rule(provider, DeductionBasis.MISSED_VISIT, "10.00")
+
+    march = settle(2024, 3)
+
+    found = DeductionProposal.objects.filter(settlement=march).order_by("recipient_id")
+    assert [(p.kind, p.provider_id, p.recipient_id, p.rule, p.amount, p.evidence) for p in found] == [
+        (
+            ProposalKind.MISSED_VISITS,
+            provider.pk,
+            jia.pk,
+            rule,
+            Decimal("10.00"),
+            {"required": 5, "done": 4, "missed": 1, "per_visit": "10.00"},
+        ),
+        (
+            ProposalKind.MISSED_VISITS,
+            provider.pk,
+            yi.pk,
+            rule,
+            Decimal("40.00"),
+            {"required": 4, "done": 0, "missed": 4, "per_visit": "10.00"},
+        ),
+    ]
+
+
+def test_every_provider_without_a_visit_in_the_month_is_proposed_its_gross_and_the_others_still_get_theirs(
+    settle, billed, provider, other_provider
+):
+    """March 2024: 康乐 (自理, 189.00) made a visit on 29 February only, 颐和 (失能, 626.00) on 1 April only: neither
+    made one in March, so each is proposed its whole gross, with the evidence. 福寿 made 3 of its person's 4
+    visits: 1 missed, 10.00. Computing the month again proposes the same (undecided proposals are recomputed)."""
+    from tests.factories import ProviderFactory
+
+    kangle = billed()
+    make_visit(kangle.agreements.get(), D(2024, 2, 29))
+    yihe = billed(level="full", provider=other_provider)
+    make_visit(yihe.agreements.get(), D(2024, 4, 1))
+    fushou = ProviderFactory(name="莘县福寿养老服务中心")
+    served = billed(provider=fushou)
+    _visits(served, 3)
+    _rule(fushou, DeductionBasis.MISSED_VISIT, "10.00")
+    settle(2024, 3)
+
+    march = settle(2024, 3)
+
+    found = DeductionProposal.objects.filter(settlement=march, status=ProposalStatus.PROPOSED)
+    assert sorted((p.provider_id, p.kind, p.amount, p.evidence) for p in found) == sorted(
+        [
+            (provider.pk, ProposalKind.NO_VISITS, Decimal("189.00"), {"gross": "189.00", "visits": 0, "recipients": 1}),
+            (
+                other_provider.pk,
+                ProposalKind.NO_VISITS,
+                Decimal("626.00"),
+                {"gross": "626.00", "visits": 0, "recipients": 1},
+            ),
+            (
+                fushou.pk,
+                ProposalKind.MISSED_VISITS,
+                Decimal("10.00"),
+                {"required": 4, "done": 3, "missed": 1, "per_visit": "10.00"},
+            ),
+        ]
+    )
+
+
+def test_a_provider_with_nothing_to_be_paid_is_proposed_nothing(provider, bureau_user):
+    """A verified deduction of 100.00 reaches 康乐 in March 2024, but no one of its is billed: its month is 0.00,
+    so there is nothing to withhold for the missing visits and no proposal is made."""
+    from billing.actions import settlement_compute
+    from tests.factories import ContractFactory
+
+    from .factories import DeductionFactory
+
+    DeductionFactory(provider=provider, contract=ContractFactory(provider=provider))
+    stats = {}
+
+    march = settlement_compute(actor=bureau_user, month=D(2024, 3, 1), stats=stats)
+
+    assert march.provider_totals.get().gross == Decimal("0.00")
+    assert stats["proposals"] == 0
+    assert not DeductionProposal.objects.filter(settlement=march).exists()
+
+
+def test_a_provider_paid_one_fen_without_a_visit_is_proposed_that_fen(settle, provider):
+    """The smallest month there is, 0.01, with no visit: proposed in full, like any other."""
+    from billing.models import ProviderSettlement
+    from billing.proposals import propose
+
+    march = settle(2024, 3)
+    row = ProviderSettlement(settlement=march, provider=provider, gross=Decimal("0.01"), recipients=1)
+
+    assert propose(march, [row]) == 1
+    assert DeductionProposal.objects.get(settlement=march).amount == Decimal("0.01")
