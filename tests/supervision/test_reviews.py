@@ -651,3 +651,43 @@ def test_which_overdue_serious_problems_force_termination(town_user, bureau_user
     assert review.figures["rectification"] == {
         "issued": 2, "accepted": 1, "on_time": 0, "overdue": 1, "still_open": 1,
     }  # fmt: skip
+
+
+def test_the_bureau_is_shown_every_provider_with_a_verified_fraud_while_any_of_its_contracts_runs(
+    town_user, bureau_user, provider
+):
+    """The one-vote veto's list on the bureau's supervision page: a verified 弄虚作假 problem, and a contract in
+    force today or later; a provider whose contracts have all ended has been dealt with."""
+    from supervision.selectors import providers_with_verified_fraud
+    from tests.factories import ContractFactory, ProviderFactory
+
+    from .factories import contract_with_rule
+
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    ended = ProviderFactory(name="乙已终止中心")
+    later = ProviderFactory(name="甲续签中心")
+    only_quality = ProviderFactory(name="丙质量问题中心")
+    rejected = ProviderFactory(name="丁未查实中心")
+    rules = {p: contract_with_rule(p)[1] for p in (provider, ended, later, only_quality, rejected)}
+    # 乙's only contract and 甲's first one ended yesterday; 甲 has a new one from next month
+    for p in (ended, later):
+        p.contracts.update(end_date=yesterday)
+    ContractFactory(
+        provider=later,
+        signed_on=today,
+        start_date=today + datetime.timedelta(days=31),
+        end_date=today + datetime.timedelta(days=400),
+    )
+    day = today - datetime.timedelta(days=3)
+    for p, category in ((provider, "false_data"), (ended, "false_report"), (later, "false_data")):
+        report_problem(town_user, bureau_user, p, rules[p], category=category, verified_on=day)
+    report_problem(town_user, bureau_user, only_quality, rules[only_quality], category="quality", verified_on=day)
+    report = actions.serious_problem_report(
+        actor=town_user, provider=rejected, occurred_on=day, description="x", category="false_data"
+    )
+    actions.serious_problem_reject(actor=bureau_user, report=report, reason="不属实")
+
+    listed = list(providers_with_verified_fraud())
+
+    assert [p.name for p in listed] == sorted([provider.name, later.name])
