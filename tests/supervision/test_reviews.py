@@ -691,3 +691,49 @@ def test_the_bureau_is_shown_every_provider_with_a_verified_fraud_while_any_of_i
     listed = list(providers_with_verified_fraud())
 
     assert [p.name for p in listed] == sorted([provider.name, later.name])
+
+
+def test_only_the_halfs_own_evaluations_and_verified_problems_count(
+    town_user, bureau_user, provider, provider_contract
+):
+    serve(provider, "燕塔街道")
+    # an evaluation of December, before the half (a poor one), and one of January (a perfect 100)
+    submit_evaluation(town_user, provider, datetime.date(2025, 12, 1), a1=0)
+    submit_evaluation(town_user, provider, datetime.date(2026, 1, 1), a1=30)
+    # a problem verified within the half, and one reported and rejected within it (不属实)
+    report_problem(town_user, bureau_user, provider, provider_contract[1], verified_on=datetime.date(2026, 3, 3))
+    rejected = actions.serious_problem_report(
+        actor=town_user, provider=provider, occurred_on=datetime.date(2026, 4, 1), description="x", category="quality"
+    )
+    actions.serious_problem_reject(
+        actor=bureau_user, report=rejected, reason="不属实", verified_on=datetime.date(2026, 4, 2)
+    )
+
+    actions.review_build(half=H1)
+
+    review = HalfYearReview.objects.get()
+    assert review.figures["evaluations"]["submitted"] == 1
+    assert review.evaluation_average == Decimal("100.00")
+    assert review.figures["serious_problems"]["verified"] == 1
+
+
+def test_the_review_list_is_filtered_by_proposal(scenario, provider, bureau_user, town_user):
+    from supervision.selectors import review_list
+    from tests.factories import ProviderFactory
+
+    from .factories import contract_with_rule
+
+    clean = ProviderFactory(name="无问题中心")
+    contract_with_rule(clean)
+    (agreement,) = serve(clean, "燕塔街道")  # visited to the standard, evaluated 100: 继续履约
+    for month in range(1, 7):
+        for day in (3, 10, 17, 24):
+            make_visit(agreement, datetime.date(2026, month, day))
+    submit_evaluation(town_user, clean, datetime.date(2026, 1, 1), a1=30)
+    actions.review_build(half=H1)
+    proposals = dict(HalfYearReview.objects.values_list("provider__name", "proposal"))
+    assert proposals == {provider.name: ReviewDecision.CONTINUE_RECTIFY, clean.name: ReviewDecision.CONTINUE}
+
+    rectify = review_list(actor=bureau_user, filters={"proposal": ReviewDecision.CONTINUE_RECTIFY})
+    assert [r.provider.name for r in rectify] == [provider.name]
+    assert [r.provider.name for r in review_list(actor=bureau_user, filters={"proposal": "continue"})] == [clean.name]
