@@ -68,6 +68,20 @@ def test_no_signed_agreement_that_day(caregiver, caregiver_user, check_in):
     assert visit.agreement is None
 
 
+def test_an_agreement_whose_provider_has_no_contract_for_the_town_covers_no_visit(caregiver, caregiver_user, check_in):
+    from tests.factories import ContractFactory, town
+
+    # the provider's only contract is for 朝城镇; the agreement (signed all the same) is for someone of 燕塔街道
+    ContractFactory(provider=caregiver.provider, towns=[town("朝城镇")])
+    agreement = AgreementFactory(provider=caregiver.provider, caregiver=caregiver, recipient=RecipientFactory())
+    assert agreement.recipient.town.name == "燕塔街道"
+    # sent from an offline phone's queue: recorded, and not counted under that agreement
+    visit = check_in(caregiver_user, agreement.recipient, offline=True)
+    assert visit.status == VisitStatus.EXCEPTION
+    assert visit.exception_reasons == ["no_agreement"]
+    assert visit.agreement is None
+
+
 def test_recipient_out_of_support_has_no_agreement(agreement, caregiver_user, check_in):
     recipient = agreement.recipient
     type(recipient).objects.filter(pk=recipient.pk).update(exit_date=timezone.localdate() - datetime.timedelta(days=1))
