@@ -64,7 +64,7 @@ def allocate_ids(*requests):
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {picks} FROM generate_series(1, %s) AS n ORDER BY n",  # noqa: S608 - names are the models'
+            f"SELECT {picks} FROM generate_series(1, %s) AS n ORDER BY n",  # noqa: S608  # nosec B608 - the models' own names
             [count for _, count in requests] + [most],
         )
         rows = cursor.fetchall()
