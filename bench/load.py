@@ -42,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,32 +137,17 @@ def plan_config(caregivers, rounds, clock, rng):
     """Per caregiver, `rounds` × (one visit checked in and out, then SYNC_BATCH offline visits in one batch)."""
     work = {}
     for c in caregivers:
-        steps = []
-        for _ in range(rounds):
+
+        def next_visit(c=c):
             start = clock[c["id"]]
             clock[c["id"]] -= SPACING
             recipient = rng.choice(c["recipients"])
-            lat, lng = c["homes"][recipient]
-            steps.append(("single", recipient, start, lat, lng))
-            batch = []
-            for _ in range(SYNC_BATCH):
-                start = clock[c["id"]]
-                clock[c["id"]] -= SPACING
-                recipient = rng.choice(c["recipients"])
-                lat, lng = c["homes"][recipient]
-                batch.append(
-                    {
-                        "client_id": str(uuid.uuid4()),
-                        "recipient": recipient,
-                        "started_at": start.isoformat(),
-                        "ended_at": (start + datetime.timedelta(minutes=40)).isoformat(),
-                        "latitude": lat + 0.0003,
-                        "longitude": lng,
-                        "service_items": ["daily_care", "emotional_support"],
-                        "note": "负载基准",
-                        "offline": True,
-                    }
-                )
+            return (recipient, start, *c["homes"][recipient])
+
+        steps = []
+        for _ in range(rounds):
+            steps.append(("single", *next_visit()))
+            batch = [loader._offline_visit(*next_visit(), note="负载基准") for _ in range(SYNC_BATCH)]
             steps.append(("sync", batch))
         work[c["id"]] = steps
     return work

@@ -550,6 +550,21 @@ def _check_in(recipient, start, lat, lng):
     }
 
 
+def _offline_visit(recipient, start, lat, lng, note="基准"):
+    """A whole visit from an offline phone's queue (one item of /visits/sync/): 40 minutes at the home (30 m off)."""
+    return {
+        "client_id": str(uuid.uuid4()),
+        "recipient": recipient,
+        "started_at": start.isoformat(),
+        "ended_at": (start + datetime.timedelta(minutes=40)).isoformat(),
+        "latitude": lat + 0.0003,
+        "longitude": lng,
+        "service_items": ["daily_care", "emotional_support"],
+        "note": note,
+        "offline": True,
+    }
+
+
 def _check_out(start):
     """The check-out of a visit that began at `start`: 45 minutes of daily care."""
     return {
@@ -640,19 +655,7 @@ def ingest_sync(data, users, visits_target, batch, rng):
     clients = _clients(users)
     by_user = {}
     for user, recipient, start, lat, lng in plan:
-        by_user.setdefault(user.pk, []).append(
-            {
-                "client_id": str(uuid.uuid4()),
-                "recipient": recipient,
-                "started_at": start.isoformat(),
-                "ended_at": (start + datetime.timedelta(minutes=40)).isoformat(),
-                "latitude": lat + 0.0003,
-                "longitude": lng,
-                "service_items": ["daily_care", "emotional_support"],
-                "note": "基准",
-                "offline": True,
-            }
-        )
+        by_user.setdefault(user.pk, []).append(_offline_visit(recipient, start, lat, lng))
     requests = [(pk, items[i : i + batch]) for pk, items in by_user.items() for i in range(0, len(items), batch)]
     before = Visit.objects.count()
     t0 = time.perf_counter()

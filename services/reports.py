@@ -271,13 +271,14 @@ def _grouped(values, j, group):
     """The rows of a caregiver, provider or town report: sums of their agreements' figures (`_judge`), named and
     ordered after (towns by their order; providers by name; caregivers by their first town's order, then name)."""
     key_index = {"caregiver": 6, "provider": 5, "town": 4}[group]
-    sums, first_town = {}, {}
+    sums, towns_of, provider_of = {}, {}, {}
     for v in values:
         _, days, required, visits, minutes = _judge(j, *v[:6], *v[7:])
         key = v[key_index]
         target = sums.get(key)
         if target is None:
-            target = sums[key] = Row(key=key, label="", provider=v[5])  # provider: an id until named below
+            target = sums[key] = Row(key=key, label="")
+            provider_of[key] = v[5]
         target.recipients += 1
         target.days += days
         target.required_visits += required
@@ -286,7 +287,7 @@ def _grouped(values, j, group):
         target.minutes += minutes
         target.met_visits += min(visits, required)
         if group == "caregiver":
-            first_town.setdefault(key, set()).add(v[4])
+            towns_of.setdefault(key, set()).add(v[4])
     town_ids = {v[4] for v in values} if group != "provider" else set()
     towns = {
         pk: (order, name)
@@ -295,23 +296,20 @@ def _grouped(values, j, group):
     if group == "town":
         for row in sums.values():
             row.label = row.town = towns[row.key][1]
-            row.provider = ""
         return sorted(sums.values(), key=lambda r: (towns[r.key][0], r.key))
-    provider_names = dict(
-        Provider.objects.filter(pk__in={row.provider for row in sums.values()}).values_list("pk", "name")
-    )
+    provider_names = dict(Provider.objects.filter(pk__in=set(provider_of.values())).values_list("pk", "name"))
     if group == "provider":
         for row in sums.values():
-            row.label, row.provider = provider_names.get(row.key, ""), ""
+            row.label = provider_names.get(row.key, "")
         return sorted(sums.values(), key=lambda r: (r.label, r.key))
     names = dict(Caregiver.objects.filter(pk__in=list(sums)).values_list("pk", "name"))
     order = {}
     for row in sums.values():
-        town_id = min(first_town[row.key], key=lambda t: (towns[t][0], t))
+        town_id = min(towns_of[row.key], key=lambda t: (towns[t][0], t))
         row.label, row.town, row.provider = (
             names.get(row.key, ""),
             towns[town_id][1],
-            provider_names.get(row.provider, ""),
+            provider_names.get(provider_of[row.key], ""),
         )
         order[row.key] = (towns[town_id][0], town_id)
     return sorted(sums.values(), key=lambda r: (*order[r.key], r.label, r.key))

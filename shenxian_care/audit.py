@@ -57,7 +57,8 @@ class _CreatePlan:
     the row worked out once: the fields it compares (in its order, filtered and masked as registered) and the "old"
     value of each (a new row has none: auditlog's default, the same for every row). Each field's new value is read
     as auditlog's `get_field_value` reads it, branch for branch; a field that is not a plain column of the row (a
-    reverse relation) is handed to `get_field_value` itself. `tests/test_audit_changes.py` holds the two equal."""
+    reverse relation) is handed to `get_field_value` itself. `tests/shenxian_care/test_audit_created_changes.py`
+    and `tests/services/test_api.py` hold the two equal (a django-auditlog upgrade must keep them green)."""
 
     def __init__(self, model, use_json):
         self.use_json = use_json

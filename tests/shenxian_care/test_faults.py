@@ -5,7 +5,6 @@ import datetime
 import io
 import os
 import signal
-import time
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from recipients.imports import COLUMNS
 from recipients.models import LevelApproval, MonthlyRoster, Recipient, RosterEntry, RosterStatus
 from shenxian_care.progress import progress_of
 from tests.factories import make_id_number
-from tests.worker import as_default_queue, real_worker_available, start_worker_process, stop
+from tests.worker import as_default_queue, real_worker_available, start_worker_process, stop, wait_for
 
 MONTH = datetime.date(2026, 10, 1)
 # Production waits the full visibility timeout (longer than any task) before redelivering; the test shortens
@@ -40,15 +39,6 @@ def roster_bytes(n):
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.worker

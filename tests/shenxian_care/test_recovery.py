@@ -19,22 +19,13 @@ from shenxian_care import actions, heartbeat, queue
 from shenxian_care.celery import app as celery_app
 from shenxian_care.models import ExportJob, ExportStatus, OutboxTask
 from shenxian_care.progress import progress_of, run_alive
-from tests.worker import as_default_queue, real_worker_available, start_worker_process, stop
+from tests.worker import as_default_queue, real_worker_available, start_worker_process, stop, wait_for
 
 from . import slow_export
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 LEASE = 4
 WORKER = {"include": ["tests.shenxian_care.slow_export"], "JOB_LEASE_SECONDS": str(LEASE)}
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
