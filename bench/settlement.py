@@ -462,8 +462,9 @@ LINE_COLUMNS = (
 
 
 def phase_floor():
-    """The same month's lines by one SQL statement, stored in the same table (with its indexes and
-    foreign keys, committed) — and, for reference, computed into a temporary table only."""
+    """The same month's lines by one SQL statement, stored in the same table (with its indexes, committed; the
+    table keeps no database foreign keys since issue 15, and the floor's SELECT joins only existing rows, so it
+    needs no reference check) — and, for reference, computed into a temporary table only."""
     from django.db import connection, transaction
 
     from billing.models import Settlement
@@ -485,7 +486,7 @@ def phase_floor():
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO billing_settlementline ({LINE_COLUMNS}) {FLOOR_CTE} {FLOOR_SELECT}", params)
-        seconds = time.perf_counter() - started  # including the commit (deferred foreign-key checks)
+        seconds = time.perf_counter() - started  # including the commit
         with connection.cursor() as cursor:
             cursor.execute(
                 """SELECT COUNT(*), SUM(amount) FROM billing_settlementline WHERE settlement_id = %s""", [scratch.pk]

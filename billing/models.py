@@ -188,19 +188,43 @@ class SettlementLine(models.Model):
 
     # Half a million rows a month at province scale: only the indexes the reads use (each costs on
     # every COPY). Lookups by settlement go through the unique constraint and the composite indexes.
+    # No database foreign keys (`db_constraint=False`): PostgreSQL checks a foreign key row by row, seven
+    # look-ups a line at commit, most of a province month's time. The settlement run checks every reference
+    # of the lines it wrote in one statement before it commits (`billing.persistence.check_references`), and
+    # Django's PROTECT still refuses to delete what a line names; the lines are written by that run only.
     settlement = models.ForeignKey(
-        Settlement, verbose_name="月度结算", on_delete=models.CASCADE, related_name="lines", db_index=False
+        Settlement,
+        verbose_name="月度结算",
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField("类型", max_length=16, choices=LineKind.choices, default=LineKind.REGULAR)
     period_month = models.DateField("所属月份")
     recipient = models.ForeignKey(
-        Recipient, verbose_name="特困人员", on_delete=models.PROTECT, related_name="+", db_index=False
+        Recipient,
+        verbose_name="特困人员",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     town = models.ForeignKey(
-        Town, verbose_name="镇（街道）", on_delete=models.PROTECT, related_name="+", db_index=False
+        Town,
+        verbose_name="镇（街道）",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     provider = models.ForeignKey(
-        Provider, verbose_name="服务机构", on_delete=models.PROTECT, related_name="+", db_index=False
+        Provider,
+        verbose_name="服务机构",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     contract = models.ForeignKey(
         PurchaseContract,
@@ -210,6 +234,7 @@ class SettlementLine(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     caregiver = models.ForeignKey(
         Caregiver,
@@ -219,6 +244,7 @@ class SettlementLine(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     level = models.CharField("自理能力（月末）", max_length=16, choices=CareLevel.choices)
     rate = models.DecimalField("标准（元/月）", **MONEY)
@@ -236,6 +262,7 @@ class SettlementLine(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     objects = SettlementLineQuerySet.as_manager()

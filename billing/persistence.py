@@ -8,7 +8,7 @@ import datetime
 import json
 import tempfile
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, IntegrityError, connection
 from django.utils import timezone
 
 from contracts.models import Agreement
@@ -109,6 +109,42 @@ def _null(value):
     return r"\N" if value is None else value
 
 
+def _reference_checks():
+    """(column, SQL counting the lines of one settlement whose `column` names no row) for every reference of a
+    line, read from the model so that a new reference is checked too."""
+    table = SettlementLine._meta.db_table
+    checks = []
+    for field in SettlementLine._meta.concrete_fields:
+        if not field.is_relation:
+            continue
+        target = field.related_model._meta
+        column, target_table, target_key = field.column, target.db_table, target.pk.column
+        # names from the models' own metadata, the settlement id a parameter
+        query = (
+            f'SELECT COUNT(*) FROM "{table}" l WHERE l.settlement_id = %s AND l."{column}" IS NOT NULL '  # noqa: S608  # nosec B608
+            f'AND NOT EXISTS (SELECT 1 FROM "{target_table}" t WHERE t."{target_key}" = l."{column}")'
+        )
+        checks.append((column, query))
+    return checks
+
+
+REFERENCE_CHECKS = _reference_checks()
+
+
+def check_references(settlement_id):
+    """The database keeps no foreign keys on the line table (see `SettlementLine`): check, in one statement and
+    set-based, that every reference of the lines just written names a row, before the run commits. A line naming
+    nothing fails the run (nothing of it is kept) with the columns and how many lines."""
+    sql = "SELECT " + ", ".join(f"({query})" for _column, query in REFERENCE_CHECKS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [settlement_id] * len(REFERENCE_CHECKS))
+        counts = cursor.fetchone()
+    missing = {column: count for (column, _query), count in zip(REFERENCE_CHECKS, counts, strict=True) if count}
+    if missing:
+        named = "，".join(f"{column} {count} 行" for column, count in missing.items())
+        raise IntegrityError(f"结算明细引用了不存在的记录（{named}），本次计算未保存。")
+
+
 class LineWriter:
     """Writes lines as they are computed. On PostgreSQL they go to a temporary file and then into the
     table with one COPY (memory stays flat, one statement whatever the size); elsewhere bulk_create."""
@@ -179,17 +215,20 @@ class LineWriter:
             self._file.close()
 
     def close(self):
+        """Write what is left, then check the references of every line written (one statement more)."""
         if not self._copy:
             self._flush_batch()
-            return
-        try:
-            if self.count:
-                self._file.seek(0)
-                # counted by the writer (`statements`), as the ORM batches are
-                copy_from("billing_settlementline", _COLUMNS, self._file, logged=False)
-                self.statements += 1
-        finally:
-            self._file.close()
+        else:
+            try:
+                if self.count:
+                    self._file.seek(0)
+                    # counted by the writer (`statements`), as the ORM batches are
+                    copy_from("billing_settlementline", _COLUMNS, self._file, logged=False)
+                    self.statements += 1
+            finally:
+                self._file.close()
+        if self.count:
+            check_references(self.settlement.pk)
 
 
 class Progress(SideWriter):
