@@ -7,7 +7,6 @@ import pytest
 from django.db import IntegrityError
 
 from billing import persistence
-from billing.actions import settlement_compute
 from billing.models import RunState, Settlement, SettlementLine
 from tests.factories import UserFactory
 
