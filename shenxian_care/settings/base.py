@@ -261,6 +261,10 @@ API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=12 * 
 # dashboard is open, beat computes its figures again every 30 s (services.tasks.dashboard_refresh_task), so viewers
 # read them rather than wait for them; keep this at 60 or more so they never lapse between two refreshes.
 DASHBOARD_MONTH_SECONDS = env.int("DASHBOARD_MONTH_SECONDS", default=60)
+# The queue those refreshes go to. One refresh of a province's county-wide view takes a good part of its 30 s: name a
+# queue of its own here and start a worker for it (README "Production"), so settlements and exports never wait
+# behind it. Default: the one queue every worker takes.
+DASHBOARD_REFRESH_QUEUE = env.str("DASHBOARD_REFRESH_QUEUE", default="celery")
 
 REST_FRAMEWORK = {
     # The token first: a phone whose token has ended is told 401 (sign in again), not 403.
@@ -432,6 +436,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 25},
     },
 }
+
+CELERY_TASK_ROUTES = {"services.tasks.dashboard_refresh_task": {"queue": DASHBOARD_REFRESH_QUEUE}}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

@@ -350,3 +350,23 @@ def test_beat_refreshes_the_open_dashboards_every_30_seconds(settings):
     # more often than the figures lapse, so an open dashboard never waits for them
     assert entry["schedule"] == 30.0
     assert entry["options"]["expires"] < entry["schedule"]
+
+
+def test_the_refresh_goes_to_the_queue_the_settings_name_and_other_work_to_the_default_one(settings):
+    # a province gives the refresh a worker of its own (DASHBOARD_REFRESH_QUEUE, README "Production")
+    from celery.app.routes import Router, prepare
+
+    from shenxian_care.celery import app
+
+    assert app.conf.task_routes == {
+        "services.tasks.dashboard_refresh_task": {"queue": settings.DASHBOARD_REFRESH_QUEUE}
+    }
+    assert app.amqp.router.route({}, "services.tasks.dashboard_refresh_task")["queue"].name == "celery"
+    province = Router(
+        prepare({**app.conf.task_routes, "services.tasks.dashboard_refresh_task": {"queue": "dashboard"}}),
+        app.amqp.queues,
+        True,
+        app=app,
+    )
+    assert province.route({}, "services.tasks.dashboard_refresh_task")["queue"].name == "dashboard"
+    assert province.route({}, "billing.tasks.settlement_compute_task")["queue"].name == "celery"
