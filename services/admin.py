@@ -151,8 +151,8 @@ class VisitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "kind", "synced_late", "town", "provider", "visit_date")
     search_fields = ("recipient__name", "caregiver__name", "client_id")
     list_select_related = ("recipient", "caregiver", "provider", "town")
-    # The list must not grow with the table: newest first in the order of the (visit_date, town) index (not the
-    # model's started_at, which no index leads, so every page sorted the whole table); one COUNT(*), not a
+    # The list must not grow with the table: newest first in the order of the (visit_date, started_at, id) index
+    # (not the model's started_at, which no index leads, so every page sorted the whole table); one COUNT(*), not a
     # second one of the unfiltered table; and a date bar from the calendar (templates/admin/services/visit/
     # change_list.html), not a DISTINCT over every visit's date.
     ordering = ("-visit_date", "-started_at")

@@ -234,8 +234,8 @@ def visit_list(*, actor, filters=None):
     month = parse_month(filters.get("month"))
     if month:
         qs = qs.filter(visit_date__gte=month, visit_date__lte=month_end(month))
-    # The same order as started_at alone (visit_date is started_at's day), but led by visit_date so that the
-    # (visit_date, town) index gives the newest rows first: a page reads its rows, not a sort of the whole table.
+    # The same order as started_at alone (visit_date is started_at's day), but led by visit_date so that a day or
+    # month filter and the order are one index (visit_day_start): a page reads its rows, nothing is sorted.
     return qs.order_by("-visit_date", "-started_at", "-pk")
 
 
