@@ -268,7 +268,10 @@ class Visit(models.Model):
             models.Index(fields=["provider", "visit_date"], name="visit_provider_day"),
             models.Index(fields=["recipient", "visit_date"], name="visit_recipient_day"),
             models.Index(fields=["caregiver", "started_at"], name="visit_caregiver_start"),
-            models.Index(fields=["status", "visit_date"], name="visit_status_day"),
+            # the visits open now (the dashboard's in progress): a small index of the visits not yet checked out
+            models.Index(fields=["started_at"], condition=Q(ended_at__isnull=True), name="visit_open_start"),
+            # (status, day) reads; the dashboard's newest exceptions in its order, read off the index, not sorted
+            models.Index(fields=["status", "visit_date", "started_at", "id"], name="visit_status_day_start"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -458,6 +461,9 @@ class VisitFlag(models.Model):
             # the dashboard's overdue list: the latest day's flags, longest without a visit first (never-visited,
             # NULL, first: PostgreSQL's order for DESC), read in this order until 20 are still overdue
             models.Index(fields=["day", "kind", "-days_since_visit", "id"], name="visitflag_day_kind_overdue"),
+            # and its caregivers with exceptions, most exceptions first, read in this order (not a sort of every
+            # caregiver flagged that day)
+            models.Index(fields=["day", "kind", "-exception_count", "id"], name="visitflag_day_kind_exceptions"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -106,6 +106,7 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         flags.filter(day=flag_day, kind=FlagKind.CAREGIVER_EXCEPTIONS)
         .select_related("caregiver", "town")
         .defer(*secret_columns(VisitFlag, "caregiver"))
+        .order_by("-exception_count", "pk")  # most exceptions first, in the order of an index
         if flag_day
         else []
     )
@@ -122,7 +123,8 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         }
 
     in_progress_list = list(in_progress.order_by("-started_at")[:LIST_LIMIT])
-    exception_list = list(exceptions.order_by("-started_at")[:LIST_LIMIT])
+    # newest first, as the (status, visit_date, started_at, id) index gives them: however long the backlog, not sorted
+    exception_list = list(exceptions.order_by("-visit_date", "-started_at", "-pk")[:LIST_LIMIT])
     late_list = list(late_plans[:LIST_LIMIT])
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
     # separate counts, each on an index (visit_date, status), rather than one pass over every visit

@@ -370,3 +370,41 @@ def test_the_refresh_goes_to_the_queue_the_settings_name_and_other_work_to_the_d
     )
     assert province.route({}, "services.tasks.dashboard_refresh_task")["queue"].name == "dashboard"
     assert province.route({}, "billing.tasks.settlement_compute_task")["queue"].name == "celery"
+
+
+@pytest.mark.parametrize("filters", ["", "?town=0"])
+def test_the_dashboards_lists_are_read_in_the_order_of_an_index_not_sorted(client_as, bureau_user, filters):
+    """Flat with the backlog: the visits in progress, the newest exceptions and the caregivers with most exceptions
+    come straight off an index however many there are (services.models: visit_open_start, visit_status_day_start,
+    visitflag_day_kind_exceptions). PostgreSQL's plans are asked with sorting made prohibitively dear, so a missing
+    index shows as a Sort node."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    yanta = _agreement_in("燕塔街道")
+    _now_visit(yanta, ended_at=None, duration_minutes=None)
+    _now_visit(_agreement_in("朝城镇"), status=VisitStatus.EXCEPTION, exception_reasons=["too_far"])
+    actions.visit_flag_overdue()
+    if filters:
+        filters = f"?town={yanta.town_id}"
+    client = client_as(bureau_user)
+    with CaptureQueriesContext(connection) as ctx:
+        data = client.get(f"/portal/services/dashboard.json{filters}").json()
+    assert data["counts"]["in_progress"] == 1
+    lists = {
+        name: next(q["sql"] for q in ctx.captured_queries if marker in q["sql"] and "LIMIT 20" in q["sql"])
+        for name, marker in {
+            "in progress": '"services_visit"."ended_at" IS NULL',
+            "exceptions": "'exception'",
+            "caregivers with exceptions": '"services_visitflag"."kind" = ',
+        }.items()
+    }
+    if connection.vendor != "postgresql":
+        return
+    for name, sql in lists.items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Sort" not in plan, (name, plan)
