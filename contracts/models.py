@@ -101,9 +101,7 @@ class PurchaseContractQuerySet(ScopedQuerySet):
         """Contracts in force on some day of [first, last] (inclusive): within their term and, if terminated,
         up to the termination date (the last day served). Status alone decides nothing: a contract
         terminated in June was in force in May."""
-        return self.filter(start_date__lte=last, end_date__gte=first).filter(
-            Q(terminated_on__isnull=True) | Q(terminated_on__gte=first)
-        )
+        return self.filter(contract_in_force_q(first, last))
 
     def in_force_on(self, day):
         return self.in_force_between(day, day)
@@ -160,6 +158,15 @@ class PurchaseContract(models.Model):
     def in_force_on(self, day):
         first, last = self.window
         return first <= day <= last
+
+
+def contract_in_force_q(first, last, prefix=""):
+    """The condition of `PurchaseContractQuerySet.in_force_between`, for this model or through a relation (`prefix`,
+    e.g. "provider__contracts__"), so a query on another model can join a contract in force instead of nesting a
+    subquery."""
+    return Q(**{f"{prefix}start_date__lte": last, f"{prefix}end_date__gte": first}) & (
+        Q(**{f"{prefix}terminated_on__isnull": True}) | Q(**{f"{prefix}terminated_on__gte": first})
+    )
 
 
 def contract_window(start_date, end_date, terminated_on):
@@ -283,9 +290,7 @@ class AgreementQuerySet(ScopedQuerySet):
         """Agreements in force on some day of [first, last] (inclusive). An agreement is in force from the
         later of its start date and the day the last of the four parties signed (`signed_on`), up to its end
         date (inclusive; set by termination, by an approved exit, or agreed). Drafts never are."""
-        return self.filter(
-            status__in=SIGNED_STATUSES, signed_on__isnull=False, start_date__lte=last, signed_on__lte=last
-        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        return self.filter(agreement_in_force_q(first, last))
 
     def in_force_on(self, day):
         return self.in_force_between(day, day)
@@ -298,13 +303,12 @@ class AgreementQuerySet(ScopedQuerySet):
     def current_on(self, day):
         """Signed agreements not ended by `day` (in force now, or starting later) whose provider has a contract in
         force that day for the agreement's town: the people a provider or caregiver still serves."""
-        contracts = PurchaseContract.objects.in_force_on(day).filter(
-            provider=models.OuterRef("provider_id"), towns=models.OuterRef("town_id")
+        # one filter() each (not a chain of them): the caregivers' scoping builds this on every upload
+        contracts = PurchaseContract.objects.filter(
+            contract_in_force_q(day, day), provider=models.OuterRef("provider_id"), towns=models.OuterRef("town_id")
         )
-        return (
-            self.filter(status__in=SIGNED_STATUSES)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-            .filter(models.Exists(contracts))
+        return self.filter(
+            Q(status__in=SIGNED_STATUSES) & (Q(end_date__isnull=True) | Q(end_date__gte=day)), models.Exists(contracts)
         )
 
     def serving_on(self, day):
@@ -417,6 +421,13 @@ class Agreement(models.Model):
 
 
 SIGNED_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.TERMINATED)
+
+
+def agreement_in_force_q(first, last):
+    """The condition of `AgreementQuerySet.in_force_between`, to combine with others in one filter()."""
+    return Q(status__in=SIGNED_STATUSES, signed_on__isnull=False, start_date__lte=last, signed_on__lte=last) & (
+        Q(end_date__isnull=True) | Q(end_date__gte=first)
+    )
 
 
 def agreement_window(status, start_date, signed_on, end_date):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from recipients.models import Recipient, in_support_q
 from shenxian_care.scoping import caregiver_of
 
-from .models import Agreement, PurchaseContract
+from .models import Agreement, PurchaseContract, agreement_in_force_q
 
 
 def provider_served_recipients(user, day=None):
@@ -45,5 +45,7 @@ def caregiver_upload_recipients(user, day=None):
     if caregiver is None or not caregiver.is_active:
         return Recipient.objects.none()
     day = day or timezone.localdate()
-    recent = Agreement.objects.in_force_between(day - datetime.timedelta(days=OFFLINE_UPLOAD_DAYS), day)
-    return Recipient.objects.filter(pk__in=recent.filter(caregiver_id=caregiver.pk).values("recipient_id"))
+    recent = agreement_in_force_q(day - datetime.timedelta(days=OFFLINE_UPLOAD_DAYS), day)
+    # one filter() (`in_force_between`'s condition with the caregiver's): every upload builds this
+    theirs = Agreement.objects.filter(recent, caregiver_id=caregiver.pk)
+    return Recipient.objects.filter(pk__in=theirs.values("recipient_id"))

@@ -10,10 +10,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import F, Q
 from django.utils import timezone
 
-from contracts.models import Agreement, served_pieces
-from contracts.selectors import contract_windows
+from contracts.models import Agreement, agreement_in_force_q, contract_in_force_q, contract_window, served_pieces
 
 from .models import ExceptionReason, GpsRuleStatus, RecipientGpsRule, ServiceStandard, Visit, VisitKind, VisitStatus
 from .standards import standard_on
@@ -147,31 +147,65 @@ RULES = (
     _rule_confirmation,
 )
 
+# What the rules read of an agreement (`Agreement.window`, `_rule_caregiver`, the latest covering one).
+AGREEMENT_FIELDS = (
+    "recipient_id", "provider_id", "town_id", "caregiver_id", "status", "start_date", "signed_on", "end_date"
+)  # fmt: skip
 # Neighbours are read this far either side of a visit (longer visits than this are not plausible).
 NEIGHBOUR_WINDOW = datetime.timedelta(hours=24)
 
 
 class Loader:
     """Reads what the rules need for a set of visits in a fixed number of queries: the agreements of their
-    recipients, approved GPS rules, the standards of their months, and each caregiver's nearby visits."""
+    recipients with the windows of the contracts they are served under, approved GPS rules, the standards of their
+    months, and each caregiver's nearby visits."""
 
     def __init__(self, visits, now):
         self.now = now
         recipient_ids = {v.recipient_id for v in visits}
         days = [v.visit_date for v in visits]
         first, last = min(days), max(days)
+        # the agreements in force, each with the windows of its provider's contracts in force for its town, in one
+        # read: a row per (agreement, contract). An agreement no such contract covers covers no day
+        # (`served_pieces`), so it is not read.
         self.agreements = defaultdict(list)
-        for agreement in (
-            Agreement.objects.filter(recipient_id__in=recipient_ids).in_force_between(first, last).order_by()
-        ):
-            self.agreements[agreement.recipient_id].append(agreement)
-        self.contracts = contract_windows(
-            first=first, last=last, provider_ids={a.provider_id for group in self.agreements.values() for a in group}
+        self.contracts = defaultdict(list)
+        seen = set()
+        contract = "provider__contracts__"
+        rows = (
+            Agreement.objects.filter(
+                agreement_in_force_q(first, last),
+                contract_in_force_q(first, last, contract),
+                recipient_id__in=recipient_ids,
+                provider__contracts__towns=F("town_id"),
+            )
+            .annotate(
+                served_contract_id=F(contract + "id"),
+                served_contract_start=F(contract + "start_date"),
+                served_contract_end=F(contract + "end_date"),
+                served_contract_terminated_on=F(contract + "terminated_on"),
+            )
+            # what the rules and the visit's own row need of an agreement (fewer columns are cheaper to build)
+            .only(*AGREEMENT_FIELDS)
+            .order_by()
         )
+        for row in rows:
+            key = (row.provider_id, row.town_id)
+            window = (
+                *contract_window(row.served_contract_start, row.served_contract_end, row.served_contract_terminated_on),
+                row.served_contract_id,
+            )
+            if window not in self.contracts[key]:
+                self.contracts[key].append(window)
+            if row.pk not in seen:
+                seen.add(row.pk)
+                self.agreements[row.recipient_id].append(row)
         self.gps_rules = {}
-        for rule in RecipientGpsRule.objects.filter(
-            recipient_id__in=recipient_ids, status=GpsRuleStatus.APPROVED
-        ).order_by("decided_at", "pk"):
+        for rule in (
+            RecipientGpsRule.objects.filter(recipient_id__in=recipient_ids, status=GpsRuleStatus.APPROVED)
+            .only("recipient_id", "gps_exempt", "radius_m")
+            .order_by("decided_at", "pk")
+        ):
             self.gps_rules[rule.recipient_id] = rule  # the latest approved wins
         self.standards = {}
         self.neighbours = defaultdict(list)
@@ -180,12 +214,12 @@ class Loader:
         if regular:
             rows = (
                 Visit.objects.filter(
+                    ~Q(status=VisitStatus.REJECTED),
                     caregiver_id__in=regular,
                     kind=VisitKind.REGULAR,
                     started_at__gte=min(starts) - NEIGHBOUR_WINDOW,
                     started_at__lte=max(starts) + NEIGHBOUR_WINDOW,
                 )
-                .exclude(status=VisitStatus.REJECTED)
                 .order_by()
                 .values_list("pk", "caregiver_id", "started_at", "ended_at")
             )

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists
 from django.utils import timezone
 
+from contracts.models import Provider
 from contracts.scoping import caregiver_served_recipients, caregiver_upload_recipients
 from shenxian_care.audit import mark_new
 from shenxian_care.exceptions import ApplicationError, ConflictError
@@ -109,6 +110,27 @@ def _existing(client_id, caregiver):
     return visit
 
 
+def _own_visit_for_update(caregiver, client_id):
+    """The caregiver's own visit with this client id, locked, with the people and places its verification and its
+    answer name (never their ID or bank numbers), or None. The caregiver and their provider are the ones read with
+    the login (`_caregiver_of`), not read again: only the recipient and the town are joined."""
+    found = list(
+        without_secrets(Visit.objects.select_related("recipient", "town"), "recipient", "town")
+        .select_for_update(of=("self",))
+        .filter(client_id=client_id, caregiver=caregiver)
+        .order_by("pk")[:1]
+    )
+    if not found:
+        return None
+    visit = found[0]
+    visit.caregiver = caregiver
+    if visit.provider_id == caregiver.provider_id:
+        visit.provider = caregiver.provider
+    else:  # recorded under the provider the caregiver worked for then
+        visit.provider = without_secrets(Provider.objects.all()).get(pk=visit.provider_id)
+    return visit
+
+
 def upload_recipients(actor):
     """The recipients a caregiver may send visits for (`contracts.scoping.caregiver_upload_recipients`)."""
     return without_secrets(caregiver_upload_recipients(actor).select_related("town"))
@@ -126,19 +148,18 @@ def _recipient_unless_resent(actor, recipient_id, client_id, *, offline=False):
         return None
     if not 0 < recipient_id < 2**63:  # no key holds it
         return None
-    candidates = upload_recipients(actor)
+    wanted = {"pk": recipient_id}
     if not offline:
         served = caregiver_served_recipients(actor)
-        candidates = candidates.filter(pk__in=served) if served is not None else candidates.none()
-    recipient = (
-        candidates.filter(pk=recipient_id)
-        .annotate(resent=Exists(Visit.objects.filter(client_id=client_id)))
-        .order_by()
-        .first()
-    )
-    if recipient is None or recipient.resent:
+        if served is None:
+            return None
+        wanted["pk__in"] = served
+    # one filter(), one clone less than first(): building this query costs far more than running it
+    resent = Exists(Visit.objects.filter(client_id=client_id))
+    found = list(upload_recipients(actor).filter(**wanted).annotate(resent=resent).order_by("pk")[:1])
+    if not found or found[0].resent:
         return None
-    return recipient
+    return found[0]
 
 
 def _create_idempotent(visit):

@@ -36,6 +36,7 @@ from ._common import (
     _existing,
     _fingerprint,
     _late,
+    _own_visit_for_update,
     _position,
     _recipient_unless_resent,
     _with_people,
@@ -172,13 +173,7 @@ def visit_check_out(
     """Finish a visit. A retry of a check-out already recorded returns the visit unchanged (a ConflictError if it
     says something else)."""
     caregiver = _caregiver_of(actor)
-    visit = (
-        _with_people()
-        .select_for_update(of=("self",))
-        .filter(client_id=visit_client_id, caregiver=caregiver)
-        .order_by()
-        .first()
-    )
+    visit = _own_visit_for_update(caregiver, visit_client_id)
     if visit is None:
         raise Http404("未找到该服务记录。")
     if visit.ended_at is not None:

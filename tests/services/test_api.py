@@ -439,6 +439,36 @@ def test_logging_visits_never_decrypts_an_id_or_bank_number(api_client, caregive
     assert decrypted == []
 
 
+def test_a_check_out_answers_with_the_provider_the_visit_was_recorded_under(
+    api_client, caregiver, caregiver_user, agreement, monkeypatch
+):
+    """The check-out takes the caregiver and their provider from the login rather than reading them again; a visit
+    checked in before the caregiver moved to another provider still names (and keeps) the one it was made for,
+    without decrypting its bank number."""
+    from shenxian_care import crypto
+    from tests.factories import ProviderFactory
+
+    api = api_client
+    api.force_login(caregiver_user)
+    check_in = _check_in_body(agreement.recipient, minutes_ago=90)
+    assert api.post("/api/v1/visits/check-in/", check_in, format="json").status_code == 201
+    before = caregiver.provider
+    caregiver.provider = ProviderFactory(name="另一家服务中心")
+    caregiver.save()
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: decrypted.append(token) or real(token))
+
+    response = api.post(
+        f"/api/v1/visits/{check_in['client_id']}/check-out/", _check_out_item(check_in["client_id"], 40), format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["provider"] == before.pk and response.json()["provider_name"] == before.name
+    assert Visit.objects.get(client_id=check_in["client_id"]).provider_id == before.pk
+    assert decrypted == []
+
+
 @pytest.mark.parametrize("rows", [1, 20])
 def test_sync_query_count_does_not_grow_with_the_batch(
     api_as, caregiver, caregiver_user, django_assert_num_queries, rows
@@ -453,13 +483,13 @@ def test_sync_query_count_does_not_grow_with_the_batch(
     # what a running process has already read once: the service standard, the audit trail's content type
     standard_on(timezone.localdate())
     ContentType.objects.get_for_model(Visit)
-    # fixed reads (caregiver, known client ids, recipients, agreements, contract windows, GPS rules, neighbours), a
-    # savepoint and its release, one INSERT for the visits and one for their audit records (a new visit's
-    # confirmation code is not read: it has none); on PostgreSQL a COPY each instead of the INSERTs, their keys
-    # taken first in one query (one statement more, and less time: services.actions.visits._insert)
+    # fixed reads (caregiver, known client ids, recipients, agreements with their contract windows, GPS rules,
+    # neighbours), a savepoint and its release, one INSERT for the visits and one for their audit records (a new
+    # visit's confirmation code is not read: it has none); on PostgreSQL a COPY each instead of the INSERTs, their
+    # keys taken first in one query (one statement more, and less time: services.actions.visits._insert)
     from django.db import connection
 
-    with django_assert_num_queries(10 + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(9 + (connection.vendor == "postgresql")):
         response = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
     assert all(r["outcome"] == "created" for r in response.json())
 

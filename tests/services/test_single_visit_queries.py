@@ -23,13 +23,14 @@ pytestmark = pytest.mark.django_db
 # own transaction) a SAVEPOINT and its RELEASE.
 # the token with its user and caregiver; the recipient, with whether this client id was sent before (a resend then
 # reads the first record: answered from it, or refused 409 if it says something else); the verification's
-# agreements, the provider's contract windows, GPS rules and neighbouring visits (the standard is cached); the insert
-# and its audit record (a new visit has no confirmation code: not read), in a transaction (2)
-CHECK_IN_QUERIES = 10
-# the token with its user and caregiver; the visit (locked); the verification's agreements, the provider's contract
-# windows, GPS rules and neighbouring visits; the update and its audit record (diffed against the row as locked, not
-# read again), in a transaction (2)
-CHECK_OUT_QUERIES = 10
+# agreements joined to the windows of the contracts they are served under, GPS rules and neighbouring visits (the
+# standard is cached); the insert and its audit record (a new visit has no confirmation code: not read), in a
+# transaction (2)
+CHECK_IN_QUERIES = 9
+# the token with its user and caregiver; the visit (locked), with its recipient and town (the caregiver and provider
+# are the login's); the verification's agreements with their contract windows, GPS rules and neighbouring visits;
+# the update and its audit record (diffed against the row as locked, not read again), in a transaction (2)
+CHECK_OUT_QUERIES = 9
 
 
 @pytest.fixture
