@@ -352,6 +352,31 @@ def test_a_batch_before_the_agreement_starts_or_after_it_ended_has_none(caregive
     assert [r[0].exception_reasons for r in results] == [["no_agreement"], [], [], ["no_agreement"]]
 
 
+@pytest.mark.parametrize(
+    ("contract_change", "expected"),
+    [
+        ({"end_date": datetime.date(2026, 3, 6)}, [[], [], ["no_agreement"]]),
+        ({"terminated_on": datetime.date(2026, 3, 6)}, [[], [], ["no_agreement"]]),
+        ({"start_date": datetime.date(2026, 3, 6), "signed_on": datetime.date(2026, 3, 1)}, [["no_agreement"], [], []]),
+    ],
+)
+def test_a_batch_across_the_day_the_providers_contract_ends_or_begins_counts_only_its_days(
+    caregiver, caregiver_user, contract_change, expected
+):
+    """An offline queue of 5, 6 and 7 March arrives at once; the provider's contract for the town ends (or is
+    terminated) on 6 March, or begins then: only the days the contract is in force are served under the
+    agreement, though the batch is read as one (services.verification.Loader reads the contract once for all
+    three days and keeps its window)."""
+    recipient = RecipientFactory(entry_date=datetime.date(2026, 1, 1))
+    agreement = AgreementFactory(provider=caregiver.provider, caregiver=caregiver, recipient=recipient)
+    type(agreement.contract).objects.filter(pk=agreement.contract_id).update(**contract_change)
+    starts = [local(2026, 3, 5, 10), local(2026, 3, 6, 10), local(2026, 3, 7, 10)]
+    with time_machine.travel(local(2026, 3, 7, 18), tick=False):
+        results = sync(caregiver_user, [item(recipient, s) for s in starts], received_at=local(2026, 3, 7, 18))
+    assert [r[0].exception_reasons for r in results] == expected
+    assert [r[0].agreement_id for r in results] == [agreement.pk if not e else None for e in expected]
+
+
 def test_back_to_back_visits_sent_in_reverse_order_do_not_overlap(agreement, caregiver, caregiver_user):
     """09:00–09:45 at one home and 09:45–10:30 at another, the later one sent first: neither overlaps."""
     other = AgreementFactory(provider=caregiver.provider, caregiver=caregiver)
@@ -601,3 +626,42 @@ def test_the_fifth_wrong_confirmation_code_sends_the_visit_to_review(failures, r
     from services.verification import _rule_confirmation
 
     assert [str(r) for r in _rule_confirmation(SimpleNamespace(confirmation_failures=failures), None)] == reasons
+
+
+def test_the_loader_reads_a_batch_in_three_queries_whatever_its_size(caregiver, bureau_user, django_assert_num_queries):
+    """Agreements with their contracts' windows, approved GPS rules, the caregiver's neighbouring visits: three reads
+    for a whole batch, nothing read again per visit or per rule (only the columns the rules use are read, each of
+    them: a column left out would be read again row by row)."""
+    from services.standards import standard_on
+    from services.verification import Loader, verify_visit
+
+    agreements = [AgreementFactory(provider=caregiver.provider, caregiver=caregiver) for _ in range(3)]
+    for agreement, (exempt, radius) in zip(agreements[:2], [(True, None), (False, 2000)], strict=True):
+        RecipientGpsRule.objects.create(
+            recipient=agreement.recipient,
+            gps_exempt=exempt,
+            radius_m=radius,
+            reason="山区",
+            requested_by=bureau_user,
+            status=GpsRuleStatus.APPROVED,
+            decided_by=bureau_user,
+            decided_at=timezone.now(),
+        )
+    visits = [
+        VisitFactory(agreement=a, started_at=local(2026, 3, 5, 8 + 2 * i), minutes=40) for i, a in enumerate(agreements)
+    ]
+    visits = list(
+        Visit.objects.filter(pk__in=[v.pk for v in visits]).select_related("recipient", "caregiver").order_by("pk")
+    )
+    standard_on(datetime.date(2026, 3, 1))  # cached in a running process
+
+    with django_assert_num_queries(3):
+        loader = Loader(visits, local(2026, 3, 5, 18))
+        reasons = [verify_visit(v, loader=loader) for v in visits]
+        rules = [(r.recipient_id, r.gps_exempt, r.radius_m) for r in loader.gps_rules.values()]
+
+    assert [v.agreement_id for v in visits] == [a.pk for a in agreements]
+    assert reasons == [[], [], []]
+    assert sorted(rules) == sorted(
+        [(agreements[0].recipient_id, True, None), (agreements[1].recipient_id, False, 2000)]
+    )
