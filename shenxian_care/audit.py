@@ -64,9 +64,9 @@ class _CreatePlan:
     the row worked out once: the fields it compares (in its order, filtered and masked as registered), the "old"
     value of each (a new row has none: auditlog's default, the same for every row) and how each field's new value is
     read, so that a row's changes are one pass of small readers. Each reader reads the value as auditlog's
-    `get_field_value` reads it, branch for branch; a field that is not a plain column of the row (a reverse relation)
-    is handed to `get_field_value` itself, except a reverse foreign key, whose value is its related manager, whose
-    text (Django's `BaseManager.__str__`: the related model's label) is the same for every row and so is read once.
+    `get_field_value` reads it, branch for branch (the branch chosen once per field), except that a reverse foreign
+    key's value, a related manager, whose text (Django's `BaseManager.__str__`: the related model's label) is the same
+    for every row, is read once.
     `tests/shenxian_care/test_audit_created_changes.py` and `tests/services/test_api.py` hold the two equal (a
     django-auditlog upgrade must keep them green)."""
 
@@ -84,14 +84,15 @@ class _CreatePlan:
         fk_as_id = not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION
         self.steps = []
         for field in fields:
-            if not field.concrete:
-                read = self._manager_reader(field) if field.one_to_many else self._auditlog_reader(field)
-            elif isinstance(field, DateTimeField):
+            # get_field_value's branches, chosen once
+            if isinstance(field, DateTimeField):
                 read = self._datetime_reader(field)
             elif isinstance(field, JSONField):
                 read = self._json_reader(field)
             elif fk_as_id and (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class"):
                 read = self._fk_reader(field)
+            elif field.one_to_many and not field.concrete:
+                read = self._manager_reader(field)
             else:
                 read = self._plain_reader(field)
             masked = mask if field.name in registered["mask_fields"] else None
@@ -113,19 +114,11 @@ class _CreatePlan:
             default = default()
         return default if self.use_json else smart_str(default)
 
-    def _auditlog_reader(self, field):
-        use_json = self.use_json
-
-        def read(instance):
-            return get_field_value(instance, field, use_json)
-
-        return read
-
     def _manager_reader(self, field):
         # a reverse foreign key: its value is a new related manager per row, whose text names the related model only
         # (BaseManager.__str__), so it is read for the first row and taken as read for the others (the diff writes a
-        # manager as its text in either form); any other value goes through get_field_value each time
-        name, read_each = field.name, self._auditlog_reader(field)
+        # manager as its text in either form); any other value is read each time
+        name, read_each = field.name, self._plain_reader(field)
         known = []
 
         def read(instance):
@@ -177,7 +170,7 @@ class _CreatePlan:
         return read
 
     def _fk_reader(self, field):
-        attname, default = field.attname, self._default
+        attname, default = field.get_attname(), self._default
 
         def read(instance):
             try:
