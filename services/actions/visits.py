@@ -283,8 +283,11 @@ def _sync(actor, caregiver, items, arrivals):
     if known:
         locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
         existing = {v.client_id: v for v in locked}
-    recipients = upload_recipients(actor).in_bulk(
-        {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
+    # a map by key: no order (a recipient's is by town, village and name, two joins)
+    recipients = (
+        upload_recipients(actor)
+        .order_by()
+        .in_bulk({item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()})
     )
     results, to_save = [], []
     for item, client_id, now in zip(items, ids, arrivals, strict=True):
