@@ -278,7 +278,9 @@ def _sync(actor, caregiver, items, arrivals):
     # a phone's queue is mostly new records: look for known ids first, and read (and lock) only those with their
     # people (a join of four tables costs more to build than the plain look-up)
     wanted = [i for i in ids if i]
-    known = list(Visit.objects.filter(client_id__in=wanted).values_list("client_id", flat=True)) if wanted else []
+    known = []
+    if wanted:
+        known = list(Visit.objects.filter(client_id__in=wanted).order_by().values_list("client_id", flat=True))
     existing = {}
     if known:
         locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
