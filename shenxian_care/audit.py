@@ -3,8 +3,10 @@ per model in each app's AppConfig.ready); sign-ins, exports and full views of se
 
 import contextlib
 import datetime
+import decimal
 import ipaddress
 import json
+import uuid
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled, disable_auditlog, set_actor
@@ -20,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import router
 from django.db.models import NOT_PROVIDED, DateTimeField, JSONField
+from django.db.models.manager import BaseManager
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone as django_timezone
@@ -52,16 +55,23 @@ def mark_new(instance):
             relation.set_cached_value(instance, None)
 
 
+# values that smart_str turns into their str() (neither text nor lazy)
+_AS_STR = frozenset({type(None), bool, int, float, decimal.Decimal, uuid.UUID, datetime.date, datetime.datetime})
+
+
 class _CreatePlan:
     """django-auditlog's `model_instance_diff(None, instance)` for new rows of one model, with what does not depend on
-    the row worked out once: the fields it compares (in its order, filtered and masked as registered) and the "old"
-    value of each (a new row has none: auditlog's default, the same for every row). Each field's new value is read
-    as auditlog's `get_field_value` reads it, branch for branch; a field that is not a plain column of the row (a
-    reverse relation) is handed to `get_field_value` itself. `tests/shenxian_care/test_audit_created_changes.py`
-    and `tests/services/test_api.py` hold the two equal (a django-auditlog upgrade must keep them green)."""
+    the row worked out once: the fields it compares (in its order, filtered and masked as registered), the "old"
+    value of each (a new row has none: auditlog's default, the same for every row) and how each field's new value is
+    read, so that a row's changes are one pass of small readers. Each reader reads the value as auditlog's
+    `get_field_value` reads it, branch for branch (the branch chosen once per field), except that a reverse foreign
+    key's value, a related manager, whose text (Django's `BaseManager.__str__`: the related model's label) is the same
+    for every row, is read once.
+    `tests/shenxian_care/test_audit_created_changes.py` and `tests/services/test_api.py` hold the two equal (a
+    django-auditlog upgrade must keep them green)."""
 
-    def __init__(self, model, use_json):
-        self.use_json = use_json
+    def __init__(self, model, use_json, use_tz):
+        self.use_json, self.use_tz = use_json, use_tz
         # the same set, and so the same order, model_instance_diff iterates
         fields = {f for f in model._meta.get_fields() if track_field(f)}
         registered = auditlog.get_model_fields(model)
@@ -74,21 +84,28 @@ class _CreatePlan:
         fk_as_id = not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION
         self.steps = []
         for field in fields:
-            if not field.concrete:
-                kind = "auditlog"
-            elif isinstance(field, DateTimeField):
-                kind = "datetime"
+            # get_field_value's branches, chosen once
+            if isinstance(field, DateTimeField):
+                read = self._datetime_reader(field)
             elif isinstance(field, JSONField):
-                kind = "json"
+                read = self._json_reader(field)
             elif fk_as_id and (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class"):
-                kind = "fk"
+                read = self._fk_reader(field)
+            elif field.one_to_many and not field.concrete:
+                read = self._manager_reader(field)
             else:
-                kind = "plain"
+                read = self._plain_reader(field)
             masked = mask if field.name in registered["mask_fields"] else None
             old = get_field_value(None, field, use_json)
-            self.steps.append((field, kind, field.attname if kind == "fk" else field.name, old, masked))
+            self.steps.append((field.name, read, old, self._out(old), masked))
 
-    def default(self, field):
+    def _out(self, value):
+        # how a value is written into the diff (unmasked)
+        if not self.use_json:
+            return smart_str(value)
+        return value if is_primitive(value) else smart_str(value)
+
+    def _default(self, field):
         # get_field_value's fallback (a relation not there): the field's default
         default = getattr(field, "default", NOT_PROVIDED)
         if default is NOT_PROVIDED:
@@ -97,51 +114,109 @@ class _CreatePlan:
             default = default()
         return default if self.use_json else smart_str(default)
 
-    def value(self, instance, field, kind, name):
-        use_json = self.use_json
-        if kind == "auditlog":
-            return get_field_value(instance, field, use_json)
-        try:
-            value = getattr(instance, name)
-        except (ObjectDoesNotExist, AttributeError):
-            return self.default(field)
-        if kind == "datetime":
+    def _manager_reader(self, field):
+        # a reverse foreign key: its value is a new related manager per row, whose text names the related model only
+        # (BaseManager.__str__), so it is read for the first row and taken as read for the others (the diff writes a
+        # manager as its text in either form); any other value is read each time
+        name, read_each = field.name, self._plain_reader(field)
+        known = []
+
+        def read(instance):
+            if known:
+                return known[0]
+            value = read_each(instance)
             try:
-                value = field.to_python(value)
-            except TypeError:
+                manager = getattr(instance, name)
+            except (ObjectDoesNotExist, AttributeError):
                 return value
-            if value is not None and settings.USE_TZ and not django_timezone.is_naive(value):
+            if isinstance(manager, BaseManager) and type(manager).__str__ is BaseManager.__str__:
+                known.append(smart_str(manager))
+            return value
+
+        return read
+
+    def _datetime_reader(self, field):
+        name, default, use_tz = field.name, self._default, self.use_tz
+
+        def read(instance):
+            try:
+                value = getattr(instance, name)
+            except (ObjectDoesNotExist, AttributeError):
+                return default(field)
+            if type(value) is not datetime.datetime:  # DateTimeField.to_python returns a datetime as it is
+                try:
+                    value = field.to_python(value)
+                except TypeError:
+                    return value
+            if value is not None and use_tz and value.utcoffset() is not None:
                 value = django_timezone.make_naive(value, timezone=datetime.UTC)
             return value
-        if kind == "json":
-            value = field.to_python(value)
+
+        return read
+
+    def _json_reader(self, field):
+        name, default, use_json = field.name, self._default, self.use_json
+
+        def read(instance):
+            try:
+                value = field.to_python(getattr(instance, name))
+            except (ObjectDoesNotExist, AttributeError):
+                return default(field)
             if not use_json:
                 with contextlib.suppress(TypeError):
                     value = json.dumps(value, sort_keys=True, cls=field.encoder)
             return value
-        if kind == "fk":
+
+        return read
+
+    def _fk_reader(self, field):
+        attname, default = field.get_attname(), self._default
+
+        def read(instance):
+            try:
+                value = getattr(instance, attname)
+            except (ObjectDoesNotExist, AttributeError):
+                return default(field)
+            if value is None or type(value) is int:  # what smart_str(strings_only=True) returns as it is
+                return value
             return smart_str(value, strings_only=True)
-        if not use_json:
+
+        return read
+
+    def _plain_reader(self, field):
+        name, default, use_json = field.name, self._default, self.use_json
+
+        def read(instance):
+            try:
+                value = getattr(instance, name)
+            except (ObjectDoesNotExist, AttributeError):
+                return default(field)
+            if use_json or isinstance(value, str):  # smart_str returns a str as it is
+                return value
+            if type(value) in _AS_STR:
+                return str(value)
             value = smart_str(value)
             if type(value).__name__ == "__proxy__":
                 value = str(value)
-        return value
+            return value
+
+        return read
 
     def changes(self, instance):
         diff = {}
-        for field, kind, name, old, masked in self.steps:
-            new = self.value(instance, field, kind, name)
+        use_json = self.use_json
+        for name, read, old, old_out, masked in self.steps:
+            new = read(instance)
             if old == new:
                 continue
             if masked is not None:
-                diff[field.name] = (masked(smart_str(old)), masked(smart_str(new)))
-            elif not self.use_json:
-                diff[field.name] = (smart_str(old), smart_str(new))
+                diff[name] = (masked(smart_str(old)), masked(smart_str(new)))
+            elif isinstance(new, str):  # written as it is in either form
+                diff[name] = (old_out, new)
+            elif use_json:
+                diff[name] = (old_out, new if is_primitive(new) else smart_str(new))
             else:
-                diff[field.name] = (
-                    old if is_primitive(old) else smart_str(old),
-                    new if is_primitive(new) else smart_str(new),
-                )
+                diff[name] = (old_out, str(new) if type(new) in _AS_STR else smart_str(new))
         return diff or None
 
 
@@ -152,11 +227,11 @@ def created_changes(instance):
     """The `changes` of django-auditlog's "create" record for `instance` (a new row of a registered model): exactly
     what `model_instance_diff(None, instance)` gives, without working out again per row what is the same for every
     row of the model."""
-    use_json = settings.AUDITLOG_STORE_JSON_CHANGES
-    key = (type(instance), use_json)
+    use_json, use_tz = settings.AUDITLOG_STORE_JSON_CHANGES, settings.USE_TZ
+    key = (type(instance), use_json, use_tz)
     plan = _plans.get(key)
     if plan is None:
-        plan = _plans[key] = _CreatePlan(type(instance), use_json)
+        plan = _plans[key] = _CreatePlan(type(instance), use_json, use_tz)
     return plan.changes(instance)
 
 

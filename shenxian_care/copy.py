@@ -14,13 +14,39 @@ import time
 import uuid
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import Field, JSONField
 
 NULL = r"\N"
 
 
+def _escaped(text):
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _iso(value):  # a date, or a datetime with its offset when aware: ISO 8601
+    return value.isoformat()
+
+
+# the text of a value by its exact type (a subclass goes through copy_text's tests)
+_TEXT_OF = {
+    type(None): lambda value: NULL,
+    bool: lambda value: "t" if value else "f",
+    int: str,
+    decimal.Decimal: str,
+    uuid.UUID: str,
+    datetime.datetime: _iso,
+    datetime.date: _iso,
+    str: _escaped,
+}
+
+
 def copy_text(value):
     """`value` as a field of COPY's text format (tab-separated, backslash escapes)."""
+    text_of = _TEXT_OF.get(type(value))
+    if text_of is not None:
+        return text_of(value)
     if value is None:
         return NULL
     if value is True:
@@ -31,10 +57,7 @@ def copy_text(value):
         return str(value)
     if isinstance(value, datetime.date):  # and datetime: ISO 8601, with its offset when aware
         return value.isoformat()
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
+    return _escaped(str(value))
 
 
 def copy_from(table, columns, data, *, size=1 << 20, logged=True):
@@ -71,27 +94,60 @@ def allocate_ids(*requests):
     return [sorted(row[i] for row in rows if row[i] is not None) for i in range(len(requests))]
 
 
+class _RowPlan:
+    """How one model's new rows are written as COPY text, worked out once per model: its columns (the key first) and,
+    per field, what bulk_create does to the value (the field's pre_save, which for most fields just reads the
+    attribute, then get_prep_value; a JSON field dumped with its encoder)."""
+
+    def __init__(self, model):
+        pk = model._meta.pk
+        fields = [f for f in model._meta.concrete_fields if f is not pk]
+        self.table = model._meta.db_table
+        self.columns = [pk.column] + [f.column for f in fields]
+        self.pk_attname = pk.attname
+        self.steps = [
+            (
+                field.attname,
+                # Field.pre_save reads the attribute: read it here, without the call
+                None if type(field).pre_save is Field.pre_save else field.pre_save,
+                field.get_prep_value,
+                field.encoder if isinstance(field, JSONField) else _NOT_JSON,
+            )
+            for field in fields
+        ]
+
+    def line(self, instance, key):
+        values = [copy_text(key)]
+        append = values.append
+        for attname, pre_save, prep, encoder in self.steps:
+            value = getattr(instance, attname) if pre_save is None else pre_save(instance, True)
+            if encoder is _NOT_JSON:
+                value = prep(value)
+                text_of = _TEXT_OF.get(type(value))
+                append(text_of(value) if text_of is not None else copy_text(value))
+            else:
+                append(NULL if value is None else copy_text(json.dumps(prep(value), cls=encoder)))
+        return "\t".join(values)
+
+
+_NOT_JSON = object()
+_row_plans = {}
+
+
 def copy_instances(instances, ids):
     """Insert new `instances` (of one model, not saved) with the primary keys `ids` by one COPY, as bulk_create
     would: each field's pre_save (auto_now and the like) runs, and the instances come out saved."""
     if not instances:
         return
     model = type(instances[0])
-    pk = model._meta.pk
-    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    plan = _row_plans.get(model)
+    if plan is None:
+        plan = _row_plans[model] = _RowPlan(model)
     lines = []
     for instance, key in zip(instances, ids, strict=True):
-        setattr(instance, pk.attname, key)
-        values = [copy_text(key)]
-        for field in fields:
-            value = field.pre_save(instance, True)
-            if isinstance(field, JSONField):
-                value = None if value is None else json.dumps(field.get_prep_value(value), cls=field.encoder)
-                values.append(copy_text(value))
-            else:
-                values.append(copy_text(field.get_prep_value(value)))
-        lines.append("\t".join(values))
-    copy_from(model._meta.db_table, [pk.column] + [f.column for f in fields], "\n".join(lines) + "\n")
+        setattr(instance, plan.pk_attname, key)
+        lines.append(plan.line(instance, key))
+    copy_from(plan.table, plan.columns, "\n".join(lines) + "\n")
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias

@@ -102,8 +102,9 @@ def earliest_date() -> datetime.date:
     return EARLIEST_DATE
 
 
-def latest_date() -> datetime.date:
-    today = timezone.localdate()
+def latest_date(tz=None) -> datetime.date:
+    """The last plausible day, five years on from today (in `tz`, the current time zone unless given)."""
+    today = timezone.localdate(timezone=tz)
     try:
         return today.replace(year=today.year + FUTURE_YEARS)
     except ValueError:  # 29 February
@@ -115,12 +116,14 @@ def validate_plausible_date(value):
     if value is None:
         return
     day = value
+    # the current time zone looked up once (a phone's batch checks two moments per visit)
+    tz = timezone.get_current_timezone()
     if isinstance(value, datetime.datetime):
         try:
-            day = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+            day = (timezone.localtime(value, tz) if timezone.is_aware(value) else value).date()
         except OverflowError:  # the last hours of year 9999 in UTC are in year 10000 here
             day = value.date()
-    if not earliest_date() <= day <= latest_date():
+    if not earliest_date() <= day <= latest_date(tz):
         raise ValidationError(
             "日期%(value)s超出合理范围（%(start)s 至 %(end)s），请核对。",
             code="date_out_of_range",

@@ -177,10 +177,12 @@ def _create_idempotent(visit):
         return existing, False
 
 
+_SERVICE_ITEMS = frozenset(ServiceItem.values)
+
+
 def _clean_items(items):
     items = list(dict.fromkeys(items or []))
-    valid = set(ServiceItem.values)
-    unknown = [code for code in items if code not in valid]
+    unknown = [code for code in items if code not in _SERVICE_ITEMS]
     if unknown:
         raise ApplicationError("服务项目不在服务目录内：" + "、".join(unknown), field="service_items")
     return items

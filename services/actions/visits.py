@@ -273,13 +273,18 @@ def _sync(actor, caregiver, items, arrivals):
     # a phone's queue is mostly new records: look for known ids first, and read (and lock) only those with their
     # people (a join of four tables costs more to build than the plain look-up)
     wanted = [i for i in ids if i]
-    known = list(Visit.objects.filter(client_id__in=wanted).values_list("client_id", flat=True)) if wanted else []
+    known = []
+    if wanted:
+        known = list(Visit.objects.filter(client_id__in=wanted).order_by().values_list("client_id", flat=True))
     existing = {}
     if known:
         locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
         existing = {v.client_id: v for v in locked}
-    recipients = upload_recipients(actor).in_bulk(
-        {item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()}
+    # a map by key: no order (a recipient's is by town, village and name, two joins)
+    recipients = (
+        upload_recipients(actor)
+        .order_by()
+        .in_bulk({item.get("recipient") for item in items if str(item.get("recipient", "")).isdigit()})
     )
     results, to_save = [], []
     for item, client_id, now in zip(items, ids, arrivals, strict=True):
