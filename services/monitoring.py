@@ -127,15 +127,14 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     exception_list = list(exceptions.order_by("-visit_date", "-started_at", "-pk")[:LIST_LIMIT])
     late_list = list(late_plans[:LIST_LIMIT])
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
-    # separate counts, each on an index (visit_date, status), rather than one pass over every visit
-    recent = visits.filter(visit_date__gte=today - datetime.timedelta(days=1))
+    # separate counts, each on an index (the open visits', the day's, the status's), not one pass over every visit
     today_by_town, today_by_provider, today_total = _by_town_and_provider(today_visits)
     monthly = _month_figures(
         actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
     )
     to_date = judged_to_date(month, today)
     counts = {
-        "in_progress": recent.in_progress().filter(started_at__gte=now - OPEN_VISIT_WINDOW).count(),
+        "in_progress": in_progress.count(),  # the list's own rows
         "today": today_total,
         "month": monthly["month_total"],
         "exceptions": exceptions.count(),

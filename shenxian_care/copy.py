@@ -122,9 +122,7 @@ class _RowPlan:
         for attname, pre_save, prep, encoder in self.steps:
             value = getattr(instance, attname) if pre_save is None else pre_save(instance, True)
             if encoder is _NOT_JSON:
-                value = prep(value)
-                text_of = _TEXT_OF.get(type(value))
-                append(text_of(value) if text_of is not None else copy_text(value))
+                append(copy_text(prep(value)))
             else:
                 append(NULL if value is None else copy_text(json.dumps(prep(value), cls=encoder)))
         return "\t".join(values)
