@@ -15,7 +15,8 @@ registry and visits are bulk-loaded with COPY; then, in this one process:
   visit and recipient lists: response time and query count;
 - the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL, the best we know)
   against the ORM path (services.reports.compliance_rows) for the whole county, at town level and at recipient
-  level, as a ratio, with every row checked equal.
+  level, as a ratio, with every row checked equal in order (at recipient level every cell the report lists: the
+  names, masked id number and village as well as the figures, in the report's order).
 
 Each figure is printed beside its target; the last line printed is one JSON object with the figures.
 """
@@ -721,7 +722,14 @@ def sql_report(month, by_town):
         "visits_full": standard.visits_full,
         "minimum_minutes": standard.minimum_minutes,
     }
-    sql = REPORT_SQL
+    # every agreement's row as the report lists it: the same cells (names, masked id, village), in its order
+    sql = (
+        "SELECT r.id, r.recipient_name, r.id_number_masked, t.name, p.name, c.name, vg.name, r.level, r.days, "
+        "r.required, r.required_minutes, r.visits, r.minutes, r.met "
+        f"FROM ({REPORT_SQL}) r JOIN recipients_town t ON t.id = r.town_id "
+        "JOIN recipients_village vg ON vg.id = r.village_id JOIN contracts_provider p ON p.id = r.provider_id "
+        "JOIN contracts_caregiver c ON c.id = r.caregiver_id ORDER BY t.sort_order, vg.name, r.recipient_name, r.id"
+    )
     if by_town:
         sql = (
             "SELECT t.name, x.* FROM (SELECT town_id, COUNT(*) AS recipients, SUM(required) AS required, "
@@ -898,20 +906,16 @@ def measure(args, month, data, load_seconds, ingestion):
     sql_town_s, sql_town_rows = sql_report(month, by_town=True)
     orm_rec_s, orm_rec_rows = orm_report(data["bureau"], month, "recipient")
     sql_rec_s, sql_rec_rows = sql_report(month, by_town=False)
-    # same answers, or the ratio means nothing
-    orm_totals = sorted((r.label, r.required_visits, r.visits, r.minutes, r.met_visits) for r in orm_town_rows)
-    sql_totals = sorted(
-        (name, int(req), int(v), int(mi), int(met)) for name, _t, _n, req, _rm, v, mi, met in sql_town_rows
-    )
-    # and every agreement's row alike: days, level, required visits and minutes, visits, minutes, met
-    orm_each = sorted(
-        (r.key, r.level or None, r.days, r.required_visits, r.required_minutes, r.visits, r.minutes, r.met_visits)
+    # same answers in the same order, or the ratio means nothing: the towns' sums
+    orm_totals = [(r.label, r.required_visits, r.visits, r.minutes, r.met_visits) for r in orm_town_rows]
+    sql_totals = [(name, int(req), int(v), int(mi), int(met)) for name, _t, _n, req, _rm, v, mi, met in sql_town_rows]
+    # and every agreement's row cell by cell: names, masked id, village, level, days, required, done, met
+    orm_each = [
+        (r.key, r.label, r.id_number_masked, r.town, r.provider, r.caregiver, r.extra["village"], r.level or None)
+        + (r.days, r.required_visits, r.required_minutes, r.visits, r.minutes, r.met_visits)
         for r in orm_rec_rows
-    )
-    sql_each = sorted(
-        (pk, level, int(days), int(req), int(req_min), int(v), int(mi), int(met))
-        for pk, _r, _t, _p, _c, level, days, req, req_min, v, mi, met in sql_rec_rows
-    )
+    ]
+    sql_each = [(*row[:8], *(int(n) for n in row[8:])) for row in sql_rec_rows]
     same = orm_totals == sql_totals and orm_each == sql_each
 
     result = {

@@ -332,7 +332,9 @@ def totals_of(rows) -> Row:
 # recipient's level in one DISTINCT ON pass over the approvals, not a lookup per agreement. It follows the agreement's
 # in-force window (from the later of its start and its last signature) but not the cut by the provider's contract
 # windows, which the bench's data never exercises (every contract covers the whole month there): a floor for the
-# bench, not a second definition of the days served (that is contracts.models.served_pieces).
+# bench, not a second definition of the days served (that is contracts.models.served_pieces). It carries the
+# recipient's name and masked id number and the village, so that the bench's floor for the report's whole list of
+# rows (`REPORT_ROWS_SQL` there) returns the same cells as the ORM path, names included, in the same order.
 REPORT_SQL = """
 WITH std AS (
     SELECT %(visits_self_care)s AS self_care, %(visits_partial)s AS partial, %(visits_full)s AS full_,
@@ -343,7 +345,8 @@ WITH std AS (
      WHERE effective_date <= %(last)s
      ORDER BY recipient_id, effective_date DESC, approved_at DESC, id DESC
 ), a AS (
-    SELECT ag.id, ag.recipient_id, ag.town_id, ag.provider_id, ag.caregiver_id, lv.level,
+    SELECT ag.id, ag.recipient_id, ag.town_id, ag.provider_id, ag.caregiver_id, ag.village_id, lv.level,
+           r.name AS recipient_name, r.id_number_masked,
            GREATEST(0, LEAST(COALESCE(ag.end_date, %(last)s), COALESCE(r.exit_date - 1, %(last)s), %(last)s)
                      - GREATEST(ag.start_date, ag.signed_on, r.entry_date, %(first)s) + 1) AS days
       FROM contracts_agreement ag JOIN recipients_recipient r ON r.id = ag.recipient_id
@@ -367,6 +370,7 @@ WITH std AS (
       LEFT JOIN v ON v.agreement_id = a.id
 )
 SELECT id, recipient_id, town_id, provider_id, caregiver_id, level, days, required,
-       required * (SELECT min_minutes FROM std) AS required_minutes, visits, minutes, LEAST(visits, required) AS met
+       required * (SELECT min_minutes FROM std) AS required_minutes, visits, minutes, LEAST(visits, required) AS met,
+       village_id, recipient_name, id_number_masked
   FROM req
 """
