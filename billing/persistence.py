@@ -158,7 +158,8 @@ class LineWriter:
         self.statements = 0
         self._copy = connection.vendor == "postgresql"
         self._file = tempfile.TemporaryFile(mode="w+", encoding="utf-8") if self._copy else None  # noqa: SIM115
-        self._batch = []
+        self._batch = []  # model instances (bulk_create) or COPY rows, written every BATCH lines
+        self._prefixes = {}  # (kind, period month) -> the row's first three columns, the same for every line
 
     def add(self, line, *, kind=LineKind.REGULAR, period_month=None, corrects_id=None, rate_fen):
         self.count += 1
@@ -167,18 +168,24 @@ class LineWriter:
         period_month = period_month or self.settlement.month
         d = line.days_by_level
         if self._copy:
+            prefix = self._prefixes.get((kind, period_month))
+            if prefix is None:
+                prefix = f"{self.settlement.pk}\t{kind}\t{period_month.isoformat()}\t"
+                self._prefixes[(kind, period_month)] = prefix
             caregivers = line.caregiver_days
             if len(caregivers) == 1:
                 ((key, days),) = caregivers.items()
                 caregivers_json = f'{{"{key}": {days}}}'
             else:
                 caregivers_json = json.dumps(caregivers, sort_keys=True)
-            self._file.write(
-                f"{self.settlement.pk}\t{kind}\t{period_month.isoformat()}\t{line.recipient_id}\t{line.town_id}\t"
+            self._batch.append(
+                f"{prefix}{line.recipient_id}\t{line.town_id}\t"
                 f"{line.provider_id}\t{_null(line.contract_id)}\t{_null(line.caregiver_id)}\t{line.level}\t"
                 f"{fen_text(rate_fen)}\t{line.days}\t{d['self_care']}\t{d['partial']}\t{d['full']}\t"
                 f"{caregivers_json}\t{fen_text(line.amount_fen)}\t{_null(corrects_id)}\n"
             )
+            if len(self._batch) >= self.BATCH:
+                self._write_rows()
             return
         self._batch.append(
             SettlementLine(
@@ -204,6 +211,10 @@ class LineWriter:
         if len(self._batch) >= self.BATCH:
             self._flush_batch()
 
+    def _write_rows(self):
+        self._file.write("".join(self._batch))
+        self._batch = []
+
     def _flush_batch(self):
         if self._batch:
             SettlementLine.objects.bulk_create(self._batch, batch_size=self.BATCH)
@@ -211,6 +222,7 @@ class LineWriter:
             self._batch = []
 
     def discard(self):
+        self._batch = []
         if self._file is not None and not self._file.closed:
             self._file.close()
 
@@ -221,6 +233,7 @@ class LineWriter:
         else:
             try:
                 if self.count:
+                    self._write_rows()
                     self._file.seek(0)
                     # counted by the writer (`statements`), as the ORM batches are
                     copy_from("billing_settlementline", _COLUMNS, self._file, logged=False)

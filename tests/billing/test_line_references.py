@@ -2,6 +2,7 @@
 row at commit): the settlement run checks every reference of the lines it wrote, set-based, before it commits."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
@@ -90,3 +91,17 @@ def test_a_correction_naming_a_frozen_line_that_does_not_exist_is_refused(settle
     with pytest.raises(IntegrityError, match=r"corrects_id 1 行"):
         settle(2024, 4)
     assert not SettlementLine.objects.filter(settlement__month=datetime.date(2024, 4, 1)).exists()
+
+
+def test_lines_written_in_batches_are_all_stored_once(settle, billed, monkeypatch):
+    # given five recipients billed in March, 自理 all month (189 yuan each), and a writer that writes every two lines
+    recipients = [billed() for _ in range(5)]
+    monkeypatch.setattr(persistence.LineWriter, "BATCH", 2)
+
+    # when March is settled
+    settlement = settle(2024, 3)
+
+    # then every line is stored once, whole: two full batches and the rest at the end
+    assert settlement.line_count == 5
+    rows = sorted(SettlementLine.objects.values_list("recipient_id", "settlement_id", "period_month", "amount"))
+    assert rows == [(r.pk, settlement.pk, datetime.date(2024, 3, 1), Decimal("189.00")) for r in recipients]
