@@ -102,12 +102,23 @@ def _with_people():
     return without_secrets(Visit.objects.select_related(*VISIT_PEOPLE, "town"), *VISIT_PEOPLE)
 
 
+def _share_town(visit):
+    """A visit read with its people (`_with_people`) is in its recipient's town unless the recipient has moved since:
+    the recipient then takes the town read with the visit, so that a resend's check (which rebuilds the record from
+    the recipient, town included) reads it no second time."""
+    if visit.recipient.town_id == visit.town_id:
+        visit.recipient.town = visit.town
+    return visit
+
+
 def _existing(client_id, caregiver):
     """The visit already made with this client id (a retry), if it is this caregiver's; a clash otherwise."""
     visit = _with_people().filter(client_id=client_id).order_by().first()
-    if visit is not None and visit.caregiver_id != caregiver.pk:
+    if visit is None:
+        return None
+    if visit.caregiver_id != caregiver.pk:
         raise ApplicationError("该记录号已被使用。", field="client_id")
-    return visit
+    return _share_town(visit)
 
 
 def _own_visit_for_update(caregiver, client_id):

@@ -39,6 +39,7 @@ from ._common import (
     _own_visit_for_update,
     _position,
     _recipient_unless_resent,
+    _share_town,
     _with_people,
     upload_recipients,
 )
@@ -279,7 +280,7 @@ def _sync(actor, caregiver, items, arrivals):
     existing = {}
     if known:
         locked = _with_people().select_for_update(of=("self",)).filter(client_id__in=known).order_by()
-        existing = {v.client_id: v for v in locked}
+        existing = {v.client_id: _share_town(v) for v in locked}
     # a map by key: no order (a recipient's is by town, village and name, two joins)
     recipients = (
         upload_recipients(actor)

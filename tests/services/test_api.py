@@ -494,6 +494,26 @@ def test_sync_query_count_does_not_grow_with_the_batch(
     assert all(r["outcome"] == "created" for r in response.json())
 
 
+@pytest.mark.parametrize("rows", [1, 20])
+def test_a_resent_batch_reads_a_fixed_number_of_queries(
+    api_as, caregiver, caregiver_user, django_assert_num_queries, rows
+):
+    """A phone that sends its queue again (its answer was lost) is answered from the visits recorded: their town is
+    the one read with them, not read again for each visit's check."""
+    recipients = [AgreementFactory(provider=caregiver.provider, caregiver=caregiver).recipient for _ in range(3)]
+    items = [_sync_item(recipients[i % 3], 2000 - 60 * i) for i in range(rows)]
+    api = api_as(caregiver_user)
+    first = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
+    assert all(r["outcome"] == "created" for r in first.json())
+
+    # known client ids, those visits locked with their people, recipients, a savepoint and its release (the
+    # caregiver was read with the login by the first request: the test client sends that login object again)
+    with django_assert_num_queries(5):
+        response = api.post("/api/v1/visits/sync/", {"visits": items}, format="json")
+    assert response.status_code == 200
+    assert all(r["outcome"] == "existing" for r in response.json())
+
+
 def test_sync_keeps_the_audit_trail_of_every_visit(api_as, caregiver, caregiver_user, agreement):
     from auditlog.models import LogEntry
 
