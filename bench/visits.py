@@ -11,8 +11,9 @@ registry and visits are bulk-loaded with COPY; then, in this one process:
   with the check-out), and a phone's offline queue (/sync/, `--batch` visits per request); plus replays to prove no
   doubles, the stack's own cost of an authenticated upload that does nothing (the ceiling of two per visit), and the
   queries a visit costs one request at a time;
-- the dashboard (dashboard.json and the page), the compliance report page, the API's visit list and the admin's
-  visit and recipient lists: response time and query count;
+- the dashboard (dashboard.json and the page: a first view computed by its request, a first view of a view known
+  to be dear, queued for a worker, the poll within the minute, and after beat's refresh), the compliance report
+  page, the API's visit list and the admin's visit and recipient lists: response time and query count;
 - the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL, the best we know)
   against the ORM path (services.reports.compliance_rows) for the whole county, at town level and at recipient
   level, as a ratio, with every row checked equal in order (at recipient level every cell the report lists: the
@@ -685,6 +686,20 @@ def forget_dashboard():
     standard_on(timezone.localdate())
 
 
+def forget_month_figures(actor, month):
+    """As `forget_dashboard`, but what the view's last computation took is remembered (as it is for a day): a view
+    known to be dear is then queued for a worker by the next request (`services.monitoring._month_figures`)."""
+    from django.core.cache import cache
+
+    from services import monitoring
+
+    key = monitoring._cost_key(actor, {}, month)
+    cost = cache.get(key)
+    forget_dashboard()
+    if cost is not None:
+        cache.set(key, cost, monitoring.COST_SECONDS)
+
+
 def timed_get(client, url, repeat=None, before=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -868,6 +883,20 @@ def measure(args, month, data, load_seconds, ingestion):
         client, f"/portal/services/dashboard.json?month={m}", before=forget_dashboard
     )
     dashboard_s, dashboard_q = timed_get(client, f"/portal/services/dashboard/?month={m}", before=forget_dashboard)
+    # a first view of a view whose last computation is known to take longer than DASHBOARD_INLINE_SECONDS: queued for a
+    # worker (here a broker that accepts it; the worker's time is the refresh's below), the page at once without it
+    from services import tasks
+
+    queued = []
+    tasks.dashboard_view_task.delay = lambda *args: queued.append(args)
+    try:
+        dashboard_json_queued_s, dashboard_json_queued_q = timed_get(
+            client,
+            f"/portal/services/dashboard.json?month={m}",
+            before=lambda: forget_month_figures(data["bureau"], month),
+        )
+    finally:
+        del tasks.dashboard_view_task.delay
     dashboard_json_warm_s, dashboard_json_warm_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
     dashboard_warm_s, dashboard_warm_q = timed_get(client, f"/portal/services/dashboard/?month={m}")
     # with beat running, an open dashboard's month figures are computed by the refresh every 30 s, never by a
@@ -928,6 +957,9 @@ def measure(args, month, data, load_seconds, ingestion):
         "dashboard_seconds": round(dashboard_s, 3),
         "dashboard_queries": dashboard_q,
         "dashboard_json_seconds": round(dashboard_json_s, 3),
+        "dashboard_json_queued_seconds": round(dashboard_json_queued_s, 3),
+        "dashboard_json_queued_queries": dashboard_json_queued_q,
+        "dashboard_json_queued_for_a_worker": bool(queued),
         "dashboard_json_queries": dashboard_json_q,
         "dashboard_warm_seconds": round(dashboard_warm_s, 3),
         "dashboard_warm_queries": dashboard_warm_q,
@@ -978,6 +1010,10 @@ TARGETS = {
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
     "dashboard_json_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
     "dashboard_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
+    "dashboard_json_queued_seconds": (
+        "< 0.3 s at city (a first view known to take > DASHBOARD_INLINE_SECONDS: computed or queued for a worker)",
+        lambda v: v < 0.3,
+    ),
     "dashboard_refresh_seconds": ("beat's refresh of one open view: < 30 s, its period", lambda v: v < 30),
     "dashboard_after_refresh_seconds": ("< 0.3 s at city (beat running: every view)", lambda v: v < 0.3),
     "dashboard_json_after_refresh_seconds": ("< 0.3 s at city (beat running: every poll)", lambda v: v < 0.3),

@@ -6,6 +6,7 @@ Everything here is a read over a fixed number of queries whatever the data size;
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -132,6 +133,9 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     monthly = _month_figures(
         actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
     )
+    pending = monthly is None  # being computed by a worker: the page shows the rest now and asks again soon
+    if pending:
+        monthly = PENDING_MONTH
     to_date = judged_to_date(month, today)
     counts = {
         "in_progress": in_progress.count(),  # the list's own rows
@@ -150,8 +154,10 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
         "to_date": to_date,
         "compliance_title": "服务机构本月达标率（截至今日）" if to_date else f"服务机构{month:%Y年%m月}达标率",
         "overdue_days": standard.overdue_days,
-        # the month's figures below (month_by_*, overdue, provider_compliance) were computed at this moment
+        # the month's figures below (month_by_*, overdue, provider_compliance) were computed at this moment; while
+        # `month_pending` they are being computed (none shown, counts None) and the page polls again in seconds
         "month_figures_at": monthly["computed_at"],
+        "month_pending": pending,
         "counts": {**counts, "overdue": monthly["overdue_count"], "late_plans": len(late_list)},
         "in_progress": [visit_row(v) for v in in_progress_list],
         "today_by_town": today_by_town,
@@ -202,6 +208,20 @@ def _month_key(actor, filters, month, today, flag_day):
     )
 
 
+# What a dashboard shows of the month while a worker computes it (`month_pending`): nothing, no count.
+PENDING_MONTH = {
+    "computed_at": None,
+    "month_total": None,
+    "overdue_count": None,
+    "month_by_town": [],
+    "month_by_provider": [],
+    "overdue": [],
+    "provider_compliance": [],
+}
+# How long a view's last computation is remembered (a day: the first view of the morning knows yesterday's).
+COST_SECONDS = 86400
+
+
 def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
     """The dashboard's costly part: the month's visits by town and by provider, the providers' compliance (judged to
     today in the current month, 截至今日) and the recipients overdue. Computed at most once per
@@ -209,8 +229,13 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
     its JSON poll, so the figures are never older than that; the cache unreachable, they are computed.
 
     While a dashboard is open, beat recomputes its figures every 30 seconds (`refresh_month_figures`), so the page
-    and its poll read them and no viewer waits for the computation; without beat (or for a first view) the viewer's
-    request computes them, as before."""
+    and its poll read them and no viewer waits for the computation. A view not kept (a first view, or one no one
+    had open) is computed by the request when its last computation took at most
+    settings.DASHBOARD_INLINE_SECONDS (a county's, in a fraction of a second); a costlier one (a city's or a
+    province's) is queued for a worker (`services.tasks.dashboard_view_task`) and None is returned: the page shows
+    the rest now and polls again in seconds. Queued once per view; if no worker has computed it within
+    DASHBOARD_MONTH_SECONDS (none running), the next request computes it. In-process Celery (`make run`) computes
+    the queued view at once, for this request."""
     seconds = settings.DASHBOARD_MONTH_SECONDS
     key = _month_key(actor, filters, month, today, flag_day)
     if seconds > 0:
@@ -218,12 +243,70 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
         cached = _cache(cache.get, key)
         if cached is not None:
             return cached
+        cost = _cache(cache.get, _cost_key(actor, filters, month))
+        if cost is not None and cost > settings.DASHBOARD_INLINE_SECONDS:
+            queued = _queue_view(actor, filters, month, key, now, seconds)
+            if queued:
+                return queued["figures"]
+    return _compute_and_keep(
+        actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
+    )
+
+
+def _cost_key(actor, filters, month):
+    return ":".join(
+        [MONTH_CACHE_KEY, "cost", scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
+        + [month.isoformat()]
+    )
+
+
+def _queue_view(actor, filters, month, key, now, seconds):
+    """Queue the view's computation for a worker unless it is queued already. Returns {"figures": the figures or None
+    while they are computed}, or None when the request should compute them itself: the cache cannot say (unreachable),
+    or a computation queued a whole DASHBOARD_MONTH_SECONDS ago has not come (no worker takes the queue)."""
+    from .tasks import dashboard_view_task  # the task module imports this one
+
+    marker = key + ":queued"
+    stamp = now.timestamp()
+    added = _cache(cache.add, marker, stamp, 2 * seconds)
+    if added is None:
+        return None
+    if added:
+        dashboard_view_task.delay(actor.pk, *_watch_entry(actor, filters)[1:3], month.isoformat())
+        # in-process Celery (no broker) has computed it already, for this request
+        return {"figures": _cache(cache.get, key)}
+    queued_at = _cache(cache.get, marker)
+    if queued_at is not None and stamp - queued_at < seconds:
+        return {"figures": None}
+    _cache(cache.delete, marker)
+    return None
+
+
+def _compute_and_keep(*, actor, filters, month, today, now, flags, flag_day):
+    """Compute one view's month figures, keep them for DASHBOARD_MONTH_SECONDS and how long they took for a day."""
+    started = time.perf_counter()
     figures = _compute_month_figures(
         actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
     )
+    seconds = settings.DASHBOARD_MONTH_SECONDS
     if seconds > 0:
+        key = _month_key(actor, filters, month, today, flag_day)
         _cache(cache.set, key, figures, seconds)
+        _cache(cache.set, _cost_key(actor, filters, month), time.perf_counter() - started, COST_SECONDS)
+        _cache(cache.delete, key + ":queued")  # done: the next time it is not kept, it may be queued again
     return figures
+
+
+def compute_view(*, user_id, town=0, provider=0, month="", now=None) -> bool:
+    """A worker's computation of one dashboard view queued by a request (`_queue_view`), as its viewer would see it
+    now (their current role and scope: a deactivated or re-scoped viewer's view is not computed). Returns whether it
+    was computed."""
+    now = now or timezone.now()
+    actor = User.objects.filter(pk=user_id, is_active=True).first()
+    if actor is None or actor_role(actor) not in WATCHERS:
+        return False
+    _refresh_view(actor, town, provider, month, now, set())
+    return True
 
 
 WATCHED_KEY = "services:dashboard:watched:v1"
@@ -261,7 +344,6 @@ def refresh_month_figures(*, now=None) -> int:
         return 0
     try:
         now = now or timezone.now()
-        today = timezone.localdate(now)
         stamp = now.timestamp()
         watched = _cache(cache.get, WATCHED_KEY) or {}
         watched = {k: seen for k, seen in watched.items() if stamp - seen <= WATCH_SECONDS}
@@ -271,20 +353,24 @@ def refresh_month_figures(*, now=None) -> int:
             actor = users.get(user_id)
             if actor is None or actor_role(actor) not in WATCHERS:
                 continue
-            filters = {k: v for k, v in (("town", town), ("provider", provider)) if v}
-            chosen = datetime.date.fromisoformat(month) if month else today.replace(day=1)
-            flags, flag_day = _flags(actor, filters)
-            key = _month_key(actor, filters, chosen, today, flag_day)
-            if key in done:
-                continue
-            done.add(key)
-            figures = _compute_month_figures(
-                actor=actor, filters=filters, month=chosen, today=today, now=now, flags=flags, flag_day=flag_day
-            )
-            _cache(cache.set, key, figures, seconds)
+            _refresh_view(actor, town, provider, month, now, done)
         return len(done)
     finally:
         _cache(cache.delete, REFRESH_LOCK_KEY)
+
+
+def _refresh_view(actor, town, provider, month, now, done):
+    """Compute and keep one view's month figures (a watched entry: town and provider ids or 0, the month as text or
+    "" for the current one), unless a view of the same key is in `done`."""
+    today = timezone.localdate(now)
+    filters = {k: v for k, v in (("town", town), ("provider", provider)) if v}
+    chosen = datetime.date.fromisoformat(month) if month else today.replace(day=1)
+    flags, flag_day = _flags(actor, filters)
+    key = _month_key(actor, filters, chosen, today, flag_day)
+    if key in done:
+        return
+    done.add(key)
+    _compute_and_keep(actor=actor, filters=filters, month=chosen, today=today, now=now, flags=flags, flag_day=flag_day)
 
 
 def _compute_month_figures(*, actor, filters, month, today, now, flags, flag_day):

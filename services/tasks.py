@@ -21,3 +21,10 @@ def visit_flag_overdue_task(self, day: str | None = None):
 def dashboard_refresh_task():
     """Every 30 seconds: the month figures of the dashboards open now, computed again before their viewers poll."""
     return monitoring.refresh_month_figures()
+
+
+@shared_task(name="services.tasks.dashboard_view_task", ignore_result=True)
+def dashboard_view_task(user_id: int, town: int = 0, provider: int = 0, month: str = ""):
+    """A dashboard view that was not kept and is dear to compute (a city's or province's), queued by its first
+    request: computed here so that no request waits for it (`services.monitoring._month_figures`)."""
+    return monitoring.compute_view(user_id=user_id, town=town, provider=provider, month=month)

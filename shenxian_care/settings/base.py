@@ -261,6 +261,10 @@ API_TOKEN_LIFETIME_SECONDS = env.int("API_TOKEN_LIFETIME_SECONDS", default=12 * 
 # dashboard is open, beat computes its figures again every 30 s (services.tasks.dashboard_refresh_task), so viewers
 # read them rather than wait for them; keep this at 60 or more so they never lapse between two refreshes.
 DASHBOARD_MONTH_SECONDS = env.int("DASHBOARD_MONTH_SECONDS", default=60)
+# A view not kept whose last computation took longer than this (seconds) is computed by a worker, not by the request
+# that finds it missing (services.monitoring._month_figures): the page shows the rest at once and the month's figures
+# seconds later. A county's views take a fraction of a second and are computed by the request, as before.
+DASHBOARD_INLINE_SECONDS = env.float("DASHBOARD_INLINE_SECONDS", default=0.3)
 # The queue those refreshes go to. One refresh of a province's county-wide view takes a good part of its 30 s: name a
 # queue of its own here and start a worker for it (README "Production"), so settlements and exports never wait
 # behind it. Default: the one queue every worker takes.
@@ -437,7 +441,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-CELERY_TASK_ROUTES = {"services.tasks.dashboard_refresh_task": {"queue": DASHBOARD_REFRESH_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "services.tasks.dashboard_refresh_task": {"queue": DASHBOARD_REFRESH_QUEUE},
+    "services.tasks.dashboard_view_task": {"queue": DASHBOARD_REFRESH_QUEUE},
+}
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

@@ -1,12 +1,17 @@
 /* The monitoring dashboard: draws the JSON from dashboard.json as cards, bar charts and tables, and fetches it
  * again every 30 seconds with the page's filters. Today's visits by town and the providers' compliance are
  * Chart.js charts (portal/charts.js) over tables the server rendered: both are refreshed in place, the charts
- * created once. Everything else is rebuilt each time, with textContent. */
+ * created once. Everything else is rebuilt each time, with textContent. While the month's figures are being
+ * computed by a worker (month_pending: a costly view no one had open), they read 计算中… and the page asks again
+ * within seconds. */
 (function () {
   "use strict";
   var root = document.getElementById("dashboard");
   if (!root) { return; }
   var REFRESH_MS = 30000;
+  var PENDING_MS = 3000;  // while the month's figures are being computed (month_pending), ask again this soon
+  var PENDING = "计算中…";
+  var soon = null;
   var charts = window.PortalCharts;  // absent if Chart.js did not load: the tables still refresh
 
   function el(tag, attrs, children) {
@@ -19,7 +24,8 @@
   }
 
   function kpi(label, value, warn) {
-    return el("div", { cls: "card" }, [el("span", { cls: "value" + (warn ? " error" : ""), text: String(value) }), el("span", { cls: "muted", text: label })]);
+    var text = value == null ? PENDING : String(value);  // null: a month figure still being computed
+    return el("div", { cls: "card" }, [el("span", { cls: "value" + (warn ? " error" : ""), text: text }), el("span", { cls: "muted", text: label })]);
   }
 
   /* The filled part of a bar. Its width goes through the CSSOM: a style="" attribute, even one set from script,
@@ -30,7 +36,7 @@
     return node;
   }
 
-  function bars(title, rows, valueOf, labelOf) {
+  function bars(title, rows, valueOf, labelOf, empty) {
     var max = 1;
     rows.forEach(function (r) { max = Math.max(max, valueOf(r)); });
     var list = el("ul", { cls: "bars" });
@@ -42,15 +48,15 @@
         el("span", { cls: "num", text: String(v) })
       ]));
     });
-    if (!rows.length) { list.appendChild(el("li", { cls: "muted", text: "暂无数据" })); }
+    if (!rows.length) { list.appendChild(el("li", { cls: "muted", text: empty || "暂无数据" })); }
     return el("section", { cls: "card" }, [el("h2", { text: title }), list]);
   }
 
-  function table(title, headers, rows, cellsOf, note) {
+  function table(title, headers, rows, cellsOf, note, empty) {
     var head = el("tr", {}, headers.map(function (h) { return el("th", { text: h }); }));
     var body = el("tbody");
     rows.forEach(function (r) { body.appendChild(el("tr", {}, cellsOf(r).map(function (c) { return c instanceof Node ? el("td", {}, [c]) : el("td", { text: c == null ? "" : String(c) }); }))); });
-    if (!rows.length) { body.appendChild(el("tr", {}, [el("td", { colspan: String(headers.length), cls: "muted", text: "暂无" })])); }
+    if (!rows.length) { body.appendChild(el("tr", {}, [el("td", { colspan: String(headers.length), cls: "muted", text: empty || "暂无" })])); }
     return el("section", { cls: "card" }, [
       el("h2", { text: title }),
       note ? el("p", { cls: "muted", text: note }) : null,
@@ -70,12 +76,12 @@
     };
   }
 
-  function refreshFigure(fig, rows, labelOf, valueOf, cellsOf, colorOf) {
+  function refreshFigure(fig, rows, labelOf, valueOf, cellsOf, colorOf, empty) {
     fig.body.textContent = "";
     rows.forEach(function (r) {
       fig.body.appendChild(el("tr", {}, cellsOf(r).map(function (c, i) { return el("td", { cls: i ? "num" : "", text: String(c) }); })));
     });
-    if (!rows.length) { fig.body.appendChild(el("tr", {}, [el("td", { colspan: String(fig.columns), cls: "muted", text: "暂无" })])); }
+    if (!rows.length) { fig.body.appendChild(el("tr", {}, [el("td", { colspan: String(fig.columns), cls: "muted", text: empty || "暂无" })])); }
     if (!charts) { return; }
     if (!fig.chart) { fig.chart = charts.bars(fig.canvas, fig.options); }
     charts.update(fig.chart, rows.map(labelOf), rows.map(valueOf), colorOf ? rows.map(colorOf) : null);
@@ -98,7 +104,8 @@
       function (r) { return [r.name, r.visits]; });
     refreshFigure(compliance, d.provider_compliance, function (r) { return r.name; }, function (r) { return r.rate; },
       function (r) { return [r.name, r.required, r.met, r.percent]; },
-      function (r) { return r.rate < 0.6 ? colors.red : (r.rate < 0.9 ? colors.amber : colors.blue); });
+      function (r) { return r.rate < 0.6 ? colors.red : (r.rate < 0.9 ? colors.amber : colors.blue); },
+      d.month_pending ? PENDING : null);
   }
 
   function link(visit) {
@@ -118,18 +125,20 @@
     drawCharts(d);
     root.innerHTML = "";
     var grid = el("div", { cls: "grid" });
-    grid.appendChild(bars("本月上门（按镇街）", d.month_by_town, function (r) { return r.visits; }, function (r) { return r.name; }));
-    grid.appendChild(bars("本月上门（按服务机构）", d.month_by_provider, function (r) { return r.visits; }, function (r) { return r.name; }));
+    var monthEmpty = d.month_pending ? PENDING : null;
+    grid.appendChild(bars("本月上门（按镇街）", d.month_by_town, function (r) { return r.visits; }, function (r) { return r.name; }, monthEmpty));
+    grid.appendChild(bars("本月上门（按服务机构）", d.month_by_provider, function (r) { return r.visits; }, function (r) { return r.name; }, monthEmpty));
     root.appendChild(grid);
     root.appendChild(table("正在服务", ["服务对象", "照料护理人", "镇（街道）", "签到时间"], d.in_progress, function (v) { return [link(v), v.caregiver, v.town, v.started_at]; }));
     root.appendChild(table("异常待审核", ["服务对象", "照料护理人", "镇（街道）", "时间", "异常原因"], d.exceptions, function (v) { return [link(v), v.caregiver, v.town, v.started_at, v.reasons.join("；")]; }));
     root.appendChild(table("计划上门未按时开始", ["服务对象", "照料护理人", "镇（街道）", "计划时间"], d.late_plans, function (p) { return [p.recipient, p.caregiver, p.town, p.planned_time]; }));
     var checked = d.flags.day ? "每日检查：" + d.flags.day + "（此后已上门的不再列出）" : "尚未运行每日检查";
-    root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "未上门天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.days == null ? "从未上门" : r.days + " 天"]; }, checked));
+    root.appendChild(table(d.overdue_days + " 天以上未上门的服务对象", ["服务对象", "镇（街道）", "照料护理人", "未上门天数"], d.overdue, function (r) { return [r.recipient, r.town, r.caregiver, r.days == null ? "从未上门" : r.days + " 天"]; }, checked, monthEmpty));
     root.appendChild(table("有异常记录的照料护理人（近30天）", ["照料护理人", "镇（街道）", "情况"], d.flags.rows, function (f) { return [f.who, f.town, f.detail]; }, checked));
     document.getElementById("dash-time").textContent = d.generated_at;
     var monthTime = document.getElementById("dash-month-time");
-    if (monthTime && d.month_figures_at) { monthTime.textContent = d.month_figures_at; }
+    if (monthTime) { monthTime.textContent = d.month_pending ? PENDING : (d.month_figures_at || ""); }
+    if (d.month_pending && !soon) { soon = setTimeout(function () { soon = null; refresh(); }, PENDING_MS); }
   }
 
   function refresh() {

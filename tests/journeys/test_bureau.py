@@ -133,6 +133,43 @@ def a_caregiver_visits(*, finish):
         visit_check_out(actor=user, visit_client_id=visit.client_id, ended_at=ended, service_items=["daily_cleaning"])
 
 
+def test_a_dear_dashboard_shows_the_rest_at_once_and_its_month_as_soon_as_a_worker_has_computed_it(
+    daytime, demo, desk, settings, monkeypatch
+):
+    """A city's or province's view no one had open (its last computation known to be dear) is queued for a worker:
+    the page shows the live part at once, the month's figures as being computed, and picks them up by itself within
+    seconds of the worker's computation."""
+    from django.core.cache import cache
+
+    from services import monitoring, tasks
+
+    settings.DASHBOARD_MONTH_SECONDS = 60
+    cache.clear()
+    queued = []
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", lambda *args: queued.append(args))
+    bureau = User.objects.get(username="bureau")
+    month = timezone.localdate().replace(day=1)
+    cache.set(monitoring._cost_key(bureau, {}, month), 12.0, 3600)  # it took 12 s last time
+    a_caregiver_visits(finish=True)
+
+    page = desk
+    sign_in(page, "bureau")
+    page.goto(page.base + "/portal/services/dashboard/")
+    page.wait_for_function(CHART_HAS_DATA, arg="#fig-today-by-town canvas", polling=100)
+    assert page.locator("#dash-month-time").text_content() == "计算中…"
+    assert page.locator("#dash-kpis .card", has_text="累计上门").locator(".value").text_content() == "计算中…"
+    assert queued == [(bureau.pk, 0, 0, month.isoformat())]
+
+    # the worker computes it; the page asks again within seconds and shows the month
+    assert tasks.dashboard_view_task.run(*queued[0]) is True
+    page.wait_for_function(
+        "() => document.getElementById('dash-month-time').textContent.trim() !== '计算中…'", polling=200, timeout=10_000
+    )
+    assert page.locator("#dash-kpis .card", has_text="累计上门").locator(".value").text_content() == "1"
+    assert "燕塔街道" in page.locator("#dashboard").text_content()
+    cache.clear()
+
+
 def last_month():
     return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 

@@ -359,17 +359,174 @@ def test_the_refresh_goes_to_the_queue_the_settings_name_and_other_work_to_the_d
     from shenxian_care.celery import app
 
     assert app.conf.task_routes == {
-        "services.tasks.dashboard_refresh_task": {"queue": settings.DASHBOARD_REFRESH_QUEUE}
+        "services.tasks.dashboard_refresh_task": {"queue": settings.DASHBOARD_REFRESH_QUEUE},
+        "services.tasks.dashboard_view_task": {"queue": settings.DASHBOARD_REFRESH_QUEUE},
     }
     assert app.amqp.router.route({}, "services.tasks.dashboard_refresh_task")["queue"].name == "celery"
+    assert app.amqp.router.route({}, "services.tasks.dashboard_view_task")["queue"].name == "celery"
     province = Router(
-        prepare({**app.conf.task_routes, "services.tasks.dashboard_refresh_task": {"queue": "dashboard"}}),
+        prepare(
+            {
+                "services.tasks.dashboard_refresh_task": {"queue": "dashboard"},
+                "services.tasks.dashboard_view_task": {"queue": "dashboard"},
+            }
+        ),
         app.amqp.queues,
         True,
         app=app,
     )
     assert province.route({}, "services.tasks.dashboard_refresh_task")["queue"].name == "dashboard"
+    assert province.route({}, "services.tasks.dashboard_view_task")["queue"].name == "dashboard"
     assert province.route({}, "billing.tasks.settlement_compute_task")["queue"].name == "celery"
+
+
+@pytest.fixture
+def dear_views(dashboards_refreshed, settings, monkeypatch):
+    """Views whose last computation counts as dear (any time at all), a worker queue that only records what is sent
+    to it, and a spy on the month's computation. Yields (monitoring, queued, computed)."""
+    from django.core.cache import cache
+
+    from services import tasks
+
+    monitoring = dashboards_refreshed
+    cache.clear()
+    settings.DASHBOARD_INLINE_SECONDS = 0
+    queued, computed = [], []
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", lambda *args: queued.append(args))
+    real = monitoring._compute_month_figures
+
+    def spy(**kwargs):
+        computed.append(kwargs["actor"].pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(monitoring, "_compute_month_figures", spy)
+    yield monitoring, queued, computed
+    cache.clear()
+
+
+def test_a_dear_view_no_one_kept_is_computed_by_a_worker_while_the_page_shows_the_rest_at_once(
+    client_as, bureau_user, dear_views
+):
+    import time_machine
+
+    monitoring, queued, computed = dear_views
+    _now_visit(_agreement_in("燕塔街道"))
+    url = "/portal/services/dashboard.json"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # given the bureau's dashboard, computed once by its request (its first view ever: what it costs is not known)
+        first = client_as(bureau_user).get(url).json()
+        assert first["month_pending"] is False and first["counts"]["month"] == 1 and computed == [bureau_user.pk]
+
+        # when it is opened again after its figures lapsed (no one kept it open, so beat did not refresh it)
+        clock.shift(61)
+        again = client_as(bureau_user).get(url).json()
+
+        # then the request does not compute the month: the live part is there, the month's figures are being computed
+        assert computed == [bureau_user.pk]
+        assert again["month_pending"] is True
+        assert again["counts"]["today"] == 1
+        assert (again["counts"]["month"], again["counts"]["overdue"], again["month_figures_at"]) == (None, None, None)
+        assert again["month_by_town"] == again["month_by_provider"] == again["provider_compliance"] == []
+        # queued once for a worker, as this viewer's view (user, town, provider, month)
+        month = timezone.localdate().replace(day=1).isoformat()
+        assert queued == [(bureau_user.pk, 0, 0, month)]
+        # and a poll while it is computed queues nothing more
+        clock.shift(3)
+        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        assert len(queued) == 1
+
+        # when the worker has computed it, the next poll shows it
+        from services.tasks import dashboard_view_task
+
+        clock.shift(2)
+        assert dashboard_view_task.run(*queued[0]) is True
+        computed_at = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+        clock.shift(1)
+        polled = client_as(bureau_user).get(url).json()
+        assert polled["month_pending"] is False
+        assert polled["counts"]["month"] == 1 and polled["month_figures_at"] == computed_at
+        assert computed == [bureau_user.pk, bureau_user.pk]
+
+        # and when they lapse again, the next view queues them again (the worker's computation is done)
+        clock.shift(61)
+        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        assert len(queued) == 2 and computed == [bureau_user.pk, bureau_user.pk]
+
+
+def test_the_page_says_the_months_figures_are_being_computed(client_as, bureau_user, dear_views):
+    import time_machine
+
+    _now_visit(_agreement_in("燕塔街道"))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(bureau_user).get("/portal/services/dashboard/")
+        clock.shift(61)
+        page = client_as(bureau_user).get("/portal/services/dashboard/").content.decode()
+    assert '<span id="dash-month-time">计算中…</span>' in page
+    assert '<td colspan="4" class="muted">计算中…</td>' in page
+
+
+def test_a_view_queued_for_a_worker_that_never_comes_is_computed_by_a_request_a_minute_later(
+    client_as, bureau_user, dear_views
+):
+    import time_machine
+
+    monitoring, queued, computed = dear_views
+    _now_visit(_agreement_in("燕塔街道"))
+    url = "/portal/services/dashboard.json"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(bureau_user).get(url)
+        clock.shift(61)
+        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        # a worker queue no one takes: still being computed half a minute later
+        clock.shift(30)
+        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        # a whole minute after it was queued, the request computes it itself
+        clock.shift(31)
+        late = client_as(bureau_user).get(url).json()
+    assert late["month_pending"] is False and late["counts"]["month"] == 1
+    assert len(queued) == 1 and computed == [bureau_user.pk, bureau_user.pk]
+
+
+def test_a_cheap_view_is_computed_by_its_request_as_before(client_as, bureau_user, dear_views, settings):
+    import time_machine
+
+    monitoring, queued, computed = dear_views
+    settings.DASHBOARD_INLINE_SECONDS = 60  # a county's views take a fraction of a second
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(bureau_user).get("/portal/services/dashboard.json")
+        clock.shift(61)
+        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+    assert data["month_pending"] is False and data["counts"]["month"] == 0
+    assert queued == [] and computed == [bureau_user.pk, bureau_user.pk]
+
+
+def test_with_in_process_celery_the_queued_view_is_computed_for_the_request(client_as, bureau_user, dear_views):
+    # `make run`: no broker, a task runs where it is sent, so the view is there for this very request
+    import time_machine
+
+    from services import tasks
+
+    monitoring, queued, computed = dear_views
+    tasks.dashboard_view_task.delay = lambda *args: tasks.dashboard_view_task.apply(args)
+    _now_visit(_agreement_in("燕塔街道"))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(bureau_user).get("/portal/services/dashboard.json")
+        clock.shift(61)
+        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+    assert data["month_pending"] is False and data["counts"]["month"] == 1
+    assert computed == [bureau_user.pk, bureau_user.pk]
+
+
+def test_a_worker_does_not_compute_the_view_of_a_viewer_since_deactivated_or_without_a_dashboard(
+    bureau_user, caregiver_user, dear_views
+):
+    monitoring, queued, computed = dear_views
+    bureau_user.is_active = False
+    bureau_user.save()
+    assert monitoring.compute_view(user_id=bureau_user.pk) is False
+    assert monitoring.compute_view(user_id=caregiver_user.pk) is False
+    assert monitoring.compute_view(user_id=10**9) is False
+    assert computed == []
 
 
 @pytest.mark.parametrize("filters", ["", "?town=0"])
