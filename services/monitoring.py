@@ -272,7 +272,12 @@ def _queue_view(actor, filters, month, key, now, seconds):
     if added is None:
         return None
     if added:
-        dashboard_view_task.delay(actor.pk, *_watch_entry(actor, filters)[1:3], month.isoformat())
+        try:
+            dashboard_view_task.delay(actor.pk, *_watch_entry(actor, filters)[1:3], month.isoformat())
+        except Exception:  # noqa: BLE001 - any broker's connection error: the request computes it, as before
+            logger.warning("dashboard view not queued", exc_info=True)
+            _cache(cache.delete, marker)
+            return None
         # in-process Celery (no broker) has computed it already, for this request
         return {"figures": _cache(cache.get, key)}
     queued_at = _cache(cache.get, marker)

@@ -487,6 +487,33 @@ def test_a_view_queued_for_a_worker_that_never_comes_is_computed_by_a_request_a_
     assert len(queued) == 1 and computed == [bureau_user.pk, bureau_user.pk]
 
 
+def test_a_broker_that_cannot_be_reached_leaves_the_view_to_its_request(
+    client_as, bureau_user, dear_views, monkeypatch
+):
+    import time_machine
+
+    from services import tasks
+
+    monitoring, queued, computed = dear_views
+
+    def unreachable(*args):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", unreachable)
+    _now_visit(_agreement_in("燕塔街道"))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client_as(bureau_user).get("/portal/services/dashboard.json")
+        clock.shift(61)
+        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        assert data["month_pending"] is False and data["counts"]["month"] == 1
+        assert computed == [bureau_user.pk, bureau_user.pk]
+        # and the next time it lapses it is offered to a worker again, not left marked as queued
+        monkeypatch.setattr(tasks.dashboard_view_task, "delay", lambda *args: queued.append(args))
+        clock.shift(61)
+        assert client_as(bureau_user).get("/portal/services/dashboard.json").json()["month_pending"] is True
+        assert len(queued) == 1
+
+
 def test_a_cheap_view_is_computed_by_its_request_as_before(client_as, bureau_user, dear_views, settings):
     import time_machine
 
