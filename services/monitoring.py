@@ -201,11 +201,16 @@ def _flags(actor, filters):
     return flags, flags.aggregate(day=Max("day"))["day"]
 
 
-def _month_key(actor, filters, month, today, flag_day):
+def _view_key(actor, filters, month):
+    """A dashboard view as its figures are shared: the viewer's scope, the filters and the month."""
     return ":".join(
-        [MONTH_CACHE_KEY, scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
-        + [month.isoformat(), today.isoformat(), flag_day.isoformat() if flag_day else ""]
+        [scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or ""), month.isoformat()]
     )
+
+
+def _month_key(actor, filters, month, today, flag_day):
+    flag = flag_day.isoformat() if flag_day else ""
+    return f"{MONTH_CACHE_KEY}:{_view_key(actor, filters, month)}:{today.isoformat()}:{flag}"
 
 
 # What a dashboard shows of the month while a worker computes it (`month_pending`): nothing, no count.
@@ -254,10 +259,8 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
 
 
 def _cost_key(actor, filters, month):
-    return ":".join(
-        [MONTH_CACHE_KEY, "cost", scope_key(actor), str(filters.get("town") or ""), str(filters.get("provider") or "")]
-        + [month.isoformat()]
-    )
+    """What the view's last computation took (seconds), whatever the day."""
+    return f"{MONTH_CACHE_KEY}:cost:{_view_key(actor, filters, month)}"
 
 
 def _queue_view(actor, filters, month, key, now, seconds):
@@ -273,7 +276,8 @@ def _queue_view(actor, filters, month, key, now, seconds):
         return None
     if added:
         try:
-            dashboard_view_task.delay(actor.pk, *_watch_entry(actor, filters)[1:3], month.isoformat())
+            # the view as beat's refresh knows a watched one: (user, town, provider, month)
+            dashboard_view_task.delay(*_watch_entry(actor, {**filters, "month": month}))
         except Exception:  # noqa: BLE001 - any broker's connection error: the request computes it, as before
             logger.warning("dashboard view not queued", exc_info=True)
             _cache(cache.delete, marker)

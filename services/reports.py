@@ -334,7 +334,7 @@ def totals_of(rows) -> Row:
 # windows, which the bench's data never exercises (every contract covers the whole month there): a floor for the
 # bench, not a second definition of the days served (that is contracts.models.served_pieces). It carries the
 # recipient's name and masked id number and the village, so that the bench's floor for the report's whole list of
-# rows (`REPORT_ROWS_SQL` there) returns the same cells as the ORM path, names included, in the same order.
+# rows (bench/visits.py, `sql_report`) returns the same cells as the ORM path, names included, in the same order.
 REPORT_SQL = """
 WITH std AS (
     SELECT %(visits_self_care)s AS self_care, %(visits_partial)s AS partial, %(visits_full)s AS full_,

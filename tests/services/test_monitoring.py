@@ -404,6 +404,14 @@ def dear_views(dashboards_refreshed, settings, monkeypatch):
     cache.clear()
 
 
+def _after_it_lapsed(client, clock, url="/portal/services/dashboard.json"):
+    """A view's first request (its cost then known), and the next one a minute later, its figures lapsed (no one kept
+    it open, so beat did not refresh it)."""
+    client.get(url)
+    clock.shift(61)
+    return client.get(url)
+
+
 def test_a_dear_view_no_one_kept_is_computed_by_a_worker_while_the_page_shows_the_rest_at_once(
     client_as, bureau_user, dear_views
 ):
@@ -458,9 +466,7 @@ def test_the_page_says_the_months_figures_are_being_computed(client_as, bureau_u
 
     _now_visit(_agreement_in("燕塔街道"))
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        client_as(bureau_user).get("/portal/services/dashboard/")
-        clock.shift(61)
-        page = client_as(bureau_user).get("/portal/services/dashboard/").content.decode()
+        page = _after_it_lapsed(client_as(bureau_user), clock, "/portal/services/dashboard/").content.decode()
     assert '<span id="dash-month-time">计算中…</span>' in page
     assert '<td colspan="4" class="muted">计算中…</td>' in page
 
@@ -474,9 +480,7 @@ def test_a_view_queued_for_a_worker_that_never_comes_is_computed_by_a_request_a_
     _now_visit(_agreement_in("燕塔街道"))
     url = "/portal/services/dashboard.json"
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        client_as(bureau_user).get(url)
-        clock.shift(61)
-        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        assert _after_it_lapsed(client_as(bureau_user), clock).json()["month_pending"] is True
         # a worker queue no one takes: still being computed half a minute later
         clock.shift(30)
         assert client_as(bureau_user).get(url).json()["month_pending"] is True
@@ -502,9 +506,7 @@ def test_a_broker_that_cannot_be_reached_leaves_the_view_to_its_request(
     monkeypatch.setattr(tasks.dashboard_view_task, "delay", unreachable)
     _now_visit(_agreement_in("燕塔街道"))
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        client_as(bureau_user).get("/portal/services/dashboard.json")
-        clock.shift(61)
-        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        data = _after_it_lapsed(client_as(bureau_user), clock).json()
         assert data["month_pending"] is False and data["counts"]["month"] == 1
         assert computed == [bureau_user.pk, bureau_user.pk]
         # and the next time it lapses it is offered to a worker again, not left marked as queued
@@ -520,26 +522,24 @@ def test_a_cheap_view_is_computed_by_its_request_as_before(client_as, bureau_use
     monitoring, queued, computed = dear_views
     settings.DASHBOARD_INLINE_SECONDS = 60  # a county's views take a fraction of a second
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        client_as(bureau_user).get("/portal/services/dashboard.json")
-        clock.shift(61)
-        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        data = _after_it_lapsed(client_as(bureau_user), clock).json()
     assert data["month_pending"] is False and data["counts"]["month"] == 0
     assert queued == [] and computed == [bureau_user.pk, bureau_user.pk]
 
 
-def test_with_in_process_celery_the_queued_view_is_computed_for_the_request(client_as, bureau_user, dear_views):
+def test_with_in_process_celery_the_queued_view_is_computed_for_the_request(
+    client_as, bureau_user, dear_views, monkeypatch
+):
     # `make run`: no broker, a task runs where it is sent, so the view is there for this very request
     import time_machine
 
     from services import tasks
 
     monitoring, queued, computed = dear_views
-    tasks.dashboard_view_task.delay = lambda *args: tasks.dashboard_view_task.apply(args)
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", lambda *args: tasks.dashboard_view_task.apply(args))
     _now_visit(_agreement_in("燕塔街道"))
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        client_as(bureau_user).get("/portal/services/dashboard.json")
-        clock.shift(61)
-        data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+        data = _after_it_lapsed(client_as(bureau_user), clock).json()
     assert data["month_pending"] is False and data["counts"]["month"] == 1
     assert computed == [bureau_user.pk, bureau_user.pk]
 
