@@ -2,7 +2,7 @@
 this month, a provider of its own for every third, and the daily check's flags).
 
 The other pages of the issue's table are pinned beside their code, also at two sizes:
-- a check-in and a check-out through a real token (10 each): tests/services/test_single_visit_queries.py
+- a check-in and a check-out through a real token (9 each): tests/services/test_single_visit_queries.py
 - the API's visit list (3, plus the token when signed in by one): tests/services/test_api.py
   `test_visit_list_has_a_fixed_query_count`
 - the admin's visit and recipient lists (11 and 10): tests/shenxian_care/test_admin_list_queries.py
@@ -99,6 +99,37 @@ def test_the_dashboard_and_its_json_cost_the_same_at_any_size(
         assert data["counts"]["overdue"] == 1
         assert sum(r["recipients"] for r in data["provider_compliance"]) == n + 1
         assert warm.json()["provider_compliance"] == data["provider_compliance"]
+
+
+
+@time_machine.travel(MORNING, tick=False)
+@pytest.mark.parametrize("n", [3, 30])
+@pytest.mark.parametrize("url", list(DASHBOARD))
+def test_a_dear_dashboard_queued_for_a_worker_costs_what_a_warm_one_costs_at_any_size(
+    client_as, bureau_user, settings, monkeypatch, django_assert_num_queries, n, url
+):
+    """A view whose month figures lapsed and whose last computation was dear (over DASHBOARD_INLINE_SECONDS) is
+    answered with its live part and queued for a worker: its request reads what the poll of a kept view reads (the
+    month's own reads are the worker's), however many visits the month holds."""
+    from services import tasks
+
+    settings.DASHBOARD_MONTH_SECONDS = 60
+    settings.DASHBOARD_INLINE_SECONDS = 0  # every computation counts as dear
+    queued = []
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", lambda *args: queued.append(args))
+    county(n)
+    client = client_as(bureau_user)
+    cache.clear()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.get(url)  # its first view: computed by the request, so what it costs is known
+        # when no one kept it open and it is opened again after its figures lapsed
+        clock.shift(61)
+        standard_on(timezone.localdate())  # the service standard, which a running process reads once a minute
+        response = queries(client, url, django_assert_num_queries, DASHBOARD[url]["warm"], cold=False)
+    assert len(queued) == 1
+    if url.endswith(".json"):
+        assert response.json()["month_pending"] is True
+        assert response.json()["counts"]["month"] is None
 
 
 REPORT = {
