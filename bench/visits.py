@@ -12,7 +12,8 @@ registry and visits are bulk-loaded with COPY; then, in this one process:
   doubles, the stack's own cost of an authenticated upload that does nothing (the ceiling of two per visit), and the
   queries a visit costs one request at a time;
 - the dashboard (dashboard.json and the page: a first view computed by its request, a first view of a view known
-  to be dear, queued for a worker, the poll within the minute, and after beat's refresh), the compliance report
+  to be dear, queued for a worker, a first view of a view never computed sent through a broker (queued, and waited
+  for up to DASHBOARD_INLINE_SECONDS), the poll within the minute, and after beat's refresh), the compliance report
   page, the API's visit list and the admin's visit and recipient lists: response time and query count;
 - the compliance report computed by one hand-written SQL query (services.reports.REPORT_SQL, the best we know)
   against the ORM path (services.reports.compliance_rows) for the whole county, at town level and at recipient
@@ -895,6 +896,21 @@ def measure(args, month, data, load_seconds, ingestion):
             f"/portal/services/dashboard.json?month={m}",
             before=lambda: forget_month_figures(data["bureau"], month),
         )
+        # a view never computed (its cost not known), with tasks sent to a broker as in production (this process runs
+        # Celery in-process, which computes such a view in its request, as above): queued for a worker and waited for
+        # up to DASHBOARD_INLINE_SECONDS; no worker takes it here, so this is the whole wait, the worst case
+        from shenxian_care.celery import app as celery_app
+
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = False
+        first_queued = len(queued)
+        try:
+            dashboard_json_first_s, dashboard_json_first_q = timed_get(
+                client, f"/portal/services/dashboard.json?month={m}", before=forget_dashboard
+            )
+        finally:
+            celery_app.conf.task_always_eager = eager
+        first_view_queued = len(queued) > first_queued
     finally:
         del tasks.dashboard_view_task.delay
     dashboard_json_warm_s, dashboard_json_warm_q = timed_get(client, f"/portal/services/dashboard.json?month={m}")
@@ -960,6 +976,9 @@ def measure(args, month, data, load_seconds, ingestion):
         "dashboard_json_queued_seconds": round(dashboard_json_queued_s, 3),
         "dashboard_json_queued_queries": dashboard_json_queued_q,
         "dashboard_json_queued_for_a_worker": bool(queued),
+        "dashboard_json_first_view_seconds": round(dashboard_json_first_s, 3),
+        "dashboard_json_first_view_queries": dashboard_json_first_q,
+        "dashboard_json_first_view_queued_for_a_worker": first_view_queued,
         "dashboard_json_queries": dashboard_json_q,
         "dashboard_warm_seconds": round(dashboard_warm_s, 3),
         "dashboard_warm_queries": dashboard_warm_q,
@@ -1008,8 +1027,12 @@ TARGETS = {
     ),
     "ingest_queries_per_request": ("<= 10 queries a request (check-in, check-out each)", lambda v: v <= 10),
     "ingest_sync_visits_per_s": ("/visits/sync/ in-process: >= 1,000 visits/s per process", lambda v: v >= 1000),
-    "dashboard_json_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
-    "dashboard_seconds": ("< 0.3 s at city (a first view, or no beat: computed)", lambda v: v < 0.3),
+    "dashboard_json_seconds": ("< 0.3 s at city (a first view computed by its request, in-process)", lambda v: v < 0.3),
+    "dashboard_seconds": ("< 0.3 s at city (a first view computed by its request, in-process)", lambda v: v < 0.3),
+    "dashboard_json_first_view_seconds": (
+        "< 0.3 s at city (a first view through a broker: queued, waited for up to DASHBOARD_INLINE_SECONDS)",
+        lambda v: v < 0.3,
+    ),
     "dashboard_json_queued_seconds": (
         "< 0.3 s at city (a first view known to take > DASHBOARD_INLINE_SECONDS: computed or queued for a worker)",
         lambda v: v < 0.3,

@@ -8,6 +8,7 @@ import datetime
 import logging
 import time
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Max, OuterRef
@@ -61,6 +62,7 @@ def _by_town_and_provider(qs):
 
 
 def dashboard_data(*, actor, filters=None, now=None) -> dict:
+    began = time.monotonic()
     filters = filters or {}
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -130,21 +132,22 @@ def dashboard_data(*, actor, filters=None, now=None) -> dict:
     flag_list = list(latest_flags[:LIST_LIMIT]) if flag_day else []
     # separate counts, each on an index (the open visits', the day's, the status's), not one pass over every visit
     today_by_town, today_by_provider, today_total = _by_town_and_provider(today_visits)
-    monthly = _month_figures(
-        actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day
-    )
-    pending = monthly is None  # being computed by a worker: the page shows the rest now and asks again soon
-    if pending:
-        monthly = PENDING_MONTH
-    to_date = judged_to_date(month, today)
     counts = {
         "in_progress": in_progress.count(),  # the list's own rows
         "today": today_total,
-        "month": monthly["month_total"],
         "exceptions": exceptions.count(),
         "emergencies_today": today_visits.filter(kind=VisitKind.EMERGENCY).count(),
         "late_synced_today": today_visits.filter(synced_late=True).count(),
     }
+    # last, so that a view waited for from a worker is waited for with what is left of the request's time
+    monthly = _month_figures(
+        actor=actor, filters=filters, month=month, today=today, now=now, flags=flags, flag_day=flag_day, began=began
+    )
+    pending = monthly is None  # being computed by a worker: the page shows the rest now and asks again soon
+    if pending:
+        monthly = PENDING_MONTH
+    counts["month"] = monthly["month_total"]
+    to_date = judged_to_date(month, today)
     return {
         "generated_at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
         "month": month.strftime("%Y-%m"),
@@ -227,7 +230,7 @@ PENDING_MONTH = {
 COST_SECONDS = 86400
 
 
-def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
+def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began=None):
     """The dashboard's costly part: the month's visits by town and by provider, the providers' compliance (judged to
     today in the current month, 截至今日) and the recipients overdue. Computed at most once per
     settings.DASHBOARD_MONTH_SECONDS for the same viewer's scope, filters, month and day, and shared by the page and
@@ -238,9 +241,11 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
     had open) is computed by the request when its last computation took at most
     settings.DASHBOARD_INLINE_SECONDS (a county's, in a fraction of a second); a costlier one (a city's or a
     province's) is queued for a worker (`services.tasks.dashboard_view_task`) and None is returned: the page shows
-    the rest now and polls again in seconds. Queued once per view; if no worker has computed it within
-    DASHBOARD_MONTH_SECONDS (none running), the next request computes it. In-process Celery (`make run`) computes
-    the queued view at once, for this request."""
+    the rest now and polls again in seconds. A view whose cost is not known (not computed in the last day) is queued
+    too, and its request waits for the worker until DASHBOARD_INLINE_SECONDS after it `began`: a county's comes back
+    within it and is shown whole, a city's is shown as being computed. Queued once per view; if no worker has computed
+    it within DASHBOARD_MONTH_SECONDS (none running), the next request computes it. In-process Celery (`make run`)
+    computes a view of unknown cost in its request, and a queued one at once, for this request."""
     seconds = settings.DASHBOARD_MONTH_SECONDS
     key = _month_key(actor, filters, month, today, flag_day)
     if seconds > 0:
@@ -249,8 +254,12 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day):
         if cached is not None:
             return cached
         cost = _cache(cache.get, _cost_key(actor, filters, month))
-        if cost is not None and cost > settings.DASHBOARD_INLINE_SECONDS:
-            queued = _queue_view(actor, filters, month, key, now, seconds)
+        unknown = cost is None and not current_app.conf.task_always_eager
+        if unknown or (cost is not None and cost > settings.DASHBOARD_INLINE_SECONDS):
+            wait = 0
+            if unknown:
+                wait = settings.DASHBOARD_INLINE_SECONDS - (time.monotonic() - began if began is not None else 0)
+            queued = _queue_view(actor, filters, month, key, now, seconds, wait=wait)
             if queued:
                 return queued["figures"]
     return _compute_and_keep(
@@ -263,10 +272,11 @@ def _cost_key(actor, filters, month):
     return f"{MONTH_CACHE_KEY}:cost:{_view_key(actor, filters, month)}"
 
 
-def _queue_view(actor, filters, month, key, now, seconds):
-    """Queue the view's computation for a worker unless it is queued already. Returns {"figures": the figures or None
-    while they are computed}, or None when the request should compute them itself: the cache cannot say (unreachable),
-    or a computation queued a whole DASHBOARD_MONTH_SECONDS ago has not come (no worker takes the queue)."""
+def _queue_view(actor, filters, month, key, now, seconds, *, wait=0):
+    """Queue the view's computation for a worker unless it is queued already, and wait up to `wait` seconds for it.
+    Returns {"figures": the figures or None while they are computed}, or None when the request should compute them
+    itself: the cache cannot say (unreachable), or a computation queued a whole DASHBOARD_MONTH_SECONDS ago has not come
+    (no worker takes the queue)."""
     from .tasks import dashboard_view_task  # the task module imports this one
 
     marker = key + ":queued"
@@ -283,12 +293,24 @@ def _queue_view(actor, filters, month, key, now, seconds):
             _cache(cache.delete, marker)
             return None
         # in-process Celery (no broker) has computed it already, for this request
-        return {"figures": _cache(cache.get, key)}
+        return {"figures": _await_figures(key, wait)}
     queued_at = _cache(cache.get, marker)
     if queued_at is not None and stamp - queued_at < seconds:
-        return {"figures": None}
+        return {"figures": _await_figures(key, wait)}
     _cache(cache.delete, marker)
     return None
+
+
+def _await_figures(key, wait):
+    """The figures kept under `key`, looked for again every 20 ms for up to `wait` seconds while a worker computes
+    them; None if they have not come by then."""
+    deadline = time.monotonic() + wait
+    while True:
+        figures = _cache(cache.get, key)
+        left = deadline - time.monotonic()
+        if figures is not None or left <= 0:
+            return figures
+        time.sleep(min(0.02, left))
 
 
 def _compute_and_keep(*, actor, filters, month, today, now, flags, flag_day):

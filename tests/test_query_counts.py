@@ -101,7 +101,6 @@ def test_the_dashboard_and_its_json_cost_the_same_at_any_size(
         assert warm.json()["provider_compliance"] == data["provider_compliance"]
 
 
-
 @time_machine.travel(MORNING, tick=False)
 @pytest.mark.parametrize("n", [3, 30])
 @pytest.mark.parametrize("url", list(DASHBOARD))

@@ -544,6 +544,79 @@ def test_with_in_process_celery_the_queued_view_is_computed_for_the_request(
     assert computed == [bureau_user.pk, bureau_user.pk]
 
 
+@pytest.fixture
+def through_a_broker(monkeypatch):
+    """Tasks sent to a broker, as in production (not run in-process)."""
+    from shenxian_care.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+
+
+def test_a_view_never_computed_is_given_to_a_worker_and_waited_for_no_longer_than_a_request_may_compute(
+    client_as, bureau_user, dear_views, settings, through_a_broker
+):
+    import time
+
+    import time_machine
+
+    monitoring, queued, computed = dear_views
+    settings.DASHBOARD_INLINE_SECONDS = 0.2
+    _now_visit(_agreement_in("燕塔街道"))
+    url = "/portal/services/dashboard.json"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        # given a view no one has opened in the last day (what it costs is not known) and a worker that is busy
+        # when it is first opened
+        started = time.monotonic()
+        first = client_as(bureau_user).get(url).json()
+        waited = time.monotonic() - started
+
+        # then the request did not compute the month: it queued it once and waited for it no longer than a request
+        # may compute one (DASHBOARD_INLINE_SECONDS), then answered with the live part
+        assert computed == [] and len(queued) == 1
+        assert 0.2 <= waited < 2
+        assert first["month_pending"] is True and first["counts"]["today"] == 1 and first["counts"]["month"] is None
+        # and a poll while it is computed queues nothing more
+        clock.shift(3)
+        assert client_as(bureau_user).get(url).json()["month_pending"] is True
+        assert len(queued) == 1 and computed == []
+
+
+def test_a_view_never_computed_that_a_worker_computes_within_the_wait_is_shown_whole(
+    client_as, bureau_user, dear_views, settings, through_a_broker, monkeypatch
+):
+    """A county's view: the worker computes it in a fraction of a second, and its first request shows it whole."""
+    import threading
+
+    from django.core.cache import cache
+
+    from services import tasks
+
+    monitoring, queued, computed = dear_views
+    settings.DASHBOARD_INLINE_SECONDS = 5  # a generous wait: the worker below answers after 50 ms
+    finished = []
+
+    def worker(*args):
+        # a worker whose figures are there 50 ms after the view is sent to it: computed now, kept 50 ms later
+        held = []
+        with monkeypatch.context() as patched:
+            patched.setattr(cache, "set", lambda *kept: held.append(kept))
+            assert monitoring.compute_view(user_id=args[0], town=args[1], provider=args[2], month=args[3]) is True
+
+        def kept():
+            for entry in held:
+                cache.set(*entry)
+            finished.append(True)
+
+        threading.Timer(0.05, kept).start()
+
+    monkeypatch.setattr(tasks.dashboard_view_task, "delay", worker)
+    _now_visit(_agreement_in("燕塔街道"))
+    data = client_as(bureau_user).get("/portal/services/dashboard.json").json()
+    assert finished == [True]
+    assert data["month_pending"] is False and data["counts"]["month"] == 1
+    assert computed == [bureau_user.pk]  # by the worker, not by the request
+
+
 def test_a_worker_does_not_compute_the_view_of_a_viewer_since_deactivated_or_without_a_dashboard(
     bureau_user, caregiver_user, dear_views
 ):
