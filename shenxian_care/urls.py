@@ -3,6 +3,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -46,15 +47,21 @@ urlpatterns = [
     path("portal/billing/", include("billing.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves Swagger UI's start-up script from ?script instead of inline (script-src 'self').
+    # The split view serves Swagger UI's start-up script from ?script instead of inline (script-src 'self'). The two
+    # documentation pages are pages a person opens: not signed in, they are sent to the sign-in page and back (an API
+    # client asking for the schema is answered 401, in Chinese).
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html"),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs/swagger_ui.html")
+        ),
         name="api-docs",
     ),
     path(
         "api/redoc/",
-        relax(REDOC)(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")),
+        login_required(
+            relax(REDOC)(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"))
+        ),
         name="api-redoc",
     ),
 ]
