@@ -238,14 +238,16 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began=
 
     While a dashboard is open, beat recomputes its figures every 30 seconds (`refresh_month_figures`), so the page
     and its poll read them and no viewer waits for the computation. A view not kept (a first view, or one no one
-    had open) is computed by the request when its last computation took at most
-    settings.DASHBOARD_INLINE_SECONDS (a county's, in a fraction of a second); a costlier one (a city's or a
-    province's) is queued for a worker (`services.tasks.dashboard_view_task`) and None is returned: the page shows
-    the rest now and polls again in seconds. A view whose cost is not known (not computed in the last day) is queued
-    too, and its request waits for the worker until DASHBOARD_INLINE_SECONDS after it `began`: a county's comes back
-    within it and is shown whole, a city's is shown as being computed. Queued once per view; if no worker has computed
-    it within DASHBOARD_MONTH_SECONDS (none running), the next request computes it. In-process Celery (`make run`)
-    computes a view of unknown cost in its request, and a queued one at once, for this request."""
+    had open) is computed by the request when its last computation took at most settings.DASHBOARD_INLINE_SECONDS
+    (a county's, in a fraction of a second); a costlier one (a city's or a province's) is queued for a worker
+    (`services.tasks.dashboard_view_task`) and None is returned: the page shows the rest now and polls again in
+    seconds. A view not computed in the last day is judged by the dearest view of the same scope computed in that
+    day (`_scope_cost_key`). If neither is known (the scope's first view of the day), the view is queued too. Its
+    request then waits for the worker until DASHBOARD_INLINE_SECONDS after it `began`. An idle worker returns a
+    county's view within that, so it is shown whole; a city's is shown as being computed. Only the request that
+    queued it, and any other first view within that moment, wait: the page's polls do not. Queued once per view; if
+    no worker has computed it within DASHBOARD_MONTH_SECONDS (none running), the next request computes it.
+    In-process Celery (`make run`) computes a view of unknown cost in its request, and a queued one at once."""
     seconds = settings.DASHBOARD_MONTH_SECONDS
     key = _month_key(actor, filters, month, today, flag_day)
     if seconds > 0:
@@ -254,12 +256,14 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began=
         if cached is not None:
             return cached
         cost = _cache(cache.get, _cost_key(actor, filters, month))
+        if cost is None:
+            cost = _cache(cache.get, _scope_cost_key(actor))
         unknown = cost is None and not current_app.conf.task_always_eager
         if unknown or (cost is not None and cost > settings.DASHBOARD_INLINE_SECONDS):
-            wait = 0
-            if unknown:
-                wait = settings.DASHBOARD_INLINE_SECONDS - (time.monotonic() - began if began is not None else 0)
-            queued = _queue_view(actor, filters, month, key, now, seconds, wait=wait)
+            # a view of unknown cost is waited for with what is left of its request's time
+            started = time.monotonic() if began is None else began
+            deadline = started + settings.DASHBOARD_INLINE_SECONDS if unknown else None
+            queued = _queue_view(actor, filters, month, key, now, seconds, deadline=deadline)
             if queued:
                 return queued["figures"]
     return _compute_and_keep(
@@ -272,11 +276,17 @@ def _cost_key(actor, filters, month):
     return f"{MONTH_CACHE_KEY}:cost:{_view_key(actor, filters, month)}"
 
 
-def _queue_view(actor, filters, month, key, now, seconds, *, wait=0):
-    """Queue the view's computation for a worker unless it is queued already, and wait up to `wait` seconds for it.
-    Returns {"figures": the figures or None while they are computed}, or None when the request should compute them
-    itself: the cache cannot say (unreachable), or a computation queued a whole DASHBOARD_MONTH_SECONDS ago has not come
-    (no worker takes the queue)."""
+def _scope_cost_key(actor):
+    """What the dearest view of the viewer's scope took, of those computed in the last day (filters only narrow it)."""
+    return f"{MONTH_CACHE_KEY}:scope-cost:{scope_key(actor)}"
+
+
+def _queue_view(actor, filters, month, key, now, seconds, *, deadline=None):
+    """Queue the view's computation for a worker unless it is queued already; with a `deadline` (time.monotonic()), a
+    first view waits for it until then, as does another first view within DASHBOARD_INLINE_SECONDS of its queueing
+    (never a poll seconds later). Returns {"figures": the figures, or None while they are computed}, or None when
+    the request should compute them itself: the cache cannot say (unreachable), or a computation queued a whole
+    DASHBOARD_MONTH_SECONDS ago has not come (no worker takes the queue)."""
     from .tasks import dashboard_view_task  # the task module imports this one
 
     marker = key + ":queued"
@@ -292,25 +302,30 @@ def _queue_view(actor, filters, month, key, now, seconds, *, wait=0):
             logger.warning("dashboard view not queued", exc_info=True)
             _cache(cache.delete, marker)
             return None
-        # in-process Celery (no broker) has computed it already, for this request
-        return {"figures": _await_figures(key, wait)}
+        # computed already by in-process Celery (no broker); by a worker, within the deadline or not
+        return {"figures": _await_figures(key, deadline)}
     queued_at = _cache(cache.get, marker)
     if queued_at is not None and stamp - queued_at < seconds:
-        return {"figures": _await_figures(key, wait)}
+        just_queued = stamp - queued_at < settings.DASHBOARD_INLINE_SECONDS
+        return {"figures": _await_figures(key, deadline if just_queued else None)}
     _cache(cache.delete, marker)
     return None
 
 
-def _await_figures(key, wait):
-    """The figures kept under `key`, looked for again every 20 ms for up to `wait` seconds while a worker computes
-    them; None if they have not come by then."""
-    deadline = time.monotonic() + wait
-    while True:
+AWAIT_STEP_SECONDS = 0.02
+
+
+def _await_figures(key, deadline):
+    """The figures kept under `key`, looked for every 20 ms until `deadline` (time.monotonic(); None: once) while a
+    worker computes them; None if they have not come by then."""
+    steps = 0 if deadline is None else int(max(deadline - time.monotonic(), 0) / AWAIT_STEP_SECONDS) + 1
+    for _ in range(steps):  # a bounded number of looks, whatever the clocks do
         figures = _cache(cache.get, key)
         left = deadline - time.monotonic()
         if figures is not None or left <= 0:
             return figures
-        time.sleep(min(0.02, left))
+        time.sleep(min(AWAIT_STEP_SECONDS, left))
+    return _cache(cache.get, key)
 
 
 def _compute_and_keep(*, actor, filters, month, today, now, flags, flag_day):
@@ -323,7 +338,11 @@ def _compute_and_keep(*, actor, filters, month, today, now, flags, flag_day):
     if seconds > 0:
         key = _month_key(actor, filters, month, today, flag_day)
         _cache(cache.set, key, figures, seconds)
-        _cache(cache.set, _cost_key(actor, filters, month), time.perf_counter() - started, COST_SECONDS)
+        took = time.perf_counter() - started
+        _cache(cache.set, _cost_key(actor, filters, month), took, COST_SECONDS)
+        scope_cost = _cache(cache.get, _scope_cost_key(actor))
+        if scope_cost is None or took > scope_cost:
+            _cache(cache.set, _scope_cost_key(actor), took, COST_SECONDS)
         _cache(cache.delete, key + ":queued")  # done: the next time it is not kept, it may be queued again
     return figures
 

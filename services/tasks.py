@@ -25,6 +25,7 @@ def dashboard_refresh_task():
 
 @shared_task(name="services.tasks.dashboard_view_task", ignore_result=True)
 def dashboard_view_task(user_id: int, town: int = 0, provider: int = 0, month: str = ""):
-    """A dashboard view that was not kept and is dear to compute (a city's or province's), queued by its first
-    request: computed here so that no request waits for it (`services.monitoring._month_figures`)."""
+    """A dashboard view that was not kept and is dear to compute (a city's or province's), or whose cost is not known,
+    queued by its first request: computed here so that no request computes it (`services.monitoring._month_figures`;
+    the request of a view of unknown cost waits for it a moment)."""
     return monitoring.compute_view(user_id=user_id, town=town, provider=provider, month=month)

@@ -264,8 +264,9 @@ DASHBOARD_MONTH_SECONDS = env.int("DASHBOARD_MONTH_SECONDS", default=60)
 # A view not kept whose last computation took longer than this (seconds) is computed by a worker, not by the request
 # that finds it missing (services.monitoring._month_figures): the page shows the rest at once and the month's figures
 # seconds later. A county's views take a fraction of a second and are computed by the request, as before. A view whose
-# cost is not known (not computed in the last day) goes to a worker and its request waits this long for it. 0.25 s
-# leaves the page's live part (about 0.05 s at city scale) within 0.3 s.
+# cost is not known (neither it nor any view of its scope computed in the last day) goes to a worker, and its request
+# waits for it until this long after the dashboard's reads began (their live part, about 0.05 s at city scale, is
+# inside it): 0.25 s leaves the rest of the page (session, filters, rendering) within 0.3 s.
 DASHBOARD_INLINE_SECONDS = env.float("DASHBOARD_INLINE_SECONDS", default=0.25)
 # The queue those refreshes go to. One refresh of a province's county-wide view takes a good part of its 30 s: name a
 # queue of its own here and start a worker for it (README "Production"), so settlements and exports never wait

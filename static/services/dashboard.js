@@ -2,8 +2,8 @@
  * again every 30 seconds with the page's filters. Today's visits by town and the providers' compliance are
  * Chart.js charts (portal/charts.js) over tables the server rendered: both are refreshed in place, the charts
  * created once. Everything else is rebuilt each time, with textContent. While the month's figures are being
- * computed by a worker (month_pending: a costly view no one had open), they read 计算中… and the page asks again
- * within seconds. */
+ * computed by a worker (month_pending: a costly view no one had open, or one whose cost is not known), they read
+ * 计算中… and the page asks again within seconds. */
 (function () {
   "use strict";
   var root = document.getElementById("dashboard");
