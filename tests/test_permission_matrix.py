@@ -173,6 +173,32 @@ def test_api_lists_answer_every_role_with_only_its_own_data(world, client, role)
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(SIGNED_IN))
+def test_the_api_opened_in_a_browser_shows_only_its_own_data_too(world, client, role):
+    """DRF's browsable API (the lists opened in a browser, or ?format=api) draws no forms: a form's choices of a
+    related field or a filter would list every recipient and provider of the county, not the viewer's."""
+    client.force_login(world[role])
+    for name in sorted(API - {"schema", "api-docs", "api-redoc"}):
+        url = reverse(name) + QUERY.get(name, "")
+        for asked, headers in (
+            (url, {"HTTP_ACCEPT": "text/html"}),
+            (url + ("&" if "?" in url else "?") + "format=api", {}),
+        ):
+            response = client.get(asked, **headers)
+            assert response.status_code == 200, f"{role} on {name}: {response.status_code}"
+            assert response["Content-Type"].startswith("text/html"), name
+            if role not in (B, F):
+                page = response.content.decode()
+                assert "泄露哨兵" not in page and "乙方哨兵" not in page, f"{name} in a browser leaks to {role}"
+        # nor does what a write would take (OPTIONS: the fields, never a related field's choices)
+        described = client.options(url)
+        assert described.status_code == 200, f"{role} OPTIONS {name}: {described.status_code}"
+        if role not in (B, F):
+            text = described.content.decode()
+            assert "泄露哨兵" not in text and "乙方哨兵" not in text, f"OPTIONS {name} leaks to {role}"
+
+
+@pytest.mark.django_db
 def test_nothing_but_the_public_pages_opens_without_signing_in(world, client):
     for name in sorted(set(PAGES) | API):
         response = client.get(reverse(name) + QUERY.get(name, ""))

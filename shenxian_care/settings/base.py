@@ -280,6 +280,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON, and the browsable API without its forms (their choices would list every recipient: renderers.py)
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "shenxian_care.renderers.BrowsableAPIWithoutFormsRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["shenxian_care.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
