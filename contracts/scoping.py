@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recipients.models import Recipient, in_support_q
-from shenxian_care.scoping import caregiver_of
+from shenxian_care.scoping import caregiver_in_post_of
 
 from .models import Agreement, PurchaseContract, agreement_in_force_q
 
@@ -26,8 +26,8 @@ def provider_served_recipients(user, day=None):
 
 def caregiver_served_recipients(user, day=None):
     """The people a working caregiver serves under a current agreement naming them."""
-    caregiver = caregiver_of(user)
-    if caregiver is None or not caregiver.is_active:
+    caregiver = caregiver_in_post_of(user)
+    if caregiver is None:
         return None
     day = day or timezone.localdate()
     return Agreement.objects.current_on(day).filter(caregiver_id=caregiver.pk).values("recipient_id")
@@ -41,8 +41,8 @@ def caregiver_upload_recipients(user, day=None):
     """The people a caregiver may send a visit for: those named with them in an agreement in force some day of the
     last OFFLINE_UPLOAD_DAYS (an offline phone's queue arrives late). Verification then judges each visit by its
     own date: after the agreement's end it is flagged 无有效协议, never verified. Anyone else is not found."""
-    caregiver = caregiver_of(user)
-    if caregiver is None or not caregiver.is_active:
+    caregiver = caregiver_in_post_of(user)
+    if caregiver is None:
         return Recipient.objects.none()
     day = day or timezone.localdate()
     recent = agreement_in_force_q(day - datetime.timedelta(days=OFFLINE_UPLOAD_DAYS), day)

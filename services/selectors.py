@@ -15,7 +15,7 @@ from recipients.selectors import levels_on
 from shenxian_care.fields import secret_columns, without_secrets
 from shenxian_care.models import Role
 from shenxian_care.months import days_in_month, month_end, month_start, months_between, window_days
-from shenxian_care.scoping import actor_role, caregiver_of, get_for_actor_or_404
+from shenxian_care.scoping import actor_role, caregiver_in_post_of, get_for_actor_or_404
 
 from .filters import CaregiverDayFilter
 from .models import (
@@ -270,7 +270,7 @@ def caregiver_day(*, actor, day=None, filters=None) -> list[dict]:
     """The caregiver's recipients on `day` (their active agreements): full address (they need it to go there),
     approved level, how many visits the month still needs (all caregivers' counted visits) and the last visit;
     ordered by need. `filters`: CaregiverDayFilter's parameters (`q`: only those whose name contains it)."""
-    if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_of(actor)) is None:
+    if actor_role(actor) != Role.CAREGIVER or (caregiver := caregiver_in_post_of(actor)) is None:
         return []
     day = day or timezone.localdate()
     assigned = caregiver_assigned_recipients(caregiver=caregiver, day=day)

@@ -39,8 +39,15 @@ def caregiver_of(user):
     return relation.get_cached_value(user)
 
 
-def _caregiver_id(user):
+def caregiver_in_post_of(user):
+    """The caregiver record behind a login while the caregiver is in post: None once marked as left (even if the login
+    itself was not deactivated with it). Everything a caregiver's scope holds is read from this."""
     caregiver = caregiver_of(user)
+    return caregiver if caregiver is not None and caregiver.is_active else None
+
+
+def _caregiver_id(user):
+    caregiver = caregiver_in_post_of(user)
     return caregiver.pk if caregiver is not None else None
 
 
@@ -109,7 +116,7 @@ def _served_recipients(role, user):
         return None
     if role == Role.PROVIDER and not user.provider_id:
         return None
-    if role == Role.CAREGIVER and caregiver_of(user) is None:
+    if role == Role.CAREGIVER and caregiver_in_post_of(user) is None:
         return None
     return function(user)
 

@@ -18,7 +18,7 @@ from shenxian_care.exceptions import ApplicationError, ConflictError
 from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
-from shenxian_care.scoping import caregiver_of
+from shenxian_care.scoping import caregiver_in_post_of
 from shenxian_care.validators import validate_plausible_date
 
 from ..models import (
@@ -36,8 +36,8 @@ MAX_ACCURACY_M = 100_000
 
 def _caregiver_of(actor):
     ensure_role(actor, Role.CAREGIVER)
-    caregiver = caregiver_of(actor)
-    if caregiver is None or not caregiver.is_active:
+    caregiver = caregiver_in_post_of(actor)
+    if caregiver is None:
         raise ApplicationError("您的账号未关联在岗的照料护理人。")
     return caregiver
 

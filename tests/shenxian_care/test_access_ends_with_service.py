@@ -77,10 +77,23 @@ def test_a_caregiver_whose_agreement_ended_no_longer_sees_the_recipient(served, 
     assert api.get("/api/v1/visits/today/").json() == []
 
 
-def test_a_caregiver_marked_as_left_sees_nobody(served, caregiver_user, api_as):
+def test_a_caregiver_marked_as_left_sees_nobody(served, caregiver_user, api_as, client_as):
+    from services.models import Visit
+    from tests.services.factories import VisitFactory
+
+    VisitFactory(agreement=served, started_at=timezone.now() - datetime.timedelta(hours=2), minutes=40)
+    # marked as left without the login being deactivated with it (a direct edit, an import)
     Caregiver.objects.filter(pk=served.caregiver_id).update(is_active=False, left_on=timezone.localdate())
     fresh = type(caregiver_user).objects.get(pk=caregiver_user.pk)  # as the next request reads the login
-    assert _sees(api_as(fresh), served.recipient) == (False, 404)
+    api = api_as(fresh)
+    assert _sees(api, served.recipient) == (False, 404)
+    assert api.get("/api/v1/agreements/").json()["results"] == []
+    assert api.get("/api/v1/visits/").json()["results"] == []
+    assert api.get("/api/v1/visits/today/").json() == []
+    assert api.get(f"/api/v1/visits/{Visit.objects.get().client_id}/").status_code == 404
+    portal = client_as(fresh)
+    for url in (reverse("portal:home"), reverse("services:caregiver_day")):
+        assert served.recipient.name not in portal.get(url).content.decode(), url
 
 
 def test_a_caregiver_login_without_a_caregiver_record_sees_nobody(served, api_as):
