@@ -58,3 +58,23 @@ class TrustedProxyClientAddressMiddleware:
 
         request.META["REMOTE_ADDR"] = client_address(request)
         return self.get_response(request)
+
+
+class PageMethodsMiddleware:
+    """The portal, sign-in and admin pages are read with GET (or HEAD) and written with a form's POST: any other method
+    is refused with 405 before a view runs, rather than answered as if it were a GET. The API (/api/) answers every
+    method itself (DRF: 405 for one a view does not take)."""
+
+    ALLOWED = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.ALLOWED and not request.path.startswith("/api/"):
+            from django.http import HttpResponseNotAllowed
+
+            response = HttpResponseNotAllowed(self.ALLOWED, "此页面不支持该请求方式。")
+            response["Content-Type"] = "text/plain; charset=utf-8"
+            return response
+        return self.get_response(request)

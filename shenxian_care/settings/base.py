@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "shenxian_care.observability.RequestIdMiddleware",
     "shenxian_care.middleware.TrustedProxyClientAddressMiddleware",
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
+    "shenxian_care.middleware.PageMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "shenxian_care.headers.PrivacyHeadersMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",
