@@ -78,3 +78,34 @@ class PageMethodsMiddleware:
             response["Content-Type"] = "text/plain; charset=utf-8"
             return response
         return self.get_response(request)
+
+
+class BadInputMiddleware:
+    """A request whose input Python, the JSON parser or the database cannot hold (`exceptions.bad_input_message`) is
+    answered 400 with a Chinese message, never a 500: JSON under /api/, the portal's error page elsewhere. Whatever
+    else a view raises is left to Django (a 500, logged). Also reached by an error while a response is rendered (DRF
+    rendering an error that repeats a lone surrogate sent to it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        import logging
+
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        from .exceptions import bad_input_message
+
+        message = bad_input_message(exception)
+        if message is None:
+            return None
+        logging.getLogger(__name__).warning(
+            "bad input refused: %s %s (%s)", request.method, request.path, type(exception).__name__
+        )
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400, json_dumps_params={"ensure_ascii": False})
+        return render(request, "400.html", {"message": message}, status=400)

@@ -46,7 +46,10 @@ def _coord(value, field, low, high):
     if value in (None, ""):
         return None
     try:
-        number = Decimal(str(value)).quantize(COORD_PLACES, rounding=ROUND_HALF_UP)
+        number = Decimal(str(value))
+        if not number.is_finite():  # "NaN", "Infinity": no position
+            raise InvalidOperation
+        number = number.quantize(COORD_PLACES, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ApplicationError("定位数据格式不正确。", field=field) from None
     if not low <= number <= high:

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "shenxian_care.middleware.TrustedProxyClientAddressMiddleware",
     "shenxian_care.middleware.RequestSizeLimitMiddleware",
     "shenxian_care.middleware.PageMethodsMiddleware",
+    "shenxian_care.middleware.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "shenxian_care.headers.PrivacyHeadersMiddleware",
     "shenxian_care.content_security.ContentSecurityPolicyMiddleware",

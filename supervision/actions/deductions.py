@@ -29,7 +29,10 @@ def deduction_correction_request(*, actor, deduction, reason: str, new_amount=No
         raise ApplicationError("只有已查证的扣款可以撤销或更正。")
     if new_amount is not None:
         try:
-            new_amount = quantize_fen(Decimal(str(new_amount)))
+            new_amount = Decimal(str(new_amount))
+            if not new_amount.is_finite():  # "NaN", "Infinity"
+                raise InvalidOperation
+            new_amount = quantize_fen(new_amount)
         except (InvalidOperation, ValueError):
             raise ApplicationError("金额格式不正确。", field="new_amount") from None
         if new_amount <= 0 or new_amount >= Decimal("1e10"):

@@ -103,6 +103,13 @@ class TakeoverCreateSerializer(serializers.Serializer):
         help_text="镇（街道）ID → 接管机构的照料护理人ID；未列出的镇自动安排",
     )
 
+    def validate_caregivers(self, value):
+        """Town ids (the keys, text in JSON) as whole numbers."""
+        try:
+            return {int(town_id): caregiver for town_id, caregiver in value.items()}
+        except (TypeError, ValueError):
+            raise serializers.ValidationError("镇（街道）ID须为整数。") from None
+
 
 class TakeoverViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = TakeoverSerializer
@@ -116,7 +123,8 @@ class TakeoverViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         review = get_for_actor_or_404(HalfYearReview.objects.all(), request.user, pk=values.pop("review").pk)
-        caregivers = {int(town_id): caregiver for town_id, caregiver in values.pop("caregivers").items()}
-        takeover = actions.takeover_request(actor=request.user, review=review, caregivers=caregivers, **values)
+        takeover = actions.takeover_request(
+            actor=request.user, review=review, caregivers=values.pop("caregivers"), **values
+        )
         # Accepted: the handover runs on a worker after commit; poll GET /takeovers/{id}/ for its status.
         return Response(TakeoverSerializer(takeover).data, status=status.HTTP_202_ACCEPTED)

@@ -165,8 +165,10 @@ class RectificationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     @extend_schema(request=None, responses=RectificationSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
+        body = request.data if isinstance(request.data, dict) else {}  # a body that is not an object: no reason
+        reason = body.get("reason", "")
         notice = actions.rectification_accept(
-            actor=request.user, notice=self.get_object(), reason=request.data.get("reason", "")
+            actor=request.user, notice=self.get_object(), reason=reason if isinstance(reason, str) else ""
         )
         return Response(RectificationSerializer(notice).data)
 
