@@ -230,7 +230,7 @@ PENDING_MONTH = {
 COST_SECONDS = 86400
 
 
-def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began=None):
+def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began):
     """The dashboard's costly part: the month's visits by town and by provider, the providers' compliance (judged to
     today in the current month, 截至今日) and the recipients overdue. Computed at most once per
     settings.DASHBOARD_MONTH_SECONDS for the same viewer's scope, filters, month and day, and shared by the page and
@@ -260,9 +260,8 @@ def _month_figures(*, actor, filters, month, today, now, flags, flag_day, began=
             cost = _cache(cache.get, _scope_cost_key(actor))
         unknown = cost is None and not current_app.conf.task_always_eager
         if unknown or (cost is not None and cost > settings.DASHBOARD_INLINE_SECONDS):
-            # a view of unknown cost is waited for with what is left of its request's time
-            started = time.monotonic() if began is None else began
-            deadline = started + settings.DASHBOARD_INLINE_SECONDS if unknown else None
+            # a view of unknown cost is waited for with what is left of its request's time (`began`: time.monotonic())
+            deadline = began + settings.DASHBOARD_INLINE_SECONDS if unknown else None
             queued = _queue_view(actor, filters, month, key, now, seconds, deadline=deadline)
             if queued:
                 return queued["figures"]

@@ -1,3 +1,8 @@
+from decimal import InvalidOperation
+
+from django.db import DataError
+
+
 class ApplicationError(Exception):
     """The one domain exception: a rule was broken. `message` is Chinese and shown to the user as is.
 
@@ -28,10 +33,6 @@ def bad_input_message(exc):
     types, the JSON parser or the database cannot hold (a NUL byte, a lone surrogate, a number past infinity, year 1,
     a text longer than its column, nesting thousands deep). None for any other exception: a real fault, still a 500.
     Where a write had begun, its transaction was rolled back by the same exception: nothing is changed."""
-    from decimal import InvalidOperation
-
-    from django.db import DataError
-
     if isinstance(exc, RecursionError):
         return "请求内容嵌套过深，无法处理。"
     if isinstance(exc, OverflowError):

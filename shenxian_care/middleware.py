@@ -1,7 +1,14 @@
+import logging
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import render
+
+from .exceptions import bad_input_message
+
+logger = logging.getLogger(__name__)
 
 
 class SessionLimitsMiddleware:
@@ -72,8 +79,6 @@ class PageMethodsMiddleware:
 
     def __call__(self, request):
         if request.method not in self.ALLOWED and not request.path.startswith("/api/"):
-            from django.http import HttpResponseNotAllowed
-
             response = HttpResponseNotAllowed(self.ALLOWED, "此页面不支持该请求方式。")
             response["Content-Type"] = "text/plain; charset=utf-8"
             return response
@@ -93,19 +98,10 @@ class BadInputMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        import logging
-
-        from django.http import JsonResponse
-        from django.shortcuts import render
-
-        from .exceptions import bad_input_message
-
         message = bad_input_message(exception)
         if message is None:
             return None
-        logging.getLogger(__name__).warning(
-            "bad input refused: %s %s (%s)", request.method, request.path, type(exception).__name__
-        )
+        logger.warning("bad input refused: %s %s (%s)", request.method, request.path, type(exception).__name__)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message}, status=400, json_dumps_params={"ensure_ascii": False})
         return render(request, "400.html", {"message": message}, status=400)

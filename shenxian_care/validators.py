@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -139,3 +140,12 @@ def require_plausible_date(value, *, field):
         validate_plausible_date(value)
     except ValidationError as exc:
         raise ApplicationError(exc.messages[0], field=field) from None
+
+
+def finite_decimal(value) -> Decimal:
+    """A number sent as text or a number, as a Decimal; InvalidOperation for anything else, "NaN" and "Infinity"
+    included (Decimal takes them, and a later comparison or rounding would fail on them)."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise InvalidOperation(value)
+    return number

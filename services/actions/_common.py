@@ -19,7 +19,7 @@ from shenxian_care.fields import without_secrets
 from shenxian_care.models import Role
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import caregiver_in_post_of
-from shenxian_care.validators import validate_plausible_date
+from shenxian_care.validators import finite_decimal, validate_plausible_date
 
 from ..models import (
     ServiceItem,
@@ -46,10 +46,7 @@ def _coord(value, field, low, high):
     if value in (None, ""):
         return None
     try:
-        number = Decimal(str(value))
-        if not number.is_finite():  # "NaN", "Infinity": no position
-            raise InvalidOperation
-        number = number.quantize(COORD_PLACES, rounding=ROUND_HALF_UP)
+        number = finite_decimal(value).quantize(COORD_PLACES, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ApplicationError("定位数据格式不正确。", field=field) from None
     if not low <= number <= high:

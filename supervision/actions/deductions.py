@@ -9,6 +9,7 @@ from shenxian_care.exceptions import ApplicationError
 from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.permissions import ensure_role
+from shenxian_care.validators import finite_decimal
 
 from ..models import CorrectionStatus, Deduction, DeductionCorrection, DeductionStatus
 
@@ -29,10 +30,7 @@ def deduction_correction_request(*, actor, deduction, reason: str, new_amount=No
         raise ApplicationError("只有已查证的扣款可以撤销或更正。")
     if new_amount is not None:
         try:
-            new_amount = Decimal(str(new_amount))
-            if not new_amount.is_finite():  # "NaN", "Infinity"
-                raise InvalidOperation
-            new_amount = quantize_fen(new_amount)
+            new_amount = quantize_fen(finite_decimal(new_amount))
         except (InvalidOperation, ValueError):
             raise ApplicationError("金额格式不正确。", field="new_amount") from None
         if new_amount <= 0 or new_amount >= Decimal("1e10"):

@@ -1,7 +1,7 @@
 """Serious service-quality problems: a town reports, the bureau verifies; verified → deduction."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,7 +14,7 @@ from shenxian_care.models import Role
 from shenxian_care.money import quantize_fen
 from shenxian_care.permissions import ensure_role
 from shenxian_care.scoping import actor_role
-from shenxian_care.validators import require_plausible_date
+from shenxian_care.validators import finite_decimal, require_plausible_date
 
 from ..models import (
     Deduction,
@@ -126,7 +126,7 @@ def serious_problem_verify(
         raise ApplicationError("请选择该合同约定的扣款标准。", field="rule")
     rule = DeductionRule.objects.get(pk=rule.pk)
     try:
-        amount = quantize_fen(rule.amount if amount in (None, "") else Decimal(str(amount)))
+        amount = quantize_fen(rule.amount if amount in (None, "") else finite_decimal(amount))
     except (InvalidOperation, TypeError):
         raise ApplicationError("扣款金额格式不正确。", field="amount") from None
     if amount <= 0:
